@@ -1,0 +1,1 @@
+"""Pure renderers: ticket views → Slack Block Kit, modals, and email text/HTML. No I/O."""

@@ -1,0 +1,96 @@
+"""Read-only values the renderers draw from; built by the service/dispatcher from database rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """Someone shown in a message: a Slack user (mentioned as <@ID>) or an email-only contact."""
+
+    name: str
+    slack_id: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class OnsiteView:
+    who: PersonRef
+    eta: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket as the renderers see it. All text fields are raw user/alert text (unescaped)."""
+
+    id: int
+    title: str
+    description: str
+    priority: str  # low | medium | high | critical
+    state: str  # new | assigned | in_progress | awaiting_confirmation | closed | cancelled
+    submitter: PersonRef
+    created_at: datetime
+    now: datetime  # for "age"
+    client_name: str | None = None
+    client_unknown: bool = False  # no client company matched: flag for the manager
+    affected: str | None = None  # key from AFFECTED_CHOICES
+    assignee: PersonRef | None = None
+    helpers: tuple[PersonRef, ...] = ()
+    source: str = "slack"  # slack | monitoring | teams | email
+    source_link: str | None = None  # e.g. the alert generator URL
+    onsite: OnsiteView | None = None
+    resolution_note: str | None = None
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    actor: str  # display name, or "monitoring", "system"
+    kind: str  # event kind, e.g. "created", "assigned", "update", "internal_note"
+    text: str = ""
+    surface: str = "slack"  # slack | email | cli | monitoring | teams
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """What chat.postMessage/chat.update gets: a notification fallback `text` and `blocks`."""
+
+    text: str
+    blocks: list[dict[str, object]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    subject: str  # single line, CR/LF already removed
+    text: str
+    html: str
+
+
+PRIORITIES = ("low", "medium", "high", "critical")
+
+PRIORITY_HELP = {
+    "low": "A question or advice; nobody is blocked.",
+    "medium": "One person or a few are slowed down; work goes on.",
+    "high": "A person or a team is blocked; no good workaround.",
+    "critical": "Many staff can't work, or a time-critical function is down (internet, server, payroll).",
+}
+
+AFFECTED_CHOICES = {
+    "me": "Just me",
+    "few": "A few people (2–10)",
+    "team": "A department or team (10–50)",
+    "all": "Everyone at the site",
+}
+
+STATE_LABELS = {
+    "new": "New",
+    "assigned": "Assigned",
+    "in_progress": "In progress",
+    "awaiting_confirmation": "Awaiting confirmation",
+    "closed": "Closed",
+    "cancelled": "Cancelled",
+}
