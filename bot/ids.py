@@ -1,6 +1,6 @@
 """Slack identifiers (action_id, callback_id, block_id) shared by renderers and handlers.
 
-Values are stable: they are the routing keys of Bolt listeners and appear in messages already posted.
+Values are stable: they route Bolt listeners and appear in messages already posted.
 """
 
 from __future__ import annotations

@@ -1,0 +1,228 @@
+"""The `ticketbot` command: the only place that reads the environment and `.env`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from dotenv import load_dotenv
+
+from bot.config import ConfigError, Settings
+
+log = logging.getLogger("ticketbot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    logging.basicConfig(
+        level=logging.INFO if args.command in ("run", "demo") else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command != "demo":
+        load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
+    try:
+        handler = {
+            "run": _run,
+            "demo": _demo,
+            "db": _db,
+            "clients": _clients,
+            "manifest": _manifest,
+            "outbox": _outbox,
+        }[args.command]
+        return handler(args)
+    except ConfigError as e:
+        print(f"ticketbot: configuration problems:\n{e}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ticketbot", description="Chatops helpdesk for IT MSPs.")
+    sub = p.add_subparsers(dest="command")
+    sub.add_parser("run", help="serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)")
+    demo = sub.add_parser("demo", help="the whole critical-ticket lifecycle locally, no accounts")
+    demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade"])
+
+    clients = sub.add_parser("clients", help="client companies")
+    csub = clients.add_subparsers(dest="action", required=True)
+    for name in ("add", "update"):
+        c = csub.add_parser(name, help=f"{name} a client company")
+        c.add_argument("--name", required=True)
+        c.add_argument("--domain", action="append", default=[], help="email domain (repeatable)")
+        c.add_argument("--contact-email", required=name == "add")
+        c.add_argument("--slack-channel", help="the client's Slack channel id")
+        c.add_argument("--teams-webhook")
+        c.add_argument("--teams-outgoing-secret")
+        c.add_argument("--alert-label", action="append", default=[], help="KEY=VALUE (repeatable)")
+        c.add_argument("--timezone")
+        c.add_argument("--hours", help='e.g. "Mon-Fri 08:00-18:00"')
+    csub.add_parser("list", help="list client companies")
+    rm = csub.add_parser("remove", help="remove a client company (its tickets stay)")
+    rm.add_argument("--name", required=True)
+
+    man = sub.add_parser("manifest", help="print the Slack app manifest for this deployment")
+    man.add_argument("--url", help="public base URL of this deployment (HTTP mode)")
+
+    outbox = sub.add_parser("outbox", help="undeliverable notifications")
+    osub = outbox.add_subparsers(dest="action", required=True)
+    ol = osub.add_parser("list", help="list parked (or --status pending) notifications")
+    ol.add_argument("--status", default="parked", choices=["parked", "pending", "sending", "done"])
+    orr = osub.add_parser("retry", help="put parked notifications back in the queue")
+    orr.add_argument("ids", nargs="*", type=int)
+    orr.add_argument("--all", action="store_true")
+    return p
+
+
+def _db_settings() -> Settings:
+    return Settings.from_mapping(os.environ, require_slack=False)
+
+
+def _run(_: argparse.Namespace) -> int:
+    from storage.migrate import is_current, upgrade
+
+    settings = Settings.from_mapping(os.environ)
+    from bot.runtime import build_runtime
+    from storage.engine import make_engine
+
+    engine = make_engine(settings.database_url)
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)
+    elif not is_current(engine):
+        print(
+            "ticketbot: the database schema is not current; run `ticketbot db upgrade`",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.smtp is None:
+        log.info("email is off (SMTP_URL is not set)")
+    runtime = build_runtime(settings, engine=engine)
+    runtime.start_background()
+    if settings.socket_mode:
+        runtime.start_socket_mode()
+        log.info(
+            "Slack Socket Mode connected; HTTP endpoints on %s:%s", settings.host, settings.port
+        )
+    else:
+        log.info("Slack HTTP mode on %s:%s/slack/events", settings.host, settings.port)
+    try:
+        runtime.serve_http()
+    finally:
+        runtime.stop()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(out=sys.stdout, quiet=args.quiet)
+
+
+def _db(_: argparse.Namespace) -> int:
+    from storage.engine import make_engine
+    from storage.migrate import upgrade
+
+    upgrade(make_engine(_db_settings().database_url))
+    print("database is at the latest schema")
+    return 0
+
+
+def _clients(args: argparse.Namespace) -> int:
+    from bot.clients import (
+        ClientError,
+        ClientSpec,
+        add_client,
+        list_clients,
+        remove_client,
+        update_client,
+    )
+    from bot.clock import SystemClock
+    from storage.engine import make_engine, make_session_factory
+    from storage.migrate import upgrade
+
+    engine = make_engine(_db_settings().database_url)
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)
+    sessions = make_session_factory(engine)
+    try:
+        with sessions.begin() as s:
+            if args.action == "list":
+                rows = list_clients(s)
+                if not rows:
+                    print("no clients yet: add one with `ticketbot clients add --name …`")
+                for c in rows:
+                    labels = ", ".join(f"{x.key}={x.value}" for x in c.alert_labels) or "-"
+                    domains = ", ".join(d.domain for d in c.domains) or "-"
+                    print(f"{c.name}\n  domains: {domains}")
+                    print(f"  contact: {c.contact_email or '-'}")
+                    print(f"  slack channel: {c.slack_channel_id or '-'}  alert labels: {labels}")
+                    print(f"  timezone: {c.timezone or '-'}  hours: {c.hours or '-'}")
+                return 0
+            if args.action == "remove":
+                remove_client(s, args.name)
+                print(f"removed client {args.name}")
+                return 0
+            spec = ClientSpec(
+                name=args.name,
+                domains=args.domain,
+                contact_email=args.contact_email,
+                slack_channel=args.slack_channel,
+                teams_webhook=args.teams_webhook,
+                teams_outgoing_secret=args.teams_outgoing_secret,
+                alert_labels=args.alert_label,
+                timezone=args.timezone,
+                hours=args.hours,
+            )
+            if args.action == "add":
+                add_client(s, spec, SystemClock().now())
+                print(f"added client {args.name}")
+            else:
+                update_client(s, args.name, spec)
+                print(f"updated client {args.name}")
+    except ClientError as e:
+        print(f"ticketbot: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from bot.manifest import render
+
+    socket_mode = bool(os.environ.get("SLACK_APP_TOKEN", "").strip())
+    sys.stdout.write(render(base_url=args.url, socket_mode=socket_mode))
+    return 0
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.outbox_admin import list_rows, retry
+    from storage.engine import make_engine, make_session_factory
+
+    sessions = make_session_factory(make_engine(_db_settings().database_url))
+    with sessions.begin() as s:
+        if args.action == "list":
+            rows = list_rows(s, args.status)
+            if not rows:
+                print(f"no {args.status} notifications")
+            for r in rows:
+                target = (
+                    r.payload.get("to") or r.payload.get("channel") or r.payload.get("anchor") or ""
+                )
+                print(
+                    f"{r.id}\tticket #{r.ticket_id}\t{r.channel}/{r.kind}\t{target}\t"
+                    f"attempts={r.attempts}\t{r.last_error or ''}"
+                )
+            return 0
+        if not args.ids and not args.all:
+            print("ticketbot: give row ids, or --all", file=sys.stderr)
+            return 2
+        n = retry(s, args.ids, SystemClock().now(), all_parked=args.all)
+        print(f"re-queued {n} notification(s)")
+    return 0

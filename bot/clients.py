@@ -1,0 +1,153 @@
+"""Client companies: validated add / change / remove / list (the `ticketbot clients` commands)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Client, ClientAlertLabel, ClientDomain
+
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
+HOURS = re.compile(
+    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))? "
+    r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$"
+)
+
+
+class ClientError(Exception):
+    """Invalid client data; the message lists every problem."""
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    name: str
+    domains: Sequence[str] = ()
+    contact_email: str | None = None
+    slack_channel: str | None = None
+    teams_webhook: str | None = None
+    teams_outgoing_secret: str | None = None
+    alert_labels: Sequence[str] = ()
+    timezone: str | None = None
+    hours: str | None = None
+
+
+def validate(spec: ClientSpec) -> list[str]:
+    problems = []
+    if not spec.name.strip():
+        problems.append("--name must not be empty")
+    for d in spec.domains:
+        if not DOMAIN.match(d.lower()):
+            problems.append(f"--domain {d!r} is not a domain name like example.com")
+    if spec.contact_email is not None and not EMAIL.match(spec.contact_email):
+        problems.append(f"--contact-email {spec.contact_email!r} is not an email address")
+    if spec.slack_channel is not None and not CHANNEL.match(spec.slack_channel):
+        problems.append(f"--slack-channel {spec.slack_channel!r} is not a Slack channel id (C…/G…)")
+    if spec.teams_webhook is not None and not spec.teams_webhook.startswith("https://"):
+        problems.append("--teams-webhook must be an https:// URL")
+    for label in spec.alert_labels:
+        key, sep, value = label.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            problems.append(f"--alert-label {label!r} must look like KEY=VALUE")
+    if spec.timezone is not None:
+        try:
+            ZoneInfo(spec.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"--timezone {spec.timezone!r} is not a time zone like Europe/London")
+    if spec.hours is not None and not HOURS.match(spec.hours):
+        problems.append(f'--hours {spec.hours!r} must look like "Mon-Fri 08:00-18:00"')
+    return problems
+
+
+def add_client(session: Session, spec: ClientSpec, now: datetime) -> Client:
+    problems = validate(spec)
+    if not spec.domains:
+        problems.append("give at least one --domain (employees' email domain)")
+    if spec.contact_email is None:
+        problems.append("--contact-email is required (the client's primary contact)")
+    if session.scalar(select(Client).where(Client.name == spec.name.strip())) is not None:
+        problems.append(f"a client named {spec.name!r} exists already (use `clients update`)")
+    problems += _taken(session, spec, None)
+    if problems:
+        raise ClientError("\n".join(problems))
+    client = Client(name=spec.name.strip(), created_at=now)
+    _apply(client, spec)
+    session.add(client)
+    session.flush()
+    return client
+
+
+def update_client(session: Session, name: str, spec: ClientSpec) -> Client:
+    client = find(session, name)
+    problems = validate(spec) + _taken(session, spec, client.id)
+    if problems:
+        raise ClientError("\n".join(problems))
+    _apply(client, spec)
+    session.flush()
+    return client
+
+
+def remove_client(session: Session, name: str) -> None:
+    session.delete(find(session, name))
+    session.flush()
+
+
+def find(session: Session, name: str) -> Client:
+    client = session.scalar(select(Client).where(Client.name == name))
+    if client is None:
+        raise ClientError(f"no client named {name!r} (see `ticketbot clients list`)")
+    return client
+
+
+def list_clients(session: Session) -> list[Client]:
+    return list(session.scalars(select(Client).order_by(Client.name)))
+
+
+def _taken(session: Session, spec: ClientSpec, own_id: int | None) -> list[str]:
+    problems = []
+    for d in spec.domains:
+        row = session.get(ClientDomain, d.lower())
+        if row is not None and row.client_id != own_id:
+            problems.append(f"domain {d} already belongs to {row.client.name}")
+    if spec.slack_channel:
+        other = session.scalar(select(Client).where(Client.slack_channel_id == spec.slack_channel))
+        if other is not None and other.id != own_id:
+            problems.append(f"channel {spec.slack_channel} already belongs to {other.name}")
+    for label in spec.alert_labels:
+        key, _, value = label.partition("=")
+        row = session.scalar(
+            select(ClientAlertLabel).where(
+                ClientAlertLabel.key == key.strip(), ClientAlertLabel.value == value.strip()
+            )
+        )
+        if row is not None and row.client_id != own_id:
+            problems.append(f"alert label {label} already belongs to {row.client.name}")
+    return problems
+
+
+def _apply(client: Client, spec: ClientSpec) -> None:
+    """Set the given fields; repeated options (domains, labels) replace the old list."""
+    if spec.domains:
+        client.domains = [ClientDomain(domain=d.lower()) for d in dict.fromkeys(spec.domains)]
+    if spec.contact_email is not None:
+        client.contact_email = spec.contact_email
+    if spec.slack_channel is not None:
+        client.slack_channel_id = spec.slack_channel
+    if spec.teams_webhook is not None:
+        client.teams_webhook_url = spec.teams_webhook
+    if spec.teams_outgoing_secret is not None:
+        client.teams_outgoing_secret = spec.teams_outgoing_secret
+    if spec.alert_labels:
+        pairs = [tuple(x.strip() for x in label.split("=", 1)) for label in spec.alert_labels]
+        client.alert_labels = [ClientAlertLabel(key=k, value=v) for k, v in dict.fromkeys(pairs)]
+    if spec.timezone is not None:
+        client.timezone = spec.timezone
+    if spec.hours is not None:
+        client.hours = spec.hours

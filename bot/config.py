@@ -1,0 +1,553 @@
+"""Typed settings for the configuration contract (ARCHITECTURE.md §2), built from a mapping.
+
+Never reads the environment itself (the CLI passes `os.environ`); imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from typing import TypeVar
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+__all__ = [
+    "KEYS",
+    "SECRET_KEYS",
+    "ConfigError",
+    "Secret",
+    "Settings",
+    "SmtpSettings",
+    "parse_duration",
+]
+
+# Every key `Settings.from_mapping` reads, in the order of the contract table (ARCHITECTURE.md §2).
+KEYS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "TICKETBOT_TECH_CHANNEL",
+    "TICKETBOT_ALERTS_CHANNEL",
+    "TICKETBOT_MANAGERS",
+    "TICKETBOT_TECHNICIANS",
+    "TICKETBOT_CRITICAL_MENTION",
+    "DATABASE_URL",
+    "SMTP_URL",
+    "EMAIL_FROM",
+    "TEAMS_TECH_WEBHOOK_URL",
+    "TEAMS_OUTGOING_WEBHOOK_SECRET",
+    "ALERT_WEBHOOK_TOKEN",
+    "TICKETBOT_REPING_AFTER",
+    "TICKETBOT_REMIND_AFTER",
+    "HOST",
+    "PORT",
+)
+# Values never echoed in an error message (the URLs can carry a password or a webhook signature).
+SECRET_KEYS = frozenset(
+    {
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "DATABASE_URL",
+        "SMTP_URL",
+        "TEAMS_TECH_WEBHOOK_URL",
+        "TEAMS_OUTGOING_WEBHOOK_SECRET",
+        "ALERT_WEBHOOK_TOKEN",
+    }
+)
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///ticketbot.db"
+DEFAULT_CRITICAL_MENTION = "here"
+DEFAULT_REPING_AFTER = timedelta(minutes=5)
+DEFAULT_REMIND_AFTER = timedelta(minutes=30)
+DEFAULT_HOST = "0.0.0.0"
+DEFAULT_PORT = 3000
+
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
+_USER_ID = re.compile(r"[UW][A-Z0-9]+")
+_USER_GROUP_ID = re.compile(r"S[A-Z0-9]+")
+_DURATION = re.compile(r"([0-9]{1,15})([smhd])")
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_SQLALCHEMY_URL = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\+[A-Za-z0-9_]+)?://")
+_HTTP_URL = re.compile(r"https?://[^/?#\s]+(/\S*)?", re.IGNORECASE)
+_DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"[^@\s<>()\[\]\\,;:\"]+@{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})*")
+_NAMED_EMAIL = re.compile(r"(?P<name>[^<>]*)<(?P<address>[^<>]*)>")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+_SMTP_FORMAT = "smtp://[user:pass@]host:port[?starttls=true] or smtps://[user:pass@]host:port"
+
+_T = TypeVar("_T")
+
+
+class Secret:
+    """A string hidden from `repr`, `str`, f-strings and logs; `reveal()` hands it to the SDK."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        # os.environ may hold lone surrogates (undecodable bytes); keep them comparable.
+        mine = self._value.encode("utf-8", "surrogatepass")
+        return hmac.compare_digest(mine, other._value.encode("utf-8", "surrogatepass"))
+
+    def __hash__(self) -> int:
+        return hash((Secret, self._value))
+
+
+class ConfigError(Exception):
+    """Missing or invalid configuration: `problems` has one line each, never with a secret."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems: list[str] = list(problems)
+        super().__init__(self.problems)
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    username: str | None = None
+    password: Secret | None = None
+    starttls: bool = False
+    ssl: bool = False  # smtps:// (implicit TLS, smtplib.SMTP_SSL)
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpSettings:
+        """Parse `SMTP_URL`; its `ValueError` never quotes the URL (it may hold a password)."""
+        smtp, problems = _parse_smtp_url(url)
+        if smtp is None:
+            raise ValueError("; ".join(problems))
+        return smtp
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated configuration; build it with `from_mapping`. Defaults are the contract's."""
+
+    slack_bot_token: Secret | None = None
+    slack_signing_secret: Secret | None = None
+    slack_app_token: Secret | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    tech_channel: str | None = None
+    alerts_channel: str | None = None
+    managers: tuple[str, ...] = ()
+    technicians: tuple[str, ...] = ()  # () means: the members of the technician channel
+    critical_mention: str = DEFAULT_CRITICAL_MENTION
+    database_url: str = DEFAULT_DATABASE_URL
+    smtp: SmtpSettings | None = None
+    email_from: str | None = None
+    teams_tech_webhook_url: str | None = None
+    teams_outgoing_webhook_secret: Secret | None = None  # base64, as Teams shows it
+    alert_webhook_token: Secret | None = None
+    reping_after: timedelta = DEFAULT_REPING_AFTER
+    remind_after: timedelta = DEFAULT_REMIND_AFTER
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    @property
+    def critical_mention_syntax(self) -> str:
+        """The mrkdwn that pings for a critical ticket: `<!here>`, `<!channel>`, `<!subteam^S…>`."""
+        if self.critical_mention in ("here", "channel"):
+            return f"<!{self.critical_mention}>"
+        return f"<!subteam^{self.critical_mention}>"
+
+    def __repr__(self) -> str:
+        # URLs may carry a password or a webhook signature: show them redacted.
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "database_url":
+                value = _redact_url(value, keep_path=True)
+            elif f.name == "teams_tech_webhook_url" and value is not None:
+                value = _redact_url(value, keep_path=False)
+            shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str | None], *, require_slack: bool = True) -> Settings:
+        """Validate `env` (`os.environ` after `load_dotenv(override=False)`, or `dotenv_values()`).
+
+        `require_slack=False` is for commands that do not talk to Slack (`demo`, `db upgrade`,
+        `clients`, `manifest`): the Slack keys become optional but are still checked when given.
+        Values are stripped; empty ones count as unset; keys not in `KEYS` are ignored.
+        Raises `ConfigError` listing every problem at once.
+        """
+        problems: list[str] = []
+        get = _Reader(env, problems)
+
+        bot_token = get.secret("SLACK_BOT_TOKEN")
+        signing_secret = get.secret("SLACK_SIGNING_SECRET")
+        app_token = get.secret("SLACK_APP_TOKEN")
+        if bot_token is None:
+            if require_slack:
+                problems.append(
+                    "SLACK_BOT_TOKEN is required (a bot token starting with xoxb-, "
+                    "from OAuth & Permissions > Bot User OAuth Token)"
+                )
+        elif not bot_token.reveal().startswith("xoxb-"):
+            problems.append(
+                "SLACK_BOT_TOKEN must start with xoxb- (OAuth & Permissions > Bot User OAuth Token)"
+                + _token_kind_hint(bot_token.reveal())
+            )
+        if app_token is not None and not app_token.reveal().startswith("xapp-"):
+            problems.append(
+                "SLACK_APP_TOKEN must start with xapp- (Basic Information > App-Level Tokens, "
+                "scope connections:write)" + _token_kind_hint(app_token.reveal())
+            )
+        if signing_secret is None and app_token is None and require_slack:
+            # Bolt builds its SignatureVerifier lazily: without it every HTTP request gets a 500.
+            problems.append(
+                "SLACK_SIGNING_SECRET is required in HTTP mode (Basic Information > Signing "
+                "Secret); or set SLACK_APP_TOKEN to use Socket Mode"
+            )
+        if require_slack and "SLACK_CLIENT_ID" in env and "SLACK_CLIENT_SECRET" in env:
+            # bolt App(): both present (even empty) → OAuthSettings; the bot token is ignored.
+            problems.append(
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET must not be set: ticketbot is a "
+                "single-workspace app, and Bolt would switch to OAuth installs and ignore "
+                "SLACK_BOT_TOKEN"
+            )
+
+        slack_api_url = get.parsed(
+            "SLACK_API_URL",
+            _parse_http_url,
+            "must be an http(s) URL such as https://slack.com/api/",
+        )
+        tech_channel = get.parsed("TICKETBOT_TECH_CHANNEL", _parse_channel_id, _CHANNEL_EXPECTED)
+        if tech_channel is None and require_slack and "TICKETBOT_TECH_CHANNEL" not in get.invalid:
+            problems.append(
+                "TICKETBOT_TECH_CHANNEL is required (the technician channel's ID, C… or G…, "
+                "from the channel's details in Slack)"
+            )
+        alerts_channel = get.parsed(
+            "TICKETBOT_ALERTS_CHANNEL", _parse_channel_id, _CHANNEL_EXPECTED
+        )
+        managers = get.user_ids("TICKETBOT_MANAGERS")
+        if not managers and require_slack and "TICKETBOT_MANAGERS" not in get.invalid:
+            problems.append(
+                "TICKETBOT_MANAGERS is required (comma-separated Slack user IDs, U… or W…, "
+                "of the people allowed to assign tickets)"
+            )
+        technicians = get.user_ids("TICKETBOT_TECHNICIANS")
+        critical_mention = get.parsed(
+            "TICKETBOT_CRITICAL_MENTION",
+            _parse_critical_mention,
+            "must be here, channel, or a Slack user group ID (S…)",
+        )
+
+        database_url = get.parsed(
+            "DATABASE_URL",
+            _parse_database_url,
+            "must be a SQLAlchemy URL such as sqlite:///ticketbot.db or "
+            "postgresql+psycopg://user:password@host/dbname",
+        )
+        smtp_url = get.raw("SMTP_URL")
+        smtp = None
+        if smtp_url is not None:
+            smtp, smtp_problems = _parse_smtp_url(smtp_url)
+            problems.extend(f"SMTP_URL {problem}" for problem in smtp_problems)
+        email_from = get.parsed(
+            "EMAIL_FROM",
+            _parse_email_from,
+            "must be one email address such as helpdesk@msp.example or "
+            "'MSP Helpdesk <helpdesk@msp.example>', on one line",
+        )
+        if email_from is None and smtp_url is not None and "EMAIL_FROM" not in get.invalid:
+            problems.append(
+                "EMAIL_FROM is required when SMTP_URL is set (the sender address, "
+                "e.g. helpdesk@msp.example)"
+            )
+
+        teams_tech_webhook_url = get.parsed(
+            "TEAMS_TECH_WEBHOOK_URL",
+            _parse_http_url,
+            "must be an http(s):// URL (the Teams Workflows or incoming webhook URL)",
+        )
+        teams_secret = get.secret("TEAMS_OUTGOING_WEBHOOK_SECRET")
+        if teams_secret is not None and not _is_base64(teams_secret.reveal()):
+            problems.append(
+                "TEAMS_OUTGOING_WEBHOOK_SECRET must be valid base64 (the security token Teams "
+                "shows once when the outgoing webhook is created)"
+            )
+        alert_webhook_token = get.secret("ALERT_WEBHOOK_TOKEN")
+        if alert_webhook_token is not None and _CONTROL.search(alert_webhook_token.reveal()):
+            problems.append("ALERT_WEBHOOK_TOKEN must not contain control characters")
+
+        duration_expected = "must be a positive duration such as 90s, 5m, 2h or 1d"
+        reping_after = get.parsed("TICKETBOT_REPING_AFTER", parse_duration, duration_expected)
+        remind_after = get.parsed("TICKETBOT_REMIND_AFTER", parse_duration, duration_expected)
+        host = get.parsed("HOST", _parse_host, "must be a host name or IP address without spaces")
+        port = get.parsed("PORT", _parse_port, "must be a whole number from 1 to 65535")
+
+        if problems:
+            raise ConfigError(problems)
+        return cls(
+            slack_bot_token=bot_token,
+            slack_signing_secret=signing_secret,
+            slack_app_token=app_token,
+            slack_api_url=_with_slash(_default(slack_api_url, DEFAULT_SLACK_API_URL)),
+            tech_channel=tech_channel,
+            alerts_channel=alerts_channel,
+            managers=managers,
+            technicians=technicians,
+            critical_mention=_default(critical_mention, DEFAULT_CRITICAL_MENTION),
+            database_url=_default(database_url, DEFAULT_DATABASE_URL),
+            smtp=smtp,
+            email_from=email_from,
+            teams_tech_webhook_url=teams_tech_webhook_url,
+            teams_outgoing_webhook_secret=teams_secret,
+            alert_webhook_token=alert_webhook_token,
+            reping_after=_default(reping_after, DEFAULT_REPING_AFTER),
+            remind_after=_default(remind_after, DEFAULT_REMIND_AFTER),
+            host=_default(host, DEFAULT_HOST),
+            port=_default(port, DEFAULT_PORT),
+        )
+
+
+def parse_duration(text: str) -> timedelta:
+    """`"90s"`, `"5m"`, `"2h"`, `"1d"` → a positive `timedelta`; else a plain `ValueError`."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(
+            f"not a duration: {_shown(text)} (expected a whole number and a unit s, m, h or d, "
+            "such as 90s, 5m, 2h or 1d)"
+        )
+    amount = int(match.group(1))
+    if amount == 0:
+        raise ValueError(f"not a positive duration: {_shown(text)}")
+    try:
+        return timedelta(**{_DURATION_UNITS[match.group(2)]: amount})
+    except OverflowError:
+        raise ValueError(f"duration too large: {_shown(text)}") from None
+
+
+class _Reader:
+    """Reads stripped values from the mapping and records one problem per bad key."""
+
+    def __init__(self, env: Mapping[str, str | None], problems: list[str]) -> None:
+        self._env = env
+        self._problems = problems
+        self.invalid: set[str] = set()
+
+    def raw(self, key: str) -> str | None:
+        value = self._env.get(key)
+        if value is None:
+            return None
+        return value.strip() or None
+
+    def secret(self, key: str) -> Secret | None:
+        value = self.raw(key)
+        return None if value is None else Secret(value)
+
+    def parsed(self, key: str, parse: Callable[[str], _T], expected: str) -> _T | None:
+        """`parse(value)`, or None if unset; a `ValueError` records "KEY expected, got 'value'"."""
+        value = self.raw(key)
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except ValueError:
+            self.invalid.add(key)
+            if key in SECRET_KEYS:
+                self._problems.append(f"{key} {expected}")
+            else:
+                self._problems.append(f"{key} {expected}, got {_shown(value)}")
+            return None
+
+    def user_ids(self, key: str) -> tuple[str, ...]:
+        value = self.raw(key)
+        if value is None:
+            return ()
+        items = tuple(dict.fromkeys(item.strip() for item in value.split(",") if item.strip()))
+        bad = [item for item in items if not _USER_ID.fullmatch(item)]
+        if bad:
+            self.invalid.add(key)
+            self._problems.append(
+                f"{key} must be comma-separated Slack user IDs (U… or W…, capital letters and "
+                f"digits, from a profile's ⋮ > Copy member ID), got "
+                + ", ".join(_shown(item) for item in bad)
+            )
+            return ()
+        return items
+
+
+def _parse_smtp_url(url: str) -> tuple[SmtpSettings | None, list[str]]:
+    """The settings, or None and every problem (phrased to follow "SMTP_URL ", never quoting it)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return None, [f"must look like {_SMTP_FORMAT}"]
+    if parts.scheme not in ("smtp", "smtps"):
+        return None, [f"must start with smtp:// or smtps:// ({_SMTP_FORMAT})"]
+    problems: list[str] = []
+    host = parts.hostname
+    if not host:
+        problems.append(f"has no host ({_SMTP_FORMAT})")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+        problems.append("has a port that is not a whole number from 1 to 65535")
+    else:
+        if port == 0:
+            problems.append("has a port that is not a whole number from 1 to 65535")
+    if parts.path not in ("", "/") or parts.fragment or "#" in url:
+        # Usually an unencoded "/" or "#" in the password: the rest of the URL shifted silently.
+        problems.append(
+            "must not have a path or fragment (percent-encode '/', '#', '?', '@' and ':' "
+            "in the user name and password)"
+        )
+    ssl = parts.scheme == "smtps"
+    starttls = False
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name != "starttls":
+            problems.append("has an unknown option (only ?starttls=true is understood)")
+        elif value.lower() in _TRUE:
+            starttls = True
+        elif value.lower() not in _FALSE:
+            problems.append("has a starttls option that is neither true nor false")
+    if ssl and starttls:
+        problems.append("cannot combine smtps:// (TLS from the start) with starttls=true")
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    if (username is None) != (password is None):
+        problems.append("must give both a user name and a password, or neither")
+    if problems or host is None:
+        return None, list(dict.fromkeys(problems))
+    return SmtpSettings(
+        host=host,
+        port=port or (465 if ssl else 25),
+        username=username,
+        password=Secret(password) if password is not None else None,
+        starttls=starttls,
+        ssl=ssl,
+    ), []
+
+
+_CHANNEL_EXPECTED = (
+    "must be a Slack channel ID (C… or G…, capital letters and digits, from the channel's "
+    "details), not its name"
+)
+
+
+def _parse_channel_id(value: str) -> str:
+    if not _CHANNEL_ID.fullmatch(value):
+        raise ValueError(value)
+    return value
+
+
+def _parse_critical_mention(value: str) -> str:
+    word = value.lower().removeprefix("@").removeprefix("!")
+    if word in ("here", "channel"):
+        return word
+    if _USER_GROUP_ID.fullmatch(value):
+        return value
+    raise ValueError(value)
+
+
+def _parse_database_url(value: str) -> str:
+    if not _SQLALCHEMY_URL.match(value):
+        raise ValueError(value)
+    return value
+
+
+def _parse_http_url(value: str) -> str:
+    if not _HTTP_URL.fullmatch(value):
+        raise ValueError(value)
+    return value
+
+
+def _parse_email_from(value: str) -> str:
+    if _CONTROL.search(value):  # CR/LF would inject headers into every email sent
+        raise ValueError(value)
+    named = _NAMED_EMAIL.fullmatch(value)
+    address = named.group("address").strip() if named else value
+    if not _EMAIL.fullmatch(address):
+        raise ValueError(value)
+    return value
+
+
+def _parse_host(value: str) -> str:
+    if any(ch.isspace() for ch in value) or _CONTROL.search(value):
+        raise ValueError(value)
+    return value
+
+
+def _parse_port(value: str) -> int:
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ValueError(value)
+    return int(value)
+
+
+def _is_base64(value: str) -> bool:
+    try:
+        return len(base64.b64decode(value, validate=True)) > 0
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _token_kind_hint(token: str) -> str:
+    # The prefix only names the token type (public knowledge), so saying it leaks nothing.
+    if token.startswith("xoxb-"):
+        return "; this looks like the bot token, which belongs in SLACK_BOT_TOKEN"
+    if token.startswith("xapp-"):
+        return "; this looks like an app-level token, which belongs in SLACK_APP_TOKEN"
+    if token.startswith("xoxp-"):
+        return "; this looks like a user token (xoxp-), which ticketbot does not use"
+    return ""
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+def _default(value: _T | None, default: _T) -> _T:
+    return default if value is None else value
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    """A non-secret value quoted for an error message: one line (repr escapes CR/LF), bounded."""
+    if len(value) > limit:
+        value = value[:limit] + "…"
+    return repr(value)
+
+
+def _redact_url(url: str, *, keep_path: bool) -> str:
+    """`scheme://***@host/path?***`: no user info, no query and, unless `keep_path`, no path."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "***"
+    if "@" in rest:
+        rest = "***" + rest[rest.rfind("@") :]
+    if "?" in rest:
+        rest = rest[: rest.find("?")] + "?***"
+    if not keep_path and "/" in rest:
+        rest = rest[: rest.find("/")] + "/***"
+    return scheme + sep + rest

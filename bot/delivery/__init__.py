@@ -1,0 +1,1 @@
+"""Outbound delivery: the outbox dispatcher and one adapter per channel (Slack, email)."""

@@ -1,0 +1,399 @@
+"""The outbox dispatcher: claims due rows, delivers them in stream order, retries, parks failures.
+
+A stream (one ticket's Slack messages, one recipient's mail for a ticket) is delivered strictly in
+order: only its oldest undelivered row is eligible, so a thread reply never overtakes its parent.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from bot.clock import Clock
+from bot.delivery.email import EmailSender
+from bot.delivery.errors import DeliveryError
+from bot.delivery.slack import SlackGateway
+from bot.metrics import Metrics
+from bot.render import card
+from bot.views import ticket_view
+from storage.models import ChatMessage, OutboxRow, Ticket
+
+log = logging.getLogger(__name__)
+
+# Channel errors where a client-thread root may instead go to the submitter's DM.
+NOT_POSTABLE = ("channel_not_found", "not_in_channel", "is_archived", "restricted_action")
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    batch: int = 20
+    lease: timedelta = timedelta(minutes=2)
+    max_attempts: int = 12
+    base_backoff: float = 1.0
+    max_backoff: float = 300.0
+    poll_interval: float = 1.0
+    channel_rate: float = 1.0  # chat.postMessage per second per channel (Slack's special tier)
+    channel_burst: int = 3
+
+
+class _ChannelPacer:
+    """A token bucket per Slack channel, plus pauses ordered by Retry-After."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self._rate = rate
+        self._burst = float(burst)
+        self._buckets: dict[str, tuple[float, datetime]] = {}
+        self._paused: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def take(self, channel: str, now: datetime) -> datetime | None:
+        """None when a post may go now; else the time to try again."""
+        with self._lock:
+            until = self._paused.get(channel)
+            if until is not None and until > now:
+                return until
+            tokens, at = self._buckets.get(channel, (self._burst, now))
+            tokens = min(self._burst, tokens + (now - at).total_seconds() * self._rate)
+            if tokens < 1.0:
+                self._buckets[channel] = (tokens, now)
+                return now + timedelta(seconds=(1.0 - tokens) / self._rate)
+            self._buckets[channel] = (tokens - 1.0, now)
+            return None
+
+    def pause(self, channel: str, until: datetime) -> None:
+        with self._lock:
+            self._paused[channel] = max(until, self._paused.get(channel, until))
+
+
+class Dispatcher:
+    """Delivers outbox rows. One per process; safe to run in several processes on PostgreSQL."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        slack: SlackGateway,
+        email: EmailSender | None,
+        tech_channel: str,
+        metrics: Metrics | None = None,
+        policy: DispatchPolicy | None = None,
+        worker_id: str = "dispatcher",
+    ) -> None:
+        self._sessions = session_factory
+        self._clock = clock
+        self._slack = slack
+        self._email = email
+        self._tech_channel = tech_channel
+        self._metrics = metrics or Metrics()
+        self._policy = policy or DispatchPolicy()
+        self._pacer = _ChannelPacer(self._policy.channel_rate, self._policy.channel_burst)
+        self._worker_id = worker_id
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._skip_locked = session_factory.kw["bind"].dialect.name == "postgresql"
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name=self._worker_id, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                handled = self.run_once()
+            except Exception:  # the loop must survive a database blip; rows stay pending
+                log.exception("outbox dispatcher pass failed")
+                handled = 0
+            if handled == 0:
+                self._wake.wait(self._policy.poll_interval)
+                self._wake.clear()
+
+    # ---- one pass --------------------------------------------------------------------------
+    def run_once(self) -> int:
+        """Claim and deliver one batch; returns how many rows were attempted."""
+        rows = self._claim()
+        for row_id, channel, kind, payload, attempts in rows:
+            self._deliver_one(row_id, channel, kind, payload, attempts)
+        return len(rows)
+
+    def _claim(self) -> list[tuple[int, str, str, dict[str, Any], int]]:
+        now = self._clock.now()
+        earlier = aliased(OutboxRow)
+        blocked = exists().where(
+            earlier.stream == OutboxRow.stream,
+            earlier.id < OutboxRow.id,
+            earlier.status.in_(("pending", "sending")),
+        )
+        due = or_(
+            and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
+            and_(OutboxRow.status == "sending", OutboxRow.locked_until < now),
+        )
+        query = (
+            select(OutboxRow).where(due, ~blocked).order_by(OutboxRow.id).limit(self._policy.batch)
+        )
+        if self._skip_locked:
+            query = query.with_for_update(skip_locked=True, of=OutboxRow)
+        with self._sessions.begin() as s:
+            rows = s.scalars(query).all()
+            for row in rows:
+                row.status = "sending"
+                row.locked_until = now + self._policy.lease
+            return [(r.id, r.channel, r.kind, dict(r.payload), r.attempts) for r in rows]
+
+    def _deliver_one(
+        self, row_id: int, channel: str, kind: str, payload: dict[str, Any], attempts: int
+    ) -> None:
+        try:
+            if channel == "email":
+                result = self._deliver_email(payload)
+            else:
+                result = self._deliver_slack(row_id, kind, payload)
+        except _Deferred as d:
+            self._finish(row_id, status="pending", next_at=d.until, count_attempt=False)
+            return
+        except DeliveryError as e:
+            self._failed(row_id, channel, attempts + 1, e)
+            return
+        except Exception as e:  # a bug in one row must not stop the others; it is parked loudly
+            log.exception("outbox row %s crashed during delivery", row_id)
+            self._failed(row_id, channel, attempts + 1, DeliveryError(repr(e), transient=False))
+            return
+        self._finish(row_id, status="done", result=result, count_attempt=True)
+        self._metrics.inc("ticketbot_outbox_delivered_total", channel=channel)
+
+    def _failed(self, row_id: int, channel: str, attempts: int, e: DeliveryError) -> None:
+        now = self._clock.now()
+        if e.transient and attempts < self._policy.max_attempts:
+            delay = e.retry_after
+            if delay is None:
+                delay = min(
+                    self._policy.max_backoff, self._policy.base_backoff * 2 ** (attempts - 1)
+                ) * random.uniform(0.8, 1.2)
+            log.warning("outbox row %s: %s; retry in %.1fs", row_id, e.message, delay)
+            self._finish(
+                row_id,
+                status="pending",
+                next_at=now + timedelta(seconds=delay),
+                error=e.message,
+                count_attempt=True,
+            )
+            self._metrics.inc("ticketbot_outbox_retries_total", channel=channel)
+            return
+        log.error("outbox row %s parked after %d attempt(s): %s", row_id, attempts, e.message)
+        self._finish(row_id, status="parked", error=e.message, count_attempt=True)
+        self._metrics.inc("ticketbot_outbox_parked_total", channel=channel)
+
+    def _finish(
+        self,
+        row_id: int,
+        *,
+        status: str,
+        next_at: datetime | None = None,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+        count_attempt: bool,
+    ) -> None:
+        now = self._clock.now()
+        values: dict[str, Any] = {"status": status, "locked_until": None}
+        if count_attempt:
+            values["attempts"] = OutboxRow.attempts + 1
+        if next_at is not None:
+            values["next_attempt_at"] = next_at
+        if error is not None:
+            values["last_error"] = error[:2000]
+        if status == "done":
+            values["delivered_at"] = now
+            values["result"] = result or {}
+        with self._sessions.begin() as s:
+            s.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(**values))
+        if next_at is not None:
+            self.wake_at(next_at)
+
+    def wake_at(self, when: datetime) -> None:
+        delay = (when - self._clock.now()).total_seconds()
+        if delay <= 0:
+            self._wake.set()
+            return
+        timer = threading.Timer(delay, self._wake.set)
+        timer.daemon = True
+        timer.start()
+
+    # ---- email -----------------------------------------------------------------------------
+    def _deliver_email(self, payload: dict[str, Any]) -> dict[str, Any]:
+        if self._email is None:
+            return {"skipped": "email is off"}
+        return {"message_id": self._email.send(payload)}
+
+    # ---- Slack -----------------------------------------------------------------------------
+    def _deliver_slack(self, row_id: int, kind: str, p: dict[str, Any]) -> dict[str, Any]:
+        ticket_id = p.get("ticket_id")
+        with self._sessions() as s:
+            row = s.get(OutboxRow, row_id)
+            if row is not None:
+                ticket_id = row.ticket_id
+        if kind == "card":
+            return self._card(int(ticket_id or 0), p.get("mention"))
+        if kind == "post":
+            return self._post(ticket_id, p)
+        if kind == "ephemeral":
+            self._slack.ephemeral(p["channel"], p["user"], text=p["text"], blocks=p.get("blocks"))
+            return {}
+        if kind == "replace":
+            msg = self._find(ticket_id, role=p["role"])
+            if msg is None:
+                return {"skipped": f"no {p['role']} message"}
+            self._slack.update(msg[0], msg[1], text=p["text"], blocks=p.get("blocks"))
+            return {"channel": msg[0], "ts": msg[1]}
+        if kind in ("update_mirror", "delete_mirror"):
+            mirror = self._find(ticket_id, role="mirror", source=tuple(p["source"]))
+            if mirror is None:
+                return {"skipped": "mirror not found"}
+            if kind == "update_mirror":
+                self._slack.update(mirror[0], mirror[1], text=p["text"], blocks=p.get("blocks"))
+            else:
+                self._slack.delete(mirror[0], mirror[1])
+            return {"channel": mirror[0], "ts": mirror[1]}
+        raise DeliveryError(f"unknown Slack outbox kind {kind!r}", transient=False)
+
+    def _card(self, ticket_id: int, mention: str | None) -> dict[str, Any]:
+        with self._sessions() as s:
+            ticket = s.get(Ticket, ticket_id)
+            if ticket is None:
+                return {"skipped": "ticket gone"}
+            existing = s.scalar(
+                select(ChatMessage).where(
+                    ChatMessage.ticket_id == ticket_id, ChatMessage.role == "card"
+                )
+            )
+            view = ticket_view(ticket, self._clock.now())
+            if existing is not None and existing.rendered_version == ticket.version:
+                return {"skipped": "card already current"}
+            target = (existing.channel, existing.ts) if existing else None
+        msg = card.ticket_card(view, mention=mention if target is None else None)
+        if target is not None:
+            self._slack.update(target[0], target[1], text=msg.text, blocks=msg.blocks)
+            with self._sessions.begin() as s:
+                s.execute(
+                    update(ChatMessage)
+                    .where(ChatMessage.channel == target[0], ChatMessage.ts == target[1])
+                    .values(rendered_version=view.version)
+                )
+            return {"channel": target[0], "ts": target[1], "version": view.version}
+        self._pace(self._tech_channel)
+        channel, ts = self._slack.post(self._tech_channel, text=msg.text, blocks=msg.blocks)
+        self._record(ticket_id, "card", channel, ts, None, None, rendered_version=view.version)
+        return {"channel": channel, "ts": ts, "version": view.version}
+
+    def _post(self, ticket_id: int | None, p: dict[str, Any]) -> dict[str, Any]:
+        channel = p.get("channel")
+        thread_ts = None
+        anchor = p.get("anchor")
+        if anchor:
+            found = self._find(ticket_id, role=anchor)
+            if found is None:
+                return {"skipped": f"no {anchor} thread"}
+            channel, thread_ts = found
+        if not channel:
+            raise DeliveryError("post without a channel", transient=False)
+        self._pace(channel)
+        try:
+            posted_channel, ts = self._slack.post(
+                channel,
+                text=p["text"],
+                blocks=p.get("blocks"),
+                thread_ts=thread_ts,
+                reply_broadcast=bool(p.get("reply_broadcast")),
+            )
+        except DeliveryError as e:
+            fallback = p.get("fallback_dm")
+            if e.transient or not fallback or not any(code in e.message for code in NOT_POSTABLE):
+                raise
+            log.info("cannot post in %s (%s); using the submitter's DM", channel, e.message)
+            self._pace(fallback)
+            posted_channel, ts = self._slack.post(fallback, text=p["text"], blocks=p.get("blocks"))
+        role = p.get("record_role")
+        if role and ticket_id is not None:
+            source = p.get("source") or (None, None)
+            self._record(ticket_id, role, posted_channel, ts, thread_ts, tuple(source))
+        return {"channel": posted_channel, "ts": ts}
+
+    def _pace(self, channel: str) -> None:
+        retry_at = self._pacer.take(channel, self._clock.now())
+        if retry_at is not None:
+            raise _Deferred(retry_at)
+
+    def _find(
+        self, ticket_id: int | None, *, role: str, source: tuple[str, ...] | None = None
+    ) -> tuple[str, str] | None:
+        if ticket_id is None:
+            return None
+        query = select(ChatMessage).where(
+            ChatMessage.ticket_id == ticket_id, ChatMessage.role == role
+        )
+        if source is not None:
+            query = query.where(
+                ChatMessage.source_channel == source[0], ChatMessage.source_ts == source[1]
+            )
+        with self._sessions() as s:
+            msg = s.scalars(query.order_by(ChatMessage.id.desc()).limit(1)).first()
+            return (msg.channel, msg.ts) if msg else None
+
+    def _record(
+        self,
+        ticket_id: int,
+        role: str,
+        channel: str,
+        ts: str,
+        thread_ts: str | None,
+        source: tuple[str | None, ...] | None,
+        *,
+        rendered_version: int | None = None,
+    ) -> None:
+        with self._sessions.begin() as s:
+            s.add(
+                ChatMessage(
+                    ticket_id=ticket_id,
+                    role=role,
+                    channel=channel,
+                    ts=ts,
+                    thread_ts=thread_ts,
+                    source_channel=source[0] if source else None,
+                    source_ts=source[1] if source else None,
+                    rendered_version=rendered_version,
+                    created_at=self._clock.now(),
+                )
+            )
+
+    # The dispatcher's pacing wins over Slack's own 429s: a 429 pauses the channel for Retry-After.
+    def note_rate_limit(self, channel: str, retry_after: float) -> None:
+        self._pacer.pause(channel, self._clock.now() + timedelta(seconds=retry_after))
+
+
+class _Deferred(Exception):
+    """Not now (channel pacing): put the row back without counting an attempt."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until.isoformat())
+        self.until = until

@@ -1,0 +1,141 @@
+"""Slack Web API adapter over slack-sdk's WebClient; SDK errors become DeliveryError."""
+
+from __future__ import annotations
+
+import logging
+import urllib.error
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+
+from bot.delivery.errors import DeliveryError
+from bot.service.directory import SlackUser
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Slack error codes worth retrying (the rest are permanent: bad blocks, missing channel, auth).
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+class SlackGateway:
+    """The Slack calls ticketbot makes. Never retries or sleeps itself: the dispatcher does."""
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> WebClient:
+        return self._client
+
+    def post(
+        self,
+        channel: str,
+        *,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        reply_broadcast: bool = False,
+    ) -> tuple[str, str]:
+        """chat.postMessage; returns (channel id, ts) as Slack reports them (DMs → D…)."""
+        kwargs: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
+        if blocks:
+            kwargs["blocks"] = blocks
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+            if reply_broadcast:
+                kwargs["reply_broadcast"] = True
+        resp = self._call(lambda: self._client.chat_postMessage(**kwargs))
+        return str(resp["channel"]), str(resp["ts"])
+
+    def update(
+        self, channel: str, ts: str, *, text: str, blocks: list[dict[str, Any]] | None
+    ) -> None:
+        self._call(
+            lambda: self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks or [])
+        )
+
+    def delete(self, channel: str, ts: str) -> None:
+        self._call(lambda: self._client.chat_delete(channel=channel, ts=ts))
+
+    def ephemeral(
+        self, channel: str, user: str, *, text: str, blocks: list[dict[str, Any]] | None
+    ) -> None:
+        kwargs: dict[str, Any] = {"channel": channel, "user": user, "text": text}
+        if blocks:
+            kwargs["blocks"] = blocks
+        self._call(lambda: self._client.chat_postEphemeral(**kwargs))
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        self._call(lambda: self._client.views_open(trigger_id=trigger_id, view=view))
+
+    def user_info(self, user_id: str) -> SlackUser | None:
+        try:
+            resp = self._call(lambda: self._client.users_info(user=user_id))
+        except DeliveryError as e:
+            if not e.transient:
+                return None
+            raise
+        user = resp["user"]
+        profile = user.get("profile") or {}
+        name = (
+            profile.get("display_name")
+            or profile.get("real_name")
+            or user.get("real_name")
+            or user.get("name")
+            or user_id
+        )
+        return SlackUser(
+            id=user_id, name=str(name), email=profile.get("email"), is_bot=bool(user.get("is_bot"))
+        )
+
+    def channel_members(self, channel_id: str) -> list[str]:
+        members: list[str] = []
+        cursor: str | None = None
+        while True:
+            page = {"channel": channel_id, "cursor": cursor, "limit": 200}
+            resp = self._call(lambda page=page: self._client.conversations_members(**page))
+            members.extend(resp.get("members") or [])
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return members
+
+    def auth_test(self) -> dict[str, Any]:
+        return dict(self._call(self._client.auth_test).data)  # type: ignore[arg-type]
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except SlackApiError as e:
+            status = e.response.status_code
+            error = str(e.response.get("error", "")) if isinstance(e.response.data, dict) else ""
+            if status == 429 or error == "ratelimited":
+                retry = e.response.headers.get("Retry-After") or e.response.headers.get(
+                    "retry-after"
+                )
+                raise DeliveryError(
+                    "Slack rate limit (ratelimited)", transient=True, retry_after=_seconds(retry)
+                ) from None
+            if status >= 500 or error in TRANSIENT_ERRORS:
+                raise DeliveryError(
+                    f"Slack error {status} {error}".strip(), transient=True
+                ) from None
+            raise DeliveryError(f"Slack error: {error or status}", transient=False) from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
+            raise DeliveryError(f"Slack unreachable: {type(e).__name__}", transient=True) from None
+        except SlackRequestError as e:
+            raise DeliveryError(f"Slack request failed: {e}", transient=True) from None
+
+
+def _seconds(value: object) -> float | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(0.0, float(str(value)))
+    except (TypeError, ValueError):
+        return None

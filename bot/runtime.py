@@ -1,0 +1,205 @@
+"""Wires one ticketbot process: database, Slack client, service, dispatcher, Bolt, HTTP."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from slack_bolt import App
+from slack_sdk import WebClient
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.delivery.dispatcher import Dispatcher, DispatchPolicy
+from bot.delivery.email import EmailSender
+from bot.delivery.slack import SlackGateway
+from bot.metrics import Labels, Metrics
+from bot.service import TicketService
+from bot.service.directory import Directory
+from bot.service.notify import Notifier, NotifySettings
+from bot.service.outbox import OutboxWriter
+from bot.slack_app import build_bolt_app
+from bot.web import build_web_app
+from storage.engine import make_engine, make_session_factory
+from storage.models import OutboxRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    gateway: SlackGateway
+    directory: Directory
+    service: TicketService
+    dispatcher: Dispatcher
+    bolt: App
+    web: Starlette
+    metrics: Metrics
+    _server: uvicorn.Server | None = None
+    _server_thread: threading.Thread | None = None
+    _socket_handler: Any = None
+    _extra: dict[str, Any] = field(default_factory=dict)
+
+    def start_background(self) -> None:
+        """Learn the technicians and start delivering the outbox."""
+        try:
+            self.directory.refresh_technicians()
+            with self.sessions.begin() as s:
+                self.directory.sync(s, sorted(self.directory.technicians))
+        except Exception:  # Slack unreachable at start: serve anyway, names fill in later
+            log.warning("could not load the technician directory from Slack; continuing")
+        self.dispatcher.start()
+
+    def serve_http(self, sock: socket.socket | None = None, *, in_thread: bool = False) -> None:
+        """Serve the HTTP endpoints with uvicorn (on `sock`, or settings.host:port)."""
+        config = uvicorn.Config(
+            self.web,
+            host=self.settings.host,
+            port=self.settings.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=30,
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+        sockets = [sock] if sock is not None else None
+        if in_thread:
+            server.config.install_signal_handlers = False  # type: ignore[attr-defined]
+            thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
+            self._server_thread = thread
+            thread.start()
+        else:
+            server.run(sockets=sockets)
+
+    def wait_http_started(self, timeout: float = 10.0) -> None:
+        done = threading.Event()
+        deadline = timeout
+        server = self._server
+        if server is None:
+            raise RuntimeError("serve_http was not called")
+        while not server.started and deadline > 0:
+            done.wait(0.01)
+            deadline -= 0.01
+        if not server.started:
+            raise RuntimeError("HTTP server did not start")
+
+    def start_socket_mode(self) -> None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        token = self.settings.slack_app_token
+        if token is None:
+            raise RuntimeError("Socket Mode needs SLACK_APP_TOKEN")
+        handler = SocketModeHandler(self.bolt, app_token=token.reveal(), concurrency=16)
+        handler.connect()
+        self._socket_handler = handler
+
+    def stop(self) -> None:
+        if self._socket_handler is not None:
+            self._socket_handler.close()
+            self._socket_handler = None
+        if self._server is not None:
+            self._server.should_exit = True
+            if self._server_thread is not None:
+                self._server_thread.join(10)
+            self._server = None
+        self.dispatcher.stop()
+        self.engine.dispose()
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    policy: DispatchPolicy | None = None,
+) -> Runtime:
+    """Build every part of a process. Network I/O: one auth.test to learn the bot's identity."""
+    clock = clock or SystemClock()
+    engine = engine or make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    if settings.slack_bot_token is None or settings.tech_channel is None:
+        raise RuntimeError("Slack settings are incomplete")
+    client = WebClient(
+        token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url, timeout=15
+    )
+    gateway = SlackGateway(client)
+    identity = gateway.auth_test()
+    metrics = Metrics()
+    directory = Directory(
+        lookup=gateway,
+        clock=clock,
+        managers=settings.managers,
+        technicians=settings.technicians,
+        tech_channel=settings.tech_channel,
+    )
+    email = None
+    if settings.smtp is not None and settings.email_from:
+        email = EmailSender(settings.smtp, settings.email_from)
+    dispatcher = Dispatcher(
+        session_factory=sessions,
+        clock=clock,
+        slack=gateway,
+        email=email,
+        tech_channel=settings.tech_channel,
+        metrics=metrics,
+        policy=policy,
+    )
+    notifier = Notifier(
+        NotifySettings(
+            tech_channel=settings.tech_channel,
+            critical_mention=settings.critical_mention_syntax,
+            email_domain=settings.email_from.rsplit("@", 1)[-1]
+            if email and settings.email_from
+            else None,
+        ),
+        directory,
+        OutboxWriter(clock, on_commit=dispatcher.wake),
+    )
+    service = TicketService(
+        session_factory=sessions, directory=directory, notifier=notifier, clock=clock
+    )
+    secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None
+    bolt = build_bolt_app(client=client, identity=identity, signing_secret=secret, service=service)
+
+    def healthy() -> bool:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    def outbox_rows() -> dict[Labels, float]:
+        with sessions() as s:
+            rows = s.execute(
+                select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+            ).all()
+        return {(("status", str(status)),): float(n) for status, n in rows}
+
+    metrics.gauge("ticketbot_outbox_rows", outbox_rows)
+    web = build_web_app(
+        bolt=None if settings.socket_mode else bolt, healthy=healthy, metrics=metrics
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        gateway=gateway,
+        directory=directory,
+        service=service,
+        dispatcher=dispatcher,
+        bolt=bolt,
+        web=web,
+        metrics=metrics,
+    )

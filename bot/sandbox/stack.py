@@ -1,0 +1,199 @@
+"""A whole local deployment: Slack emulator, SMTP sink, database, and the real bot over HTTP.
+
+Used by `ticketbot demo` and by the acceptance tests; everything listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from bot.clients import ClientSpec, add_client
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.delivery.dispatcher import DispatchPolicy
+from bot.runtime import Runtime, build_runtime
+from bot.sandbox.emulator import SlackEmulator
+from bot.sandbox.mail import MailSink
+from storage.engine import make_engine, make_session_factory
+from storage.migrate import upgrade
+from storage.models import OutboxRow
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The demo workspace: an MSP's staff and one client company's people."""
+
+    tech_channel: str = "CTECHS"
+    client_channel: str = "CACMEHELP"
+    manager: str = "UMAYA"
+    tech1: str = "UTOM"
+    tech2: str = "UTARA"
+    employee: str = "UERIN"
+    contact: str = "UCARL"
+    outsider: str = "UOSCAR"  # works at a company that is not a client
+    client_domain: str = "acme.example"
+    msp_domain: str = "msp.example"
+
+    @property
+    def technicians(self) -> tuple[str, ...]:
+        return (self.tech1, self.tech2)
+
+
+CAST = Cast()
+
+
+class Stack:
+    """Start with `with Stack(database_url=…) as stack:`; drive Slack through `stack.emu`."""
+
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        clock: Clock | None = None,
+        socket_mode: bool = False,
+        policy: DispatchPolicy | None = None,
+        email: bool = True,
+        cast: Cast = CAST,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.cast = cast
+        self.database_url = database_url
+        self.clock = clock or SystemClock()
+        self.socket_mode = socket_mode
+        self.policy = policy or DispatchPolicy(poll_interval=0.2)
+        self.signing_secret = secrets.token_hex(16)
+        self.app_token = "xapp-1-emulator-" + secrets.token_hex(4) if socket_mode else None
+        self.emu = SlackEmulator(
+            signing_secret=self.signing_secret,
+            bot_token="xoxb-emulator-" + secrets.token_hex(4),
+            app_token=self.app_token,
+        )
+        self.mail = MailSink() if email else None
+        self.extra_env = extra_env or {}
+        self.runtime: Runtime | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> Stack:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.emu.start()
+        self._populate()
+        if self.mail is not None:
+            self.mail.start()
+        engine = make_engine(self.database_url)
+        upgrade(engine)
+        with make_session_factory(engine).begin() as s:
+            add_client(
+                s,
+                ClientSpec(
+                    name="Acme Corp",
+                    domains=[self.cast.client_domain],
+                    contact_email=f"carl@{self.cast.client_domain}",
+                    slack_channel=self.cast.client_channel,
+                ),
+                self.clock.now(),
+            )
+        self.settings = Settings.from_mapping(self.env())
+        self.runtime = build_runtime(
+            self.settings, clock=self.clock, engine=engine, policy=self.policy
+        )
+        self.runtime.start_background()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        self.runtime.serve_http(sock, in_thread=True)
+        self.runtime.wait_http_started()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.emu.bot_url = f"{self.base_url}/slack/events"
+        if self.socket_mode:
+            self.runtime.start_socket_mode()
+            self.emu.wait_socket_connected(10)
+            self.emu.delivery_mode = "socket"
+
+    def stop(self) -> None:
+        if self.runtime is not None:
+            self.runtime.stop()
+            self.runtime = None
+        if self.mail is not None:
+            self.mail.stop()
+        self.emu.stop()
+
+    def env(self) -> dict[str, str]:
+        c = self.cast
+        env = {
+            "SLACK_BOT_TOKEN": self.emu.bot_token,
+            "SLACK_SIGNING_SECRET": self.signing_secret,
+            "SLACK_API_URL": self.emu.api_url,
+            "TICKETBOT_TECH_CHANNEL": c.tech_channel,
+            "TICKETBOT_MANAGERS": c.manager,
+            "TICKETBOT_CRITICAL_MENTION": "here",
+            "DATABASE_URL": self.database_url,
+            "HOST": "127.0.0.1",
+            "PORT": "1",
+        }
+        if self.app_token:
+            env["SLACK_APP_TOKEN"] = self.app_token
+        if self.mail is not None:
+            env["SMTP_URL"] = self.mail.url
+            env["EMAIL_FROM"] = f"helpdesk@{c.msp_domain}"
+        env.update(self.extra_env)
+        return env
+
+    def _populate(self) -> None:
+        c, emu = self.cast, self.emu
+        emu.add_user(c.manager, "Maya Manager", email=f"maya@{c.msp_domain}")
+        emu.add_user(c.tech1, "Tom Tech", email=f"tom@{c.msp_domain}")
+        emu.add_user(c.tech2, "Tara Tech", email=f"tara@{c.msp_domain}")
+        emu.add_user(c.employee, "Erin Employee", email=f"erin@{c.client_domain}")
+        emu.add_user(c.contact, "Carl Contact", email=f"carl@{c.client_domain}")
+        emu.add_user(c.outsider, "Oscar Outsider", email="oscar@elsewhere.example")
+        emu.add_channel(
+            c.tech_channel, "technicians", members=[c.manager, c.tech1, c.tech2], is_private=True
+        )
+        emu.add_channel(c.client_channel, "acme-help", members=[c.employee, c.contact])
+        emu.add_channel("CGENERAL", "general", members=[c.outsider, c.employee])
+
+    # ---- waiting ---------------------------------------------------------------------------
+    @property
+    def rt(self) -> Runtime:
+        assert self.runtime is not None, "stack not started"
+        return self.runtime
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self.rt.sessions() as s:
+            rows = s.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
+            return {str(status): int(n) for status, n in rows}
+
+    def wait_delivered(self, timeout: float = 15.0) -> None:
+        """Wait until the outbox has nothing pending or in flight (parked rows don't count)."""
+        wait_until(
+            lambda: not {"pending", "sending"} & set(self.outbox_counts()),
+            timeout,
+            lambda: f"outbox still busy: {self.outbox_counts()}",
+        )
+
+
+def wait_until(
+    predicate: Callable[[], bool], timeout: float, describe: Callable[[], str] | None = None
+) -> None:
+    """Block until predicate() is true; AssertionError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(describe() if describe else "condition not met in time")
+        pause.wait(0.02)
+

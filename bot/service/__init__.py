@@ -1,0 +1,6 @@
+"""Use-cases: each one database transaction writing the ticket, its timeline and its outbox rows."""
+
+from bot.service.errors import ConflictError, NotFoundError, ServiceError, UserInputError
+from bot.service.use_cases import TicketService
+
+__all__ = ["ConflictError", "NotFoundError", "ServiceError", "TicketService", "UserInputError"]

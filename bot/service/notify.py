@@ -1,0 +1,362 @@
+"""The notification matrix (ARCHITECTURE §1): which outbox rows each ticket event writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.render import email, messages
+from bot.render.view import EmailContent, PersonRef, SlackMessage, TicketView
+from bot.service.directory import Directory
+from bot.service.outbox import OutboxWriter
+from bot.views import person_ref
+from storage.models import Person, Ticket, TicketEvent
+
+# Timeline kinds whose actor counts as "involved" for the closing notice.
+INVOLVING_KINDS = ("update", "client_reply", "helper_added", "onsite", "resolved", "assigned")
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    tech_channel: str
+    critical_mention: str  # Slack syntax: <!here>, <!channel>, <!subteam^S…>
+    email_domain: str | None  # None: email is off
+
+
+class Notifier:
+    """Writes the outbox rows for one ticket event, in the use-case's transaction."""
+
+    def __init__(
+        self, settings: NotifySettings, directory: Directory, outbox: OutboxWriter
+    ) -> None:
+        self._settings = settings
+        self._directory = directory
+        self._outbox = outbox
+
+    # ---- Slack -----------------------------------------------------------------------------
+    def card(self, session: Session, ticket: Ticket) -> None:
+        """Post the card, or update it in place; rendered from the ticket at delivery time."""
+        self._slack(session, ticket, "card", {})
+
+    def tech_thread(
+        self, session: Session, ticket: Ticket, msg: SlackMessage, **extra: object
+    ) -> None:
+        self._post(session, ticket, msg, anchor="card", **extra)
+
+    def client_thread(
+        self, session: Session, ticket: Ticket, msg: SlackMessage, **extra: object
+    ) -> None:
+        self._post(session, ticket, msg, anchor="client_root", **extra)
+
+    def client_root(self, session: Session, ticket: Ticket, msg: SlackMessage) -> None:
+        submitter = ticket.submitter.slack_user_id if ticket.submitter else None
+        channel = ticket.origin_channel or submitter
+        if channel is None:
+            return
+        self._post(
+            session, ticket, msg, channel=channel, record_role="client_root", fallback_dm=submitter
+        )
+
+    def dm(self, session: Session, ticket: Ticket, slack_id: str, msg: SlackMessage) -> None:
+        self._post(session, ticket, msg, channel=slack_id)
+
+    def tech_channel(
+        self, session: Session, ticket: Ticket, msg: SlackMessage, **extra: object
+    ) -> None:
+        self._post(session, ticket, msg, channel=self._settings.tech_channel, **extra)
+
+    def replace_recorded(
+        self, session: Session, ticket: Ticket, role: str, msg: SlackMessage
+    ) -> None:
+        """chat.update the latest message recorded with `role` (e.g. the confirm buttons)."""
+        self._slack(session, ticket, "replace", {"role": role, **_msg(msg)})
+
+    def ephemeral(self, session: Session, user: str, channel: str, msg: SlackMessage) -> None:
+        self._outbox.add(
+            session,
+            channel="slack",
+            kind="ephemeral",
+            stream=f"ephemeral:{user}",
+            payload={"channel": channel, "user": user, **_msg(msg)},
+        )
+
+    def mirror_edit(
+        self, session: Session, ticket: Ticket, source: tuple[str, str], msg: SlackMessage
+    ) -> None:
+        self._slack(session, ticket, "update_mirror", {"source": list(source), **_msg(msg)})
+
+    def mirror_delete(self, session: Session, ticket: Ticket, source: tuple[str, str]) -> None:
+        self._slack(session, ticket, "delete_mirror", {"source": list(source)})
+
+    def _post(self, session: Session, ticket: Ticket, msg: SlackMessage, **fields: object) -> None:
+        self._slack(session, ticket, "post", {**fields, **_msg(msg)})
+
+    def _slack(
+        self, session: Session, ticket: Ticket, kind: str, payload: dict[str, object]
+    ) -> None:
+        self._outbox.add(
+            session,
+            channel="slack",
+            kind=kind,
+            stream=f"slack:{ticket.id}",
+            payload=dict(payload),
+            ticket_id=ticket.id,
+        )
+
+    # ---- Email -----------------------------------------------------------------------------
+    @property
+    def email_enabled(self) -> bool:
+        return self._settings.email_domain is not None
+
+    def email(
+        self, session: Session, ticket: Ticket, to: Iterable[str], content: EmailContent
+    ) -> None:
+        """One message per ticket event, one outbox row per recipient, threaded on the ticket."""
+        domain = self._settings.email_domain
+        recipients = sorted({a.strip().lower() for a in to if a and "@" in a})
+        if domain is None or not recipients:
+            return
+        stamp = int(ticket.created_at.timestamp())
+        root = f"<ticket-{ticket.id}.{stamp}@{domain}>"
+        seq = ticket.email_seq
+        ticket.email_seq = seq + 1
+        headers = {"message_id": root, "in_reply_to": None, "references": None}
+        if seq > 0:
+            headers = {
+                "message_id": f"<ticket-{ticket.id}.{stamp}.{seq}@{domain}>",
+                "in_reply_to": root,
+                "references": root,
+            }
+        subject = content.subject if seq == 0 else f"Re: {content.subject}"
+        for address in recipients:
+            self._outbox.add(
+                session,
+                channel="email",
+                kind="email",
+                stream=f"email:{ticket.id}:{address}",
+                ticket_id=ticket.id,
+                payload={
+                    "to": address,
+                    "subject": subject,
+                    "text": content.text,
+                    "html": content.html,
+                    "ticket_id": ticket.id,
+                    **headers,
+                },
+            )
+
+    # ---- Audiences -------------------------------------------------------------------------
+    def client_addresses(self, ticket: Ticket) -> list[str]:
+        out = []
+        if ticket.submitter is not None and ticket.submitter.email:
+            out.append(ticket.submitter.email)
+        if ticket.client is not None and ticket.client.contact_email:
+            out.append(ticket.client.contact_email)
+        return out
+
+    def technician_people(self, session: Session) -> list[Person]:
+        return self._directory.people(session, self._directory.technicians)
+
+    def manager_ids(self) -> list[str]:
+        return sorted(self._directory.managers)
+
+    def involved(self, session: Session, ticket: Ticket) -> list[Person]:
+        """Everyone who worked on or took part in the ticket (for the closing notice)."""
+        ids: set[int] = set()
+        for pid in (ticket.assignee_id, ticket.submitter_id, ticket.onsite_person_id):
+            if pid is not None:
+                ids.add(pid)
+        ids |= {h.person_id for h in ticket.helpers}
+        ids |= {
+            pid
+            for pid in session.scalars(
+                select(TicketEvent.actor_id).where(
+                    TicketEvent.ticket_id == ticket.id,
+                    TicketEvent.kind.in_(INVOLVING_KINDS),
+                    TicketEvent.actor_id.is_not(None),
+                )
+            )
+            if pid is not None
+        }
+        if not ids:
+            return []
+        people = session.scalars(select(Person).where(Person.id.in_(ids))).all()
+        return sorted(people, key=lambda p: p.name.lower())
+
+    # ---- The matrix ------------------------------------------------------------------------
+    def created(self, session: Session, ticket: Ticket, view: TicketView) -> None:
+        critical = ticket.priority == "critical"
+        if critical:
+            self._slack(session, ticket, "card", {"mention": self._settings.critical_mention})
+        else:
+            self.card(session, ticket)
+        self.client_root(session, ticket, messages.received(view))
+        to = self.client_addresses(ticket)
+        self.email(session, ticket, to, email.received(view))
+        if critical:
+            self._critical_fanout(session, ticket, view)
+        if ticket.client_unknown:
+            for manager in self.manager_ids():
+                self.dm(session, ticket, manager, messages.unknown_client_dm(view))
+
+    def raised_to_critical(
+        self, session: Session, ticket: Ticket, view: TicketView, old: str, by: PersonRef
+    ) -> None:
+        self.card(session, ticket)
+        self.tech_thread(
+            session,
+            ticket,
+            messages.critical_ping(view, self._settings.critical_mention),
+            reply_broadcast=True,
+        )
+        self.client_thread(session, ticket, messages.priority_changed(view, old, by))
+        self._critical_fanout(session, ticket, view)
+
+    def _critical_fanout(self, session: Session, ticket: Ticket, view: TicketView) -> None:
+        techs = [p.email for p in self.technician_people(session) if p.email]
+        self.email(
+            session, ticket, [*techs, *self.client_addresses(ticket)], email.critical_alert(view)
+        )
+        for manager in self.manager_ids():
+            self.dm(session, ticket, manager, messages.manager_critical_dm(view))
+
+    def priority_changed(
+        self, session: Session, ticket: Ticket, view: TicketView, old: str, by: PersonRef
+    ) -> None:
+        self.card(session, ticket)
+        self.tech_thread(session, ticket, messages.priority_changed(view, old, by))
+        self.client_thread(session, ticket, messages.priority_changed(view, old, by))
+
+    def assigned(self, session: Session, ticket: Ticket, view: TicketView, by: PersonRef) -> None:
+        self.card(session, ticket)
+        self.client_thread(session, ticket, messages.assigned(view))
+        if ticket.assignee is not None and ticket.assignee.slack_user_id:
+            self.dm(session, ticket, ticket.assignee.slack_user_id, messages.assignee_dm(view, by))
+        self.email(session, ticket, self.client_addresses(ticket), email.assigned(view))
+
+    def started(self, session: Session, ticket: Ticket, view: TicketView, by: PersonRef) -> None:
+        self.card(session, ticket)
+        self.client_thread(session, ticket, messages.started(view, by))
+
+    def technician_update(
+        self,
+        session: Session,
+        ticket: Ticket,
+        view: TicketView,
+        author: Person,
+        encoded_text: str,
+        plain_text: str,
+        source: tuple[str, str],
+        state_changed: bool,
+    ) -> None:
+        if state_changed:
+            self.card(session, ticket)
+        self.client_thread(
+            session,
+            ticket,
+            messages.mirrored(person_ref(author), "technician", encoded_text),
+            record_role="mirror",
+            source=list(source),
+        )
+        self.email(
+            session,
+            ticket,
+            self.client_addresses(ticket),
+            email.update(view, person_ref(author), plain_text),
+        )
+
+    def client_reply(
+        self,
+        session: Session,
+        ticket: Ticket,
+        view: TicketView,
+        author: Person,
+        role_label: str,
+        encoded_text: str,
+        plain_text: str,
+        source: tuple[str, str],
+    ) -> None:
+        self.tech_thread(
+            session,
+            ticket,
+            messages.mirrored(person_ref(author), role_label, encoded_text),
+            record_role="mirror",
+            source=list(source),
+        )
+        if (
+            ticket.assignee is not None
+            and ticket.assignee.email
+            and ticket.assignee_id != author.id
+        ):
+            self.email(
+                session,
+                ticket,
+                [ticket.assignee.email],
+                email.update(view, person_ref(author), plain_text),
+            )
+
+    def help_requested(
+        self, session: Session, ticket: Ticket, view: TicketView, by: PersonRef
+    ) -> None:
+        self.tech_channel(session, ticket, messages.help_request(view, by), record_role="help")
+
+    def helper_added(
+        self, session: Session, ticket: Ticket, view: TicketView, helper: PersonRef
+    ) -> None:
+        self.card(session, ticket)
+        self.tech_thread(session, ticket, messages.helper_added(view, helper))
+        if ticket.assignee is not None and ticket.assignee.slack_user_id:
+            self.dm(
+                session, ticket, ticket.assignee.slack_user_id, messages.helper_added(view, helper)
+            )
+
+    def onsite(self, session: Session, ticket: Ticket, view: TicketView) -> None:
+        self.card(session, ticket)
+        self.client_thread(session, ticket, messages.onsite(view))
+        goer = ticket.onsite_person
+        if (
+            goer is not None
+            and goer.slack_user_id
+            and ticket.onsite_person_id != ticket.assignee_id
+        ):
+            self.dm(session, ticket, goer.slack_user_id, messages.onsite(view))
+        self.email(session, ticket, self.client_addresses(ticket), email.onsite(view))
+
+    def resolved(self, session: Session, ticket: Ticket, view: TicketView) -> None:
+        self.card(session, ticket)
+        self.client_thread(
+            session, ticket, messages.awaiting_confirmation(view), record_role="confirm"
+        )
+        self.email(
+            session, ticket, self.client_addresses(ticket), email.awaiting_confirmation(view)
+        )
+
+    def reopened(
+        self, session: Session, ticket: Ticket, view: TicketView, by: PersonRef, reason: str
+    ) -> None:
+        self.card(session, ticket)
+        msg = messages.reopened(view, by, reason)
+        self.replace_recorded(session, ticket, "confirm", messages.confirmation_recorded(view, by))
+        self.tech_thread(session, ticket, msg)
+        if ticket.assignee is not None and ticket.assignee.slack_user_id:
+            self.dm(session, ticket, ticket.assignee.slack_user_id, msg)
+        self.client_thread(session, ticket, msg)
+        self.email(session, ticket, self.client_addresses(ticket), email.reopened(view, by, reason))
+
+    def closed(self, session: Session, ticket: Ticket, view: TicketView, by: PersonRef) -> None:
+        involved = self.involved(session, ticket)
+        refs: Sequence[PersonRef] = [person_ref(p) for p in involved]
+        msg = messages.closed(view, by, refs)
+        self.card(session, ticket)
+        self.replace_recorded(session, ticket, "confirm", messages.confirmation_recorded(view, by))
+        self.tech_thread(session, ticket, msg)
+        self.client_thread(session, ticket, msg)
+        addresses = [p.email for p in involved if p.email] + self.client_addresses(ticket)
+        self.email(session, ticket, addresses, email.closed(view, by))
+
+
+def _msg(msg: SlackMessage) -> dict[str, object]:
+    return {"text": msg.text, "blocks": list(msg.blocks)}

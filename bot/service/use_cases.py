@@ -1,0 +1,664 @@
+"""TicketService: every use-case is one transaction (ticket + timeline + outbox), never chat I/O."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot import tickets
+from bot.clock import Clock
+from bot.render import escape, messages
+from bot.render.view import AFFECTED_CHOICES, PRIORITIES, PersonRef, TicketView, TimelineEntry
+from bot.service.directory import Directory, SlackUser
+from bot.service.errors import ConflictError, NotFoundError, UserInputError
+from bot.service.notify import Notifier
+from bot.tickets import Event, Role, State
+from bot.views import person_ref, ticket_view, timeline
+from storage.models import (
+    ChatMessage,
+    Client,
+    Person,
+    ProcessedEvent,
+    Ticket,
+    TicketEvent,
+    TicketHelper,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+TITLE_MAX = 150
+TEXT_MAX = 40_000
+# A card-thread reply starting with one of these is an internal note: recorded, never mirrored.
+INTERNAL_MARKERS = re.compile(r"^\s*(internal:|\[internal\]|note to self:|🔒)", re.IGNORECASE)
+OPEN_FOR_COUNT = ("assigned", "in_progress", "awaiting_confirmation")
+
+
+class DuplicateDeliveryError(Exception):
+    """This inbound delivery (Slack event retry) was processed before."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    slack_id: str
+    surface: str = "slack"
+
+
+@dataclass(frozen=True)
+class ThreadOutcome:
+    ticket_id: int
+    kind: str  # update | internal_note | client_reply
+
+
+class TicketService:
+    """The use-cases. Handlers parse Slack payloads and call exactly one method."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Session],
+        directory: Directory,
+        notifier: Notifier,
+        clock: Clock,
+    ) -> None:
+        self._sessions = session_factory
+        self._directory = directory
+        self._notify = notifier
+        self._clock = clock
+
+    @property
+    def directory(self) -> Directory:
+        return self._directory
+
+    # ---- creating --------------------------------------------------------------------------
+    def open_ticket(
+        self,
+        actor: Actor,
+        *,
+        title: str,
+        description: str = "",
+        priority: str = "medium",
+        affected: str | None = None,
+        origin_channel: str | None = None,
+    ) -> int:
+        """Create a ticket from a person; returns its id. Raises UserInputError on bad fields."""
+        title, description = split_title(title, description)
+        if priority not in PRIORITIES:
+            raise UserInputError(f"Priority must be one of {', '.join(PRIORITIES)}.")
+        if affected is not None and affected not in AFFECTED_CHOICES:
+            raise UserInputError("Please pick how many people are affected from the list.")
+        info = self._fresh_info(actor.slack_id)
+
+        def run(s: Session) -> int:
+            now = self._clock.now()
+            person = self._directory.person(s, actor.slack_id, info)
+            client = self._directory.client_for_channel(s, origin_channel)
+            if client is None and person.client_id is not None:
+                client = s.get(Client, person.client_id)
+            ticket = Ticket(
+                title=title,
+                description=description,
+                priority=priority,
+                state=State.NEW.value,
+                affected=affected,
+                source="slack" if actor.surface == "slack" else actor.surface,
+                client=client,
+                client_unknown=client is None,
+                submitter=person,
+                origin_channel=origin_channel,
+                email_seq=0,
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(ticket)
+            s.flush()
+            self._record(
+                s,
+                ticket,
+                person,
+                "created",
+                f"{priority} — {title}",
+                actor.surface,
+                data={"priority": priority, "affected": affected},
+            )
+            self._notify.created(s, ticket, ticket_view(ticket, now))
+            return ticket.id
+
+        return self._run(run)
+
+    # ---- manager and technician actions ----------------------------------------------------
+    def assign(
+        self, actor: Actor, ticket_id: int, assignee_id: str, *, expected_version: int | None = None
+    ) -> None:
+        """Assign or reassign. With `expected_version`, a concurrent change makes ConflictError."""
+        if not self._directory.is_technician(assignee_id):
+            raise UserInputError("Please pick one of the technicians from the list.")
+        actor_info = self._fresh_info(actor.slack_id)
+        assignee_info = self._fresh_info(assignee_id)
+
+        def run(s: Session) -> None:
+            person, ticket = self._actor_and_ticket(s, actor, ticket_id, actor_info)
+            self._check(ticket, person, Event.ASSIGN)
+            if expected_version is not None and ticket.version != expected_version:
+                raise self._assign_conflict(s, ticket)
+            assignee = self._directory.person(s, assignee_id, assignee_info)
+            if ticket.assignee_id == assignee.id:
+                raise UserInputError(f"Ticket #{ticket.id} is already assigned to {assignee.name}.")
+            previous = ticket.assignee.name if ticket.assignee else None
+            self._transition(ticket, person, Event.ASSIGN)
+            ticket.assignee = assignee
+            self._record(
+                s,
+                ticket,
+                person,
+                "assigned",
+                f"assigned to {assignee.name}",
+                actor.surface,
+                data={"assignee": assignee_id, "previous": previous},
+            )
+            self._notify.assigned(s, ticket, self._view(ticket), person_ref(person))
+
+        try:
+            self._run(run, retry_stale=expected_version is None)
+        except StaleDataError:
+            with self._sessions() as s:
+                ticket = self._ticket(s, ticket_id)
+                raise self._assign_conflict(s, ticket) from None
+
+    def _assign_conflict(self, s: Session, ticket: Ticket) -> ConflictError:
+        last = s.scalar(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "assigned")
+            .order_by(TicketEvent.id.desc())
+            .limit(1)
+        )
+        if last is not None and ticket.assignee is not None:
+            return ConflictError(
+                f"Ticket #{ticket.id} was just assigned to {ticket.assignee.name} by "
+                f"{last.actor_label}. Nothing was changed; click Reassign to change it."
+            )
+        return ConflictError(
+            f"Ticket #{ticket.id} changed while you were choosing. Nothing was changed; "
+            "please try again."
+        )
+
+    def start(self, actor: Actor, ticket_id: int) -> None:
+        def run(s: Session, person: Person, ticket: Ticket) -> None:
+            self._transition(ticket, person, Event.START)
+            self._record(s, ticket, person, "started", "started work", actor.surface)
+            self._notify.started(s, ticket, self._view(ticket), person_ref(person))
+
+        self._on_ticket(actor, ticket_id, run)
+
+    def change_priority(self, actor: Actor, ticket_id: int, priority: str) -> None:
+        if priority not in PRIORITIES:
+            raise UserInputError(f"Priority must be one of {', '.join(PRIORITIES)}.")
+
+        def run(s: Session, person: Person, ticket: Ticket) -> None:
+            self._check(ticket, person, Event.CHANGE_PRIORITY)
+            old = ticket.priority
+            if old == priority:
+                raise UserInputError(f"Ticket #{ticket.id} is already {priority}.")
+            self._transition(ticket, person, Event.CHANGE_PRIORITY)
+            ticket.priority = priority
+            self._record(
+                s,
+                ticket,
+                person,
+                "priority",
+                f"priority {old} → {priority}",
+                actor.surface,
+                data={"old": old, "new": priority},
+            )
+            view, by = self._view(ticket), person_ref(person)
+            if priority == "critical":
+                self._notify.raised_to_critical(s, ticket, view, old, by)
+            else:
+                self._notify.priority_changed(s, ticket, view, old, by)
+
+        self._on_ticket(actor, ticket_id, run)
+
+    def request_help(self, actor: Actor, ticket_id: int) -> None:
+        def run(s: Session, person: Person, ticket: Ticket) -> None:
+            self._transition(ticket, person, Event.REQUEST_HELP)
+            self._record(s, ticket, person, "help_requested", "asked for more hands", actor.surface)
+            self._notify.help_requested(s, ticket, self._view(ticket), person_ref(person))
+
+        self._on_ticket(actor, ticket_id, run)
+
+    def offer_help(self, actor: Actor, ticket_id: int) -> None:
+        def run(s: Session, person: Person, ticket: Ticket) -> None:
+            self._check(ticket, person, Event.OFFER_HELP)
+            if ticket.assignee_id == person.id:
+                raise UserInputError(f"You're the assignee of #{ticket.id} already.")
+            if any(h.person_id == person.id for h in ticket.helpers):
+                raise UserInputError(f"You're already helping on #{ticket.id}. Thank you!")
+            self._transition(ticket, person, Event.OFFER_HELP)
+            ticket.helpers.append(
+                TicketHelper(person_id=person.id, person=person, added_at=self._clock.now())
+            )
+            self._record(
+                s, ticket, person, "helper_added", f"{person.name} is helping", actor.surface
+            )
+            self._notify.helper_added(s, ticket, self._view(ticket), person_ref(person))
+
+        self._on_ticket(actor, ticket_id, run)
+
+    def dispatch_onsite(
+        self, actor: Actor, ticket_id: int, *, who: str, eta: str, note: str = ""
+    ) -> None:
+        eta = escape.one_line(eta or "", 200)
+        if not eta:
+            raise UserInputError(
+                "Please say when they will be there (for example: 14:30, or in 1 hour)."
+            )
+        if not self._directory.is_technician(who):
+            raise UserInputError("Please pick one of the technicians from the list.")
+        who_info = self._fresh_info(who)
+
+        def run(s: Session, person: Person, ticket: Ticket) -> None:
+            self._transition(ticket, person, Event.DISPATCH_ONSITE)
+            goer = self._directory.person(s, who, who_info)
+            ticket.onsite_person = goer
+            ticket.onsite_eta = eta
+            ticket.onsite_note = (note or "").strip()[:TEXT_MAX]
+            self._record(
+                s,
+                ticket,
+                person,
+                "onsite",
+                f"{goer.name} onsite, ETA {eta}",
+                actor.surface,
+                data={"who": who, "eta": eta},
+            )
+            self._notify.onsite(s, ticket, self._view(ticket))
+
+        self._on_ticket(actor, ticket_id, run)
+
+    def resolve(self, actor: Actor, ticket_id: int, verification: str) -> None:
+        def run(s: Session, person: Person, ticket: Ticket) -> None:
+            note = (verification or "").strip()[:TEXT_MAX]
+            self._transition(ticket, person, Event.RESOLVE, note=note)
+            ticket.resolution_note = note
+            self._record(s, ticket, person, "resolved", note, actor.surface)
+            self._notify.resolved(s, ticket, self._view(ticket))
+
+        self._on_ticket(actor, ticket_id, run)
+
+    def confirm(self, actor: Actor, ticket_id: int) -> None:
+        def run(s: Session, person: Person, ticket: Ticket) -> None:
+            self._transition(ticket, person, Event.CONFIRM)
+            ticket.closed_at = self._clock.now()
+            self._record(s, ticket, person, "closed", "confirmed fixed", actor.surface)
+            self._notify.closed(s, ticket, self._view(ticket), person_ref(person))
+
+        self._on_ticket(actor, ticket_id, run)
+
+    def reopen(self, actor: Actor, ticket_id: int, reason: str) -> None:
+        def run(s: Session, person: Person, ticket: Ticket) -> None:
+            why = (reason or "").strip()[:TEXT_MAX]
+            self._transition(ticket, person, Event.REOPEN, note=why)
+            ticket.resolution_note = None
+            self._record(s, ticket, person, "reopened", why, actor.surface)
+            self._notify.reopened(s, ticket, self._view(ticket), person_ref(person), why)
+
+        self._on_ticket(actor, ticket_id, run)
+
+    def check(self, actor: Actor, ticket_id: int, event: Event) -> TicketView:
+        """Raise TransitionError unless `actor` may do `event` now (before opening a modal)."""
+        info = self._fresh_info(actor.slack_id)
+
+        def run(s: Session) -> TicketView:
+            person, ticket = self._actor_and_ticket(s, actor, ticket_id, info)
+            self._check(ticket, person, event)
+            return self._view(ticket)
+
+        return self._run(run)
+
+    # ---- thread messages (Slack events) ----------------------------------------------------
+    def thread_message(
+        self,
+        actor: Actor,
+        *,
+        channel: str,
+        thread_ts: str,
+        ts: str,
+        text: str,
+        delivery_key: str,
+    ) -> ThreadOutcome | None:
+        """A reply in a ticket's card thread or client thread. None when it is not a ticket's."""
+        with self._sessions() as s:
+            anchor = s.scalar(
+                select(ChatMessage).where(
+                    ChatMessage.channel == channel,
+                    ChatMessage.ts == thread_ts,
+                    ChatMessage.role.in_(("card", "client_root")),
+                )
+            )
+            if anchor is None:
+                return None
+            anchor_role, ticket_id = anchor.role, anchor.ticket_id
+        info = self._fresh_info(actor.slack_id)
+        source = (channel, ts)
+
+        def run(s: Session) -> ThreadOutcome:
+            self._claim_delivery(s, delivery_key)
+            person, ticket = self._actor_and_ticket(s, actor, ticket_id, info)
+            plain = escape.slack_to_plain(text, self._names(s))
+            if anchor_role == "card":
+                roles = self._directory.roles(person, ticket) | {Role.TECHNICIAN}
+                if INTERNAL_MARKERS.match(plain):
+                    tickets.apply(ticket.id, State(ticket.state), Event.INTERNAL_NOTE, roles)
+                    self._touch(ticket)
+                    self._record(
+                        s,
+                        ticket,
+                        person,
+                        "internal_note",
+                        plain,
+                        actor.surface,
+                        data={"encoded": text},
+                        source=source,
+                    )
+                    return ThreadOutcome(ticket.id, "internal_note")
+                old = ticket.state
+                ticket.state = tickets.apply(ticket.id, State(old), Event.UPDATE, roles).value
+                self._touch(ticket)
+                self._record(
+                    s,
+                    ticket,
+                    person,
+                    "update",
+                    plain,
+                    actor.surface,
+                    data={"encoded": text},
+                    source=source,
+                )
+                self._notify.technician_update(
+                    s,
+                    ticket,
+                    self._view(ticket),
+                    person,
+                    text,
+                    plain,
+                    source,
+                    state_changed=old != ticket.state,
+                )
+                return ThreadOutcome(ticket.id, "update")
+            roles = self._directory.roles(person, ticket)
+            tickets.apply(ticket.id, State(ticket.state), Event.CLIENT_REPLY, roles)
+            self._touch(ticket)
+            self._record(
+                s,
+                ticket,
+                person,
+                "client_reply",
+                plain,
+                actor.surface,
+                data={"encoded": text},
+                source=source,
+            )
+            label = _role_label(roles)
+            self._notify.client_reply(
+                s, ticket, self._view(ticket), person, label, text, plain, source
+            )
+            return ThreadOutcome(ticket.id, "client_reply")
+
+        try:
+            return self._run(run)
+        except DuplicateDeliveryError:
+            return None
+
+    def message_edited(self, *, channel: str, ts: str, text: str, delivery_key: str) -> bool:
+        """An edit of a reply we recorded: timeline row, and the mirror is updated."""
+
+        def run(s: Session) -> bool:
+            self._claim_delivery(s, delivery_key)
+            original = self._source_event(s, channel, ts)
+            if original is None:
+                return False
+            ticket = self._ticket(s, original.ticket_id)
+            actor = s.get(Person, original.actor_id) if original.actor_id else None
+            plain = escape.slack_to_plain(text, self._names(s))
+            self._touch(ticket)
+            self._record(
+                s,
+                ticket,
+                actor,
+                "edited",
+                plain,
+                "slack",
+                data={"encoded": text, "of": original.id},
+            )
+            if original.kind in ("update", "client_reply") and actor is not None:
+                role = (
+                    "technician"
+                    if original.kind == "update"
+                    else _role_label(self._directory.roles(actor, ticket))
+                )
+                self._notify.mirror_edit(
+                    s, ticket, (channel, ts), messages.mirrored(person_ref(actor), role, text)
+                )
+            return True
+
+        try:
+            return self._run(run)
+        except DuplicateDeliveryError:
+            return False
+
+    def message_deleted(self, *, channel: str, ts: str, delivery_key: str) -> bool:
+        def run(s: Session) -> bool:
+            self._claim_delivery(s, delivery_key)
+            original = self._source_event(s, channel, ts)
+            if original is None:
+                return False
+            ticket = self._ticket(s, original.ticket_id)
+            actor = s.get(Person, original.actor_id) if original.actor_id else None
+            self._touch(ticket)
+            self._record(s, ticket, actor, "deleted", "", "slack", data={"of": original.id})
+            if original.kind in ("update", "client_reply"):
+                self._notify.mirror_delete(s, ticket, (channel, ts))
+            return True
+
+        try:
+            return self._run(run)
+        except DuplicateDeliveryError:
+            return False
+
+    # ---- reading ---------------------------------------------------------------------------
+    def status(self, actor: Actor, ticket_id: int) -> tuple[TicketView, list[TimelineEntry]]:
+        with self._sessions() as s:
+            ticket = self._ticket(s, ticket_id)
+            if not self._may_see(s, actor, ticket):
+                raise NotFoundError(f"There is no ticket #{ticket_id} you can see.")
+            return self._view(ticket), timeline(s, ticket.id)
+
+    def my_open(self, actor: Actor) -> list[TicketView]:
+        with self._sessions() as s:
+            person = s.scalar(select(Person).where(Person.slack_user_id == actor.slack_id))
+            if person is None:
+                return []
+            open_states = [st.value for st in tickets.OPEN_STATES]
+            query = select(Ticket).where(Ticket.state.in_(open_states)).order_by(Ticket.id)
+            if self._directory.is_technician(actor.slack_id):
+                helping = select(TicketHelper.ticket_id).where(TicketHelper.person_id == person.id)
+                query = query.where(
+                    (Ticket.assignee_id == person.id)
+                    | Ticket.id.in_(helping)
+                    | (Ticket.submitter_id == person.id)
+                )
+            else:
+                query = query.where(Ticket.submitter_id == person.id)
+            return [self._view(t) for t in s.scalars(query.limit(50)).unique()]
+
+    def ticket_for_message(self, channel: str | None, ts: str | None) -> int | None:
+        """The ticket whose card (or other recorded message) is channel/ts."""
+        if not channel or not ts:
+            return None
+        with self._sessions() as s:
+            return s.scalar(
+                select(ChatMessage.ticket_id).where(
+                    ChatMessage.channel == channel, ChatMessage.ts == ts
+                )
+            )
+
+    def technicians_with_load(self) -> list[tuple[PersonRef, int]]:
+        with self._sessions() as s:
+            counts = self._directory.open_counts(s)
+            people = self._directory.people(s, self._directory.technicians)
+            return [(person_ref(p), counts.get(p.id, 0)) for p in people]
+
+    def tell(self, user: str, channel: str, text: str) -> None:
+        """Send `user` an ephemeral message in `channel` (through the outbox)."""
+        with self._sessions.begin() as s:
+            self._notify.ephemeral(s, user, channel, messages.refused(text))
+
+    # ---- internals -------------------------------------------------------------------------
+    def _run(self, fn: Callable[[Session], T], *, retry_stale: bool = True) -> T:
+        """Run `fn` in one transaction; retry on an optimistic-lock race unless told not to."""
+        attempts = 3 if retry_stale else 1
+        for attempt in range(attempts):
+            try:
+                with self._sessions.begin() as s:
+                    return fn(s)
+            except StaleDataError:
+                if attempt == attempts - 1:
+                    raise
+                log.info("optimistic lock race; retrying (attempt %d)", attempt + 2)
+        raise AssertionError("unreachable")
+
+    def _on_ticket(
+        self, actor: Actor, ticket_id: int, fn: Callable[[Session, Person, Ticket], None]
+    ) -> None:
+        info = self._fresh_info(actor.slack_id)
+
+        def run(s: Session) -> None:
+            person, ticket = self._actor_and_ticket(s, actor, ticket_id, info)
+            fn(s, person, ticket)
+
+        self._run(run)
+
+    def _fresh_info(self, slack_id: str) -> SlackUser | None:
+        with self._sessions() as s:
+            stale = self._directory.needs_lookup(s, slack_id)
+        return self._directory.lookup_user(slack_id) if stale else None
+
+    def _actor_and_ticket(
+        self, s: Session, actor: Actor, ticket_id: int, info: SlackUser | None
+    ) -> tuple[Person, Ticket]:
+        ticket = self._ticket(s, ticket_id)
+        return self._directory.person(s, actor.slack_id, info), ticket
+
+    def _ticket(self, s: Session, ticket_id: int) -> Ticket:
+        ticket = s.get(Ticket, ticket_id)
+        if ticket is None:
+            raise NotFoundError(f"There is no ticket #{ticket_id}.")
+        return ticket
+
+    def _check(self, ticket: Ticket, person: Person, event: Event) -> None:
+        roles = self._directory.roles(person, ticket)
+        tickets.apply(ticket.id, State(ticket.state), event, roles, note="checked separately")
+
+    def _transition(
+        self, ticket: Ticket, person: Person, event: Event, note: str | None = None
+    ) -> None:
+        roles = self._directory.roles(person, ticket)
+        ticket.state = tickets.apply(ticket.id, State(ticket.state), event, roles, note=note).value
+        self._touch(ticket)
+
+    def _touch(self, ticket: Ticket) -> None:
+        ticket.updated_at = self._clock.now()
+
+    def _view(self, ticket: Ticket) -> TicketView:
+        return ticket_view(ticket, self._clock.now())
+
+    def _record(
+        self,
+        s: Session,
+        ticket: Ticket,
+        actor: Person | None,
+        kind: str,
+        text: str,
+        surface: str,
+        *,
+        data: dict[str, Any] | None = None,
+        source: tuple[str, str] | None = None,
+    ) -> None:
+        s.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                at=self._clock.now(),
+                actor_id=actor.id if actor else None,
+                actor_label=actor.name if actor else "system",
+                kind=kind,
+                surface=surface,
+                text=text[:TEXT_MAX],
+                data=data or {},
+                source_channel=source[0] if source else None,
+                source_ts=source[1] if source else None,
+            )
+        )
+
+    def _claim_delivery(self, s: Session, key: str) -> None:
+        if s.get(ProcessedEvent, key) is not None:
+            raise DuplicateDeliveryError(key)
+        try:
+            with s.begin_nested():
+                s.add(ProcessedEvent(key=key, at=self._clock.now()))
+        except IntegrityError:
+            raise DuplicateDeliveryError(key) from None
+
+    def _source_event(self, s: Session, channel: str, ts: str) -> TicketEvent | None:
+        return s.scalar(
+            select(TicketEvent)
+            .where(
+                TicketEvent.source_channel == channel,
+                TicketEvent.source_ts == ts,
+                TicketEvent.kind.in_(("update", "internal_note", "client_reply")),
+            )
+            .limit(1)
+        )
+
+    def _names(self, s: Session) -> dict[str, str]:
+        rows = s.execute(select(Person.slack_user_id, Person.name)).all()
+        return {sid: name for sid, name in rows if sid}
+
+    def _may_see(self, s: Session, actor: Actor, ticket: Ticket) -> bool:
+        if self._directory.is_technician(actor.slack_id):
+            return True
+        person = s.scalar(select(Person).where(Person.slack_user_id == actor.slack_id))
+        if person is None:
+            return False
+        if ticket.submitter_id == person.id:
+            return True
+        return ticket.client_id is not None and ticket.client_id == person.client_id
+
+
+def split_title(text: str, description: str = "") -> tuple[str, str]:
+    """A one-line title of at most TITLE_MAX characters; overflow goes to the description."""
+    raw = (text or "").strip()
+    if not raw:
+        raise UserInputError("Please give the ticket a short title, e.g. `/ticket printer jammed`.")
+    first_line = " ".join(raw.splitlines()[0].split())
+    title = first_line if len(first_line) <= TITLE_MAX else first_line[: TITLE_MAX - 1] + "…"
+    rest = (description or "").strip()
+    if title != raw:
+        rest = f"{raw}\n\n{rest}".strip() if rest else raw
+    return title, rest[:TEXT_MAX]
+
+
+def _role_label(roles: frozenset[Role]) -> str:
+    if Role.TECHNICIAN in roles:
+        return "technician"
+    if Role.CONTACT in roles:
+        return "client contact"
+    return "client"

@@ -1,0 +1,56 @@
+"""Builds the Bolt App: explicit credentials, identity resolved once, a roomy listener pool."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+
+import handlers
+from bot.service import TicketService
+
+log = logging.getLogger(__name__)
+
+
+def build_bolt_app(
+    *,
+    client: WebClient,
+    identity: dict[str, Any],
+    signing_secret: str | None,
+    service: TicketService,
+    listener_threads: int = 32,
+) -> App:
+    """The Bolt app with every listener registered.
+
+    `identity` is the bot's auth.test answer, fetched once at start: Bolt's lazy lookup has no
+    lock and fires one auth.test per concurrent first request.
+    """
+    token = client.token or ""
+
+    def authorize(**_: Any) -> AuthorizeResult:
+        return AuthorizeResult(
+            enterprise_id=identity.get("enterprise_id"),
+            team_id=identity.get("team_id"),
+            bot_user_id=identity.get("user_id"),
+            bot_id=identity.get("bot_id"),
+            bot_token=token,
+        )
+
+    app = App(
+        client=client,
+        signing_secret=signing_secret or "",
+        authorize=authorize,
+        # Listeners write one transaction and return; answering after it means an ack is durable.
+        process_before_response=True,
+        request_verification_enabled=bool(signing_secret),
+        listener_executor=ThreadPoolExecutor(
+            max_workers=listener_threads, thread_name_prefix="bolt"
+        ),
+        logger=logging.getLogger("slack_bolt"),
+    )
+    handlers.register(app, service)
+    return app

@@ -1,0 +1,60 @@
+"""Database rows → the read-only views the renderers take."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.render.view import OnsiteView, PersonRef, TicketView, TimelineEntry
+from storage.models import Person, Ticket, TicketEvent
+
+
+def person_ref(person: Person) -> PersonRef:
+    return PersonRef(name=person.name, slack_id=person.slack_user_id, email=person.email)
+
+
+def ticket_view(ticket: Ticket, now: datetime) -> TicketView:
+    onsite = None
+    if ticket.onsite_person is not None:
+        onsite = OnsiteView(
+            who=person_ref(ticket.onsite_person),
+            eta=ticket.onsite_eta or "",
+            note=ticket.onsite_note or "",
+        )
+    submitter = (
+        person_ref(ticket.submitter)
+        if ticket.submitter is not None
+        else PersonRef(name="monitoring" if ticket.source == "monitoring" else "unknown")
+    )
+    return TicketView(
+        id=ticket.id,
+        title=ticket.title,
+        description=ticket.description,
+        priority=ticket.priority,
+        state=ticket.state,
+        submitter=submitter,
+        created_at=ticket.created_at,
+        now=now,
+        client_name=ticket.client.name if ticket.client else None,
+        client_unknown=ticket.client_unknown,
+        affected=ticket.affected,
+        assignee=person_ref(ticket.assignee) if ticket.assignee else None,
+        helpers=tuple(person_ref(h.person) for h in ticket.helpers),
+        source=ticket.source,
+        source_link=ticket.source_link,
+        onsite=onsite,
+        resolution_note=ticket.resolution_note,
+        version=ticket.version,
+    )
+
+
+def timeline(session: Session, ticket_id: int) -> list[TimelineEntry]:
+    rows = session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+    ).all()
+    return [
+        TimelineEntry(at=r.at, actor=r.actor_label, kind=r.kind, text=r.text, surface=r.surface)
+        for r in rows
+    ]

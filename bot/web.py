@@ -1,0 +1,63 @@
+"""The HTTP surface (Starlette on uvicorn): /slack/events, /healthz, /metrics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from slack_bolt import App
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+MAX_SLACK_BODY = 1024 * 1024
+
+
+def build_web_app(*, bolt: App | None, healthy: Callable[[], bool], metrics: Metrics) -> Starlette:
+    """`bolt` is None in Socket Mode: Slack then talks over the websocket, not this endpoint."""
+
+    async def slack_events(request: Request) -> Response:
+        if bolt is None:
+            return JSONResponse({"error": "this deployment runs Slack in Socket Mode"}, 404)
+        body = await _read_capped(request, MAX_SLACK_BODY)
+        if body is None:
+            return JSONResponse({"error": "request body too large"}, 413)
+        # Bolt's listeners are synchronous: run them on the thread pool, never on the event loop.
+        bolt_response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+        metrics.inc("ticketbot_slack_requests_total", status=str(bolt_response.status))
+        return to_starlette_response(bolt_response)
+
+    async def healthz(_: Request) -> Response:
+        ok = await run_in_threadpool(healthy)
+        return JSONResponse({"ok": ok}, 200 if ok else 503)
+
+    async def metrics_endpoint(_: Request) -> Response:
+        text = await run_in_threadpool(metrics.render)
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+        ]
+    )
+
+
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks = bytearray()
+    async for chunk in request.stream():
+        chunks.extend(chunk)
+        if len(chunks) > limit:
+            return None
+    return bytes(chunks)

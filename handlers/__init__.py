@@ -1,0 +1,16 @@
+"""Thin Bolt listeners: parse the payload, call one use-case, answer. `register` wires them all."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.service import TicketService
+from handlers import actions, commands, errors, events, views
+
+
+def register(app: App, service: TicketService) -> None:
+    errors.register(app)
+    commands.register(app, service)
+    actions.register(app, service)
+    views.register(app, service)
+    events.register(app, service)

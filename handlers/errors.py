@@ -1,0 +1,42 @@
+"""The one place that turns failures into words for the user (and an error id in the log)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from slack_bolt import App
+
+from bot.service import ServiceError
+from bot.tickets import TransitionError
+
+log = logging.getLogger(__name__)
+
+
+def user_message(exc: BaseException) -> str | None:
+    """The plain-words message for an expected failure; None for a bug or an outage."""
+    if isinstance(exc, TransitionError | ServiceError):
+        return exc.message
+    return None
+
+
+def internal_error_message(exc: BaseException) -> str:
+    """Log `exc` with a fresh error id and return what to tell the user."""
+    error_id = uuid.uuid4().hex[:8]
+    log.error("unexpected failure (error id %s)", error_id, exc_info=exc)
+    return (
+        f"Sorry, something went wrong on our side (error id {error_id}). Nothing was lost; "
+        "please try again in a minute."
+    )
+
+
+def register(app: App) -> None:
+    @app.error
+    def handle_unexpected_error(error: Exception, body: dict[str, Any]) -> None:
+        # Reached only when a listener raised: Bolt then answers 500, so Slack retries events.
+        log.error(
+            "listener failed for a %s request",
+            body.get("type") or body.get("command") or "Slack",
+            exc_info=error,
+        )

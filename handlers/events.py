@@ -1,0 +1,70 @@
+"""Message events: thread replies become ticket updates; edits and deletions follow them.
+
+Bolt runs only the first matching listener, so one `message` listener routes every subtype, and
+catch-alls acknowledge the other subscribed events (an unhandled event would be a 404 and retried).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+
+from bot.render import messages
+from bot.service import ServiceError, TicketService
+from bot.service.use_cases import Actor
+from bot.tickets import TransitionError
+
+log = logging.getLogger(__name__)
+
+HUMAN_SUBTYPES = (None, "thread_broadcast", "file_share")
+
+
+def register(app: App, service: TicketService) -> None:
+    @app.event("message")
+    def handle_message_event(event: dict[str, Any]) -> None:
+        subtype = event.get("subtype")
+        channel = event.get("channel") or ""
+        if subtype in HUMAN_SUBTYPES:
+            thread_ts, ts, user = event.get("thread_ts"), event.get("ts"), event.get("user")
+            if not thread_ts or not ts or thread_ts == ts or not user or event.get("bot_id"):
+                return
+            try:
+                service.thread_message(
+                    Actor(user),
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    ts=ts,
+                    text=str(event.get("text") or ""),
+                    delivery_key=f"msg:{channel}:{ts}",
+                )
+            except (TransitionError, ServiceError) as e:
+                service.tell(user, channel, e.message)
+        elif subtype == "message_changed":
+            new = event.get("message") or {}
+            old = event.get("previous_message") or {}
+            ts = new.get("ts")
+            if not ts or new.get("bot_id") or new.get("text") == old.get("text"):
+                return  # unfurls and metadata changes arrive as message_changed too
+            edited = (new.get("edited") or {}).get("ts") or event.get("event_ts") or ""
+            service.message_edited(
+                channel=channel,
+                ts=ts,
+                text=str(new.get("text") or ""),
+                delivery_key=f"edit:{channel}:{ts}:{edited}",
+            )
+        elif subtype == "message_deleted":
+            ts = event.get("deleted_ts")
+            if ts:
+                service.message_deleted(channel=channel, ts=ts, delivery_key=f"del:{channel}:{ts}")
+
+    @app.event("app_mention")
+    def handle_app_mention(event: dict[str, Any]) -> None:
+        user, channel = event.get("user"), event.get("channel")
+        if user and channel:
+            service.tell(user, channel, messages.help_text().text)
+
+    @app.event("app_home_opened")
+    def handle_app_home_opened() -> None:
+        return None

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2.x models, engine setup, repositories and Alembic migrations."""

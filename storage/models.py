@@ -1,0 +1,229 @@
+"""SQLAlchemy 2.x table models. Repositories and use-cases own queries and transactions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class Client(Base):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    slack_channel_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    teams_webhook_url: Mapped[str | None] = mapped_column(Text)
+    teams_outgoing_secret: Mapped[str | None] = mapped_column(Text)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    hours: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+    domains: Mapped[list[ClientDomain]] = relationship(
+        back_populates="client", cascade="all, delete-orphan", order_by="ClientDomain.domain"
+    )
+    alert_labels: Mapped[list[ClientAlertLabel]] = relationship(
+        back_populates="client", cascade="all, delete-orphan"
+    )
+
+
+class ClientDomain(Base):
+    __tablename__ = "client_domains"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    client: Mapped[Client] = relationship(back_populates="domains")
+
+
+class ClientAlertLabel(Base):
+    __tablename__ = "client_alert_labels"
+    __table_args__ = (UniqueConstraint("key", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(100))
+    value: Mapped[str] = mapped_column(String(200))
+    client: Mapped[Client] = relationship(back_populates="alert_labels")
+
+
+class Person(Base):
+    """A Slack user we have seen (directory cache); roles come from settings, not from here."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"))
+    refreshed_at: Mapped[datetime]
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    affected: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16), default="slack")
+    source_link: Mapped[str | None] = mapped_column(Text)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"))
+    client_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    origin_channel: Mapped[str | None] = mapped_column(String(32))
+    onsite_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    onsite_eta: Mapped[str | None] = mapped_column(Text)
+    onsite_note: Mapped[str | None] = mapped_column(Text)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    email_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    client: Mapped[Client | None] = relationship(lazy="joined")
+    submitter: Mapped[Person | None] = relationship(foreign_keys=[submitter_id], lazy="joined")
+    assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+    onsite_person: Mapped[Person | None] = relationship(
+        foreign_keys=[onsite_person_id], lazy="joined"
+    )
+    helpers: Mapped[list[TicketHelper]] = relationship(
+        cascade="all, delete-orphan", order_by="TicketHelper.id", lazy="selectin"
+    )
+
+
+class TicketHelper(Base):
+    __tablename__ = "ticket_helpers"
+    __table_args__ = (UniqueConstraint("ticket_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    added_at: Mapped[datetime]
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class TicketEvent(Base):
+    """One immutable timeline row: who did what, when, from which surface."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    actor_label: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    surface: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The Slack message this row came from (thread replies), so edits and deletions find it.
+    source_channel: Mapped[str | None] = mapped_column(String(32))
+    source_ts: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_ticket_events_source", "source_channel", "source_ts"),)
+
+
+class ChatMessage(Base):
+    """A Slack message that belongs to a ticket: its card, its client thread root, mirrors."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "ts"),
+        Index("ix_chat_messages_ticket_role", "ticket_id", "role"),
+        Index("ix_chat_messages_source", "source_channel", "source_ts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(32))  # card | client_root | mirror | help | confirm
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    source_channel: Mapped[str | None] = mapped_column(String(32))
+    source_ts: Mapped[str | None] = mapped_column(String(32))
+    rendered_version: Mapped[int | None] = mapped_column(Integer)  # cards: ticket version shown
+    created_at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """A notification to deliver (or delivered); rows of one `stream` go strictly in order."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_stream_status", "stream", "status", "id"),
+        Index("ix_outbox_status_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    stream: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16))  # slack | email | teams
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending"
+    )  # pending|sending|done|parked
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class ProcessedEvent(Base):
+    """Idempotency keys of inbound deliveries (Slack event_id, message channel+ts)."""
+
+    __tablename__ = "processed_events"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[datetime]
