@@ -122,13 +122,13 @@ def _taken(session: Session, spec: ClientSpec, own_id: int | None) -> list[str]:
             problems.append(f"channel {spec.slack_channel} already belongs to {other.name}")
     for label in spec.alert_labels:
         key, _, value = label.partition("=")
-        row = session.scalar(
+        label_row = session.scalar(
             select(ClientAlertLabel).where(
                 ClientAlertLabel.key == key.strip(), ClientAlertLabel.value == value.strip()
             )
         )
-        if row is not None and row.client_id != own_id:
-            problems.append(f"alert label {label} already belongs to {row.client.name}")
+        if label_row is not None and label_row.client_id != own_id:
+            problems.append(f"alert label {label} already belongs to {label_row.client.name}")
     return problems
 
 

@@ -164,18 +164,17 @@ def _transcript(stack: Stack, out: TextIO) -> None:
         dms = emu.dms(user)
         if dms:
             out.write(f"\n══ DMs to {label} ══\n")
-            for msg in dms:
-                _show(out, msg, names, indent="")
+            for dm in dms:
+                _show(out, dm, names, indent="")
     if stack.mail is not None:
         out.write("\n══ Emails ══\n")
         for mail in stack.mail.messages:
-            msg = mail.message
-            out.write(
-                f"\n✉ To: {msg['To']}\n  Subject: {msg['Subject']}\n  Message-ID: {msg['Message-ID']}\n"
-            )
-            if msg["In-Reply-To"]:
-                out.write(f"  In-Reply-To: {msg['In-Reply-To']}\n")
-            body = msg.get_body(("plain",))
+            email = mail.message
+            out.write(f"\n✉ To: {email['To']}\n  Subject: {email['Subject']}\n")
+            out.write(f"  Message-ID: {email['Message-ID']}\n")
+            if email["In-Reply-To"]:
+                out.write(f"  In-Reply-To: {email['In-Reply-To']}\n")
+            body = email.get_body(("plain",))
             text = body.get_content() if body is not None else ""
             for line in text.strip().splitlines()[:6]:
                 out.write(f"  | {line}\n")

@@ -101,7 +101,7 @@ class Runtime:
         if token is None:
             raise RuntimeError("Socket Mode needs SLACK_APP_TOKEN")
         handler = SocketModeHandler(self.bolt, app_token=token.reveal(), concurrency=16)
-        handler.connect()
+        handler.connect()  # type: ignore[no-untyped-call]
         self._socket_handler = handler
 
     def stop(self) -> None:

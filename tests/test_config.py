@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import pickle
 import re
 from collections.abc import Iterator, Mapping
@@ -673,13 +674,15 @@ def test_alert_webhook_token_with_control_characters_rejected() -> None:
 # --- secrets ------------------------------------------------------------------------------------
 
 
-def test_secret_is_masked_everywhere_but_reveal() -> None:
+def test_secret_is_masked_everywhere_but_reveal(caplog: pytest.LogCaptureFixture) -> None:
     secret = Secret("hunter2-but-longer")
+
+    logging.getLogger("test").warning("token %s / %r", secret, secret)
 
     assert repr(secret) == "Secret('********')"
     assert str(secret) == "Secret('********')"
     assert f"{secret}" == "Secret('********')"
-    assert "{0}, {0!s}".format(secret) == "Secret('********'), Secret('********')"
+    assert caplog.messages == ["token Secret('********') / Secret('********')"]
     assert "hunter2" not in repr([secret, {"k": secret}])
     assert secret.reveal() == "hunter2-but-longer"
 
@@ -767,6 +770,23 @@ def test_secrets_never_appear_in_config_errors(secrets: list[str]) -> None:
     for secret in (bot, signing, app, teams, smtp_pw, db, alert):
         assert secret not in text
     assert len(str(info.value).splitlines()) == len(info.value.problems)
+
+
+@given(
+    env=st.dictionaries(
+        st.sampled_from(KEYS),
+        st.text(st.characters(exclude_categories=())) | st.sampled_from(["", " ", "0", "://"]),
+    ),
+    require_slack=st.booleans(),
+)
+def test_any_values_give_settings_or_one_line_problems(
+    env: dict[str, str], require_slack: bool
+) -> None:
+    try:
+        Settings.from_mapping(env, require_slack=require_slack)
+    except ConfigError as error:
+        assert error.problems
+        assert str(error).splitlines() == error.problems
 
 
 # --- .env.example -----------------------------------------------------------------------------

@@ -98,12 +98,16 @@ class SlackGateway:
         members: list[str] = []
         cursor: str | None = None
         while True:
-            page = {"channel": channel_id, "cursor": cursor, "limit": 200}
-            resp = self._call(lambda page=page: self._client.conversations_members(**page))
+            resp = self._members_page(channel_id, cursor)
             members.extend(resp.get("members") or [])
             cursor = (resp.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return members
+
+    def _members_page(self, channel_id: str, cursor: str | None) -> Any:
+        return self._call(
+            lambda: self._client.conversations_members(channel=channel_id, cursor=cursor, limit=200)
+        )
 
     def auth_test(self) -> dict[str, Any]:
         return dict(self._call(self._client.auth_test).data)  # type: ignore[arg-type]

@@ -1,11 +1,12 @@
 """Loopback Socket Mode endpoint for the Slack emulator: tickets, `hello`, envelopes out, acks back.
 
-Runs a `websockets` asyncio server on 127.0.0.1 in its own daemon thread; imports nothing from the bot.
+A `websockets` asyncio server on 127.0.0.1 in its own daemon thread; imports nothing from the bot.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -159,7 +160,7 @@ class SocketModeServer:
             return self._cond.wait_for(lambda: bool(self._connections), timeout)
 
     def send(self, envelope: JSON, timeout: float) -> JSON | None:
-        """Send one envelope and wait for the ack frame with the same `envelope_id` (None if none came)."""
+        """Send one envelope; wait for the ack with the same `envelope_id` (None if none came)."""
         envelope_id = envelope["envelope_id"]
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -198,8 +199,6 @@ class SocketModeServer:
             return 0
         for ws in targets:
             future = asyncio.run_coroutine_threadsafe(ws.send(frame), self._loop)
-            try:
+            with contextlib.suppress(ConnectionClosed):
                 future.result(5)
-            except ConnectionClosed:
-                pass
         return len(targets)

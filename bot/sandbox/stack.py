@@ -196,4 +196,3 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(describe() if describe else "condition not met in time")
         pause.wait(0.02)
-

@@ -173,4 +173,4 @@ class Directory:
             .where(Ticket.assignee_id.is_not(None))
             .group_by(Ticket.assignee_id)
         ).all()
-        return {int(pid): int(n) for pid, n in rows}
+        return {int(pid): int(n) for pid, n in rows if pid is not None}

@@ -145,7 +145,8 @@ def strings(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
-        return [s for v in value.values() for s in strings(v)]
+        # An input's initial_value is the user's own raw text, never rendered as a message.
+        return [s for k, v in value.items() if k != "initial_value" for s in strings(v)]
     if isinstance(value, list):
         return [s for v in value for s in strings(v)]
     return []

@@ -1,0 +1,45 @@
+"""Loopback stand-ins for Slack and SMTP used by `ticketbot demo` and the acceptance tests.
+
+Nothing in the bot's runtime path may import this package.
+"""
+
+from __future__ import annotations
+
+from bot.sandbox.emulator import (
+    ApiCall,
+    Channel,
+    Delivery,
+    Ephemeral,
+    Faults,
+    Message,
+    ResponsePost,
+    SlackEmulator,
+    Stats,
+    User,
+    View,
+    block_errors,
+    render_text,
+    sign,
+    view_errors,
+)
+from bot.sandbox.mail import MailSink, ReceivedMail
+
+__all__ = [
+    "ApiCall",
+    "Channel",
+    "Delivery",
+    "Ephemeral",
+    "Faults",
+    "MailSink",
+    "Message",
+    "ReceivedMail",
+    "ResponsePost",
+    "SlackEmulator",
+    "Stats",
+    "User",
+    "View",
+    "block_errors",
+    "render_text",
+    "sign",
+    "view_errors",
+]
