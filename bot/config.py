@@ -178,6 +178,14 @@ class Settings:
             return f"<!{self.critical_mention}>"
         return f"<!subteam^{self.critical_mention}>"
 
+    @property
+    def email_from_address(self) -> str | None:
+        """The bare address of `email_from` (which may be `Display Name <address>`)."""
+        if self.email_from is None:
+            return None
+        named = _NAMED_EMAIL.fullmatch(self.email_from)
+        return named.group("address").strip() if named else self.email_from
+
     def __repr__(self) -> str:
         # URLs may carry a password or a webhook signature: show them redacted.
         shown = []

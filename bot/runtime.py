@@ -159,9 +159,11 @@ def build_runtime(
         NotifySettings(
             tech_channel=settings.tech_channel,
             critical_mention=settings.critical_mention_syntax,
-            email_domain=settings.email_from.rsplit("@", 1)[-1]
-            if email and settings.email_from
-            else None,
+            email_domain=(
+                settings.email_from_address.rsplit("@", 1)[-1]
+                if email and settings.email_from_address
+                else None
+            ),
         ),
         directory,
         OutboxWriter(clock, on_commit=dispatcher.wake),

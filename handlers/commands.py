@@ -16,6 +16,7 @@ from bot.service.use_cases import Actor
 from handlers.errors import internal_error_message, user_message
 
 STATUS = re.compile(r"^status\s+#?(\d{1,9})\s*$", re.IGNORECASE)
+STATUS_WORD = re.compile(r"^status(\s|$)", re.IGNORECASE)
 
 
 def register(app: App, service: TicketService) -> None:
@@ -36,7 +37,7 @@ def register(app: App, service: TicketService) -> None:
                 ack(**_ephemeral(messages.help_text()))
             elif word in ("list", "mine", "ls"):
                 ack(**_ephemeral(messages.ticket_list(service.my_open(actor))))
-            elif word == "status" or word.startswith("status "):
+            elif STATUS_WORD.match(word):
                 match = STATUS.match(text)
                 if match is None:
                     ack(text="Usage: `/ticket status <id>`, for example `/ticket status 42`.")

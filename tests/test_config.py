@@ -613,7 +613,20 @@ def test_email_from_still_required_when_smtp_url_is_invalid() -> None:
     ],
 )
 def test_email_from_accepted(address: str) -> None:
-    assert Settings.from_mapping({"EMAIL_FROM": address}, require_slack=False).email_from == address
+    settings = Settings.from_mapping({"EMAIL_FROM": address}, require_slack=False)
+
+    assert settings.email_from == address
+    assert settings.email_from_address is not None
+    assert address.endswith((settings.email_from_address, settings.email_from_address + ">"))
+    assert "<" not in settings.email_from_address and " " not in settings.email_from_address
+
+
+def test_email_from_address_strips_the_display_name() -> None:
+    assert Settings(email_from="MSP Helpdesk < helpdesk@msp.example >").email_from_address == (
+        "helpdesk@msp.example"
+    )
+    assert Settings(email_from="helpdesk@msp.example").email_from_address == "helpdesk@msp.example"
+    assert Settings().email_from_address is None
 
 
 @pytest.mark.parametrize(

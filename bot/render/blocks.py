@@ -166,24 +166,25 @@ def packed_lines(lines: Sequence[str], budget: int, *, more: str = "… and {n} 
 def priority_label(priority: str) -> str:
     """`🔴 Critical`; unknown values are shown escaped without an emoji."""
     emoji = PRIORITY_EMOJI.get(priority)
-    name = mrkdwn(priority).replace("_", " ").capitalize()
+    name = mrkdwn(one_line(priority, 30)).replace("_", " ").capitalize()
     return f"{emoji} {name}" if emoji else name
 
 
 def priority_text(priority: str) -> str:
     """`🔴 critical` for running text."""
     emoji = PRIORITY_EMOJI.get(priority)
-    return f"{emoji} {mrkdwn(priority)}" if emoji else mrkdwn(priority)
+    name = mrkdwn(one_line(priority, 30))
+    return f"{emoji} {name}" if emoji else name
 
 
 def state_label(state: str) -> str:
-    return STATE_LABELS.get(state) or mrkdwn(state)
+    return STATE_LABELS.get(state) or mrkdwn(one_line(state, 30))
 
 
 def affected_label(key: str | None) -> str:
     if not key:
         return "—"
-    return AFFECTED_CHOICES.get(key) or mrkdwn(key)
+    return AFFECTED_CHOICES.get(key) or mrkdwn(one_line(key, 60))
 
 
 def who(person: PersonRef | None, *, default: str = "—") -> str:

@@ -79,7 +79,7 @@ def summary_line(view: TicketView) -> str:
     emoji = PRIORITY_EMOJI.get(view.priority, "")
     title = mrkdwn(one_line(view.title, 200))
     state = state_label(view.state).lower()
-    return f"{emoji} #{view.id} {title} — {mrkdwn(view.priority)}, {state}".strip()
+    return f"{emoji} #{view.id} {title} — {mrkdwn(one_line(view.priority, 30))}, {state}".strip()
 
 
 def card_fields(view: TicketView) -> list[str]:

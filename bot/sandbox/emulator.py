@@ -1,6 +1,6 @@
 """Local Slack emulator: loopback Web API, signed HTTP / Socket Mode delivery, what Slack shows.
 
-Used by `ticketbot demo` and the acceptance tests; stdlib + websockets, imports nothing from the bot.
+Used by `ticketbot demo` and the acceptance tests; stdlib + websockets; imports nothing of the bot.
 """
 
 from __future__ import annotations
@@ -1102,7 +1102,10 @@ class SlackEmulator:
             return self
         self._server = _HTTPServer(self)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="slack-emulator-http", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # keeps stop() fast
+            name="slack-emulator-http",
+            daemon=True,
         )
         self._thread.start()
         if self.app_token:

@@ -177,6 +177,21 @@ class Stack:
             rows = s.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
             return {str(status): int(n) for status, n in rows}
 
+    def busy(self, channel: str | None = None) -> int:
+        """Outbox rows pending or in flight (optionally for one channel: slack / email)."""
+        query = select(func.count()).where(OutboxRow.status.in_(("pending", "sending")))
+        if channel is not None:
+            query = query.where(OutboxRow.channel == channel)
+        with self.rt.sessions() as s:
+            return int(s.scalar(query) or 0)
+
+    def wait_delivered_channel(self, channel: str, timeout: float = 15.0) -> None:
+        wait_until(
+            lambda: self.busy(channel) == 0,
+            timeout,
+            lambda: f"{channel} outbox still busy: {self.outbox_counts()}",
+        )
+
     def wait_delivered(self, timeout: float = 15.0) -> None:
         """Wait until the outbox has nothing pending or in flight (parked rows don't count)."""
         wait_until(

@@ -130,7 +130,6 @@ class Notifier:
                 "in_reply_to": root,
                 "references": root,
             }
-        subject = content.subject if seq == 0 else f"Re: {content.subject}"
         for address in recipients:
             self._outbox.add(
                 session,
@@ -140,7 +139,7 @@ class Notifier:
                 ticket_id=ticket.id,
                 payload={
                     "to": address,
-                    "subject": subject,
+                    "subject": content.subject,
                     "text": content.text,
                     "html": content.html,
                     "ticket_id": ticket.id,
@@ -197,7 +196,7 @@ class Notifier:
         to = self.client_addresses(ticket)
         self.email(session, ticket, to, email.received(view))
         if critical:
-            self._critical_fanout(session, ticket, view)
+            self._critical_fanout(session, ticket, view, client_told=True)
         if ticket.client_unknown:
             for manager in self.manager_ids():
                 self.dm(session, ticket, manager, messages.unknown_client_dm(view))
@@ -213,13 +212,16 @@ class Notifier:
             reply_broadcast=True,
         )
         self.client_thread(session, ticket, messages.priority_changed(view, old, by))
-        self._critical_fanout(session, ticket, view)
+        self._critical_fanout(session, ticket, view, client_told=False)
 
-    def _critical_fanout(self, session: Session, ticket: Ticket, view: TicketView) -> None:
-        techs = [p.email for p in self.technician_people(session) if p.email]
-        self.email(
-            session, ticket, [*techs, *self.client_addresses(ticket)], email.critical_alert(view)
-        )
+    def _critical_fanout(
+        self, session: Session, ticket: Ticket, view: TicketView, *, client_told: bool
+    ) -> None:
+        """Email every technician (and the client, unless just told) and DM the managers."""
+        to = [p.email for p in self.technician_people(session) if p.email]
+        if not client_told:
+            to += self.client_addresses(ticket)
+        self.email(session, ticket, to, email.critical_alert(view))
         for manager in self.manager_ids():
             self.dm(session, ticket, manager, messages.manager_critical_dm(view))
 

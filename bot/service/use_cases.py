@@ -40,6 +40,8 @@ TITLE_MAX = 150
 TEXT_MAX = 40_000
 # A card-thread reply starting with one of these is an internal note: recorded, never mirrored.
 INTERNAL_MARKERS = re.compile(r"^\s*(internal:|\[internal\]|note to self:|🔒)", re.IGNORECASE)
+# C0/C1 controls other than tab and newline: nobody types them, and PostgreSQL rejects NUL.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 OPEN_FOR_COUNT = ("assigned", "in_progress", "awaiting_confirmation")
 
 
@@ -270,7 +272,7 @@ class TicketService:
             goer = self._directory.person(s, who, who_info)
             ticket.onsite_person = goer
             ticket.onsite_eta = eta
-            ticket.onsite_note = (note or "").strip()[:TEXT_MAX]
+            ticket.onsite_note = clean_text(note)
             self._record(
                 s,
                 ticket,
@@ -286,7 +288,7 @@ class TicketService:
 
     def resolve(self, actor: Actor, ticket_id: int, verification: str) -> None:
         def run(s: Session, person: Person, ticket: Ticket) -> None:
-            note = (verification or "").strip()[:TEXT_MAX]
+            note = clean_text(verification)
             self._transition(ticket, person, Event.RESOLVE, note=note)
             ticket.resolution_note = note
             self._record(s, ticket, person, "resolved", note, actor.surface)
@@ -305,7 +307,7 @@ class TicketService:
 
     def reopen(self, actor: Actor, ticket_id: int, reason: str) -> None:
         def run(s: Session, person: Person, ticket: Ticket) -> None:
-            why = (reason or "").strip()[:TEXT_MAX]
+            why = clean_text(reason)
             self._transition(ticket, person, Event.REOPEN, note=why)
             ticket.resolution_note = None
             self._record(s, ticket, person, "reopened", why, actor.surface)
@@ -349,6 +351,7 @@ class TicketService:
             anchor_role, ticket_id = anchor.role, anchor.ticket_id
         info = self._fresh_info(actor.slack_id)
         source = (channel, ts)
+        text = clean_text(text)
 
         def run(s: Session) -> ThreadOutcome:
             self._claim_delivery(s, delivery_key)
@@ -420,6 +423,8 @@ class TicketService:
 
     def message_edited(self, *, channel: str, ts: str, text: str, delivery_key: str) -> bool:
         """An edit of a reply we recorded: timeline row, and the mirror is updated."""
+
+        text = clean_text(text)
 
         def run(s: Session) -> bool:
             self._claim_delivery(s, delivery_key)
@@ -645,8 +650,9 @@ class TicketService:
 
 def split_title(text: str, description: str = "") -> tuple[str, str]:
     """A one-line title of at most TITLE_MAX characters; overflow goes to the description."""
-    raw = (text or "").strip()
-    if not raw:
+    raw = CONTROL_CHARS.sub("", text or "").strip()
+    description = CONTROL_CHARS.sub("", description or "")
+    if not any(ch.isprintable() and not ch.isspace() for ch in raw):
         raise UserInputError("Please give the ticket a short title, e.g. `/ticket printer jammed`.")
     first_line = " ".join(raw.splitlines()[0].split())
     title = first_line if len(first_line) <= TITLE_MAX else first_line[: TITLE_MAX - 1] + "…"
@@ -654,6 +660,11 @@ def split_title(text: str, description: str = "") -> tuple[str, str]:
     if title != raw:
         rest = f"{raw}\n\n{rest}".strip() if rest else raw
     return title, rest[:TEXT_MAX]
+
+
+def clean_text(text: str | None) -> str:
+    """User text without control characters, trimmed and capped."""
+    return CONTROL_CHARS.sub("", text or "").strip()[:TEXT_MAX]
 
 
 def _role_label(roles: frozenset[Role]) -> str:

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from bot.render import card, email, limits, messages, modals
-from bot.render.view import OnsiteView, PersonRef, SlackMessage, TimelineEntry
+from bot.render.view import OnsiteView, PersonRef, SlackMessage, TicketView, TimelineEntry
 
 from .factories import DANA, NOW, SAM, make_view
 from .slack_validator import assert_no_pings, validate_message, validate_view
@@ -17,7 +17,7 @@ TECHNICIANS = [(PersonRef(f"Tech {i} " + "t" * 200, f"W{i:08d}"), i % 17) for i 
 GIANT = PersonRef("<!here> " + "N" * 5_000, None, "e" * 3_000 + "@example.com")
 
 
-def huge_view(state: str) -> object:
+def huge_view(state: str) -> TicketView:
     return make_view(
         id=2**53,
         title=HUGE_TITLE,

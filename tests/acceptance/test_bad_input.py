@@ -1,0 +1,118 @@
+"""Forged, stale and malformed requests: 401 or a clean error, nothing stored, no traceback."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+
+from sqlalchemy import func, select
+
+from bot import ids
+from bot.sandbox.stack import CAST, Stack
+from storage.models import ProcessedEvent, Ticket
+from tests.acceptance.helpers import card, ok
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def _command_body(text: str) -> bytes:
+    return urllib.parse.urlencode(
+        {
+            "command": "/ticket",
+            "text": text,
+            "user_id": CAST.employee,
+            "channel_id": CAST.client_channel,
+            "team_id": "T0EMU",
+            "trigger_id": "1.2.3",
+            "response_url": "http://127.0.0.1:9/none",
+        }
+    ).encode()
+
+
+def _tickets(stack: Stack) -> int:
+    with stack.rt.sessions() as s:
+        return int(s.scalar(select(func.count()).select_from(Ticket)) or 0)
+
+
+def test_bad_signature_is_401_and_stores_nothing(stack: Stack) -> None:
+    answer = stack.emu.send_raw(_command_body("forged"), FORM, signature="v0=" + "0" * 64)
+    assert answer.status == 401
+    assert _tickets(stack) == 0
+
+
+def test_missing_signature_is_401(stack: Stack) -> None:
+    answer = stack.emu.send_raw(_command_body("unsigned"), FORM, signature="")
+    assert answer.status == 401
+    assert _tickets(stack) == 0
+
+
+def test_stale_timestamp_is_401_even_when_signed(stack: Stack) -> None:
+    stale = str(int(time.time()) - 600)
+    answer = stack.emu.send_raw(_command_body("replayed"), FORM, timestamp=stale)
+    assert answer.status == 401
+    future = str(int(time.time()) + 600)
+    assert stack.emu.send_raw(_command_body("future"), FORM, timestamp=future).status == 401
+    assert _tickets(stack) == 0
+
+
+def test_forged_event_is_401_and_not_recorded(stack: Stack) -> None:
+    body = json.dumps(
+        {"type": "event_callback", "event_id": "EvFORGED", "event": {"type": "message"}}
+    ).encode()
+    assert stack.emu.send_raw(body, "application/json", signature="v0=bad").status == 401
+    with stack.rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
+
+
+def test_malformed_payloads_get_a_clean_error(stack: Stack) -> None:
+    bodies = [
+        (b"payload=%7Bnot-json", FORM),
+        (b"payload=" + urllib.parse.quote(json.dumps({"type": "block_actions"})).encode(), FORM),
+        (b"{not json", "application/json"),
+        (b"\xff\xfe\x00garbage", FORM),
+        (json.dumps({"type": "event_callback", "event": "x"}).encode(), "application/json"),
+    ]
+    for body, content_type in bodies:
+        answer = stack.emu.send_raw(body, content_type)
+        assert answer.status < 500 or answer.status == 500 and "Traceback" not in answer.body
+        assert "Traceback" not in answer.body and 'File "' not in answer.body
+    assert _tickets(stack) == 0
+
+
+def test_button_on_a_missing_ticket_tells_the_user(stack: Stack) -> None:
+    ok(stack.emu.slash_command(CAST.employee, CAST.client_channel, "keyboard broken"))
+    stack.wait_delivered()
+    c = card(stack, 1)
+    payload = {
+        "type": "block_actions",
+        "user": {"id": CAST.tech1, "username": "tom", "team_id": "T0EMU"},
+        "team": {"id": "T0EMU"},
+        "channel": {"id": CAST.tech_channel},
+        "container": {"type": "message", "message_ts": c.ts, "channel_id": CAST.tech_channel},
+        "trigger_id": "1.2.3",
+        "actions": [{"type": "button", "action_id": ids.START, "block_id": "b", "value": "999"}],
+    }
+    body = ("payload=" + urllib.parse.quote(json.dumps(payload))).encode()
+    assert stack.emu.send_raw(body, FORM).status == 200
+    stack.wait_delivered()
+    assert "#999" in stack.emu.ephemerals(CAST.tech1)[-1].text
+
+
+def test_oversized_body_is_413(stack: Stack) -> None:
+    answer = stack.emu.send_raw(b"text=" + b"a" * (2 * 1024 * 1024), FORM)
+    assert answer.status == 413
+    assert _tickets(stack) == 0
+
+
+def test_health_and_metrics(stack: Stack) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{stack.base_url}/healthz", timeout=5) as r:
+        assert r.status == 200 and json.loads(r.read()) == {"ok": True}
+    ok(stack.emu.slash_command(CAST.employee, CAST.client_channel, "dead mouse"))
+    stack.wait_delivered()
+    with urllib.request.urlopen(f"{stack.base_url}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    assert 'ticketbot_outbox_rows{status="done"}' in text
+    assert "ticketbot_outbox_delivered_total" in text

@@ -1,0 +1,162 @@
+"""The `ticketbot` command line: settings errors, clients, manifest, outbox."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+
+def test_run_without_settings_lists_every_problem_and_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    for key in ("SLACK_BOT_TOKEN", "TICKETBOT_TECH_CHANNEL", "TICKETBOT_MANAGERS"):
+        assert key in err
+
+
+def test_secrets_never_printed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxp-very-secret-value")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "shh-secret-signing")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "very-secret-value" not in err and "shh-secret-signing" not in err
+
+
+def test_clients_add_list_update_remove(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+    assert main(["db", "upgrade"]) == 0
+    assert (
+        main(
+            [
+                "clients",
+                "add",
+                "--name",
+                "Acme",
+                "--domain",
+                "acme.example",
+                "--domain",
+                "acme-corp.example",
+                "--contact-email",
+                "it@acme.example",
+                "--slack-channel",
+                "CACME1",
+                "--alert-label",
+                "client=acme",
+                "--timezone",
+                "Europe/London",
+                "--hours",
+                "Mon-Fri 08:00-18:00",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["clients", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "Acme" in out and "acme-corp.example" in out and "client=acme" in out
+    assert (
+        main(["clients", "update", "--name", "Acme", "--contact-email", "boss@acme.example"]) == 0
+    )
+    capsys.readouterr()
+    main(["clients", "list"])
+    assert "boss@acme.example" in capsys.readouterr().out
+    assert main(["clients", "remove", "--name", "Acme"]) == 0
+    capsys.readouterr()
+    main(["clients", "list"])
+    assert "no clients yet" in capsys.readouterr().out
+
+
+def test_clients_add_reports_every_problem(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+    code = main(
+        [
+            "clients",
+            "add",
+            "--name",
+            "Bad",
+            "--domain",
+            "not a domain",
+            "--contact-email",
+            "nope",
+            "--slack-channel",
+            "general",
+            "--alert-label",
+            "novalue",
+            "--timezone",
+            "Mars/Base",
+            "--hours",
+            "always",
+        ]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    for flag in (
+        "--domain",
+        "--contact-email",
+        "--slack-channel",
+        "--alert-label",
+        "--timezone",
+        "--hours",
+    ):
+        assert flag in err
+
+
+def test_manifest_prints_urls(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["manifest", "--url", "https://bot.example.net"]) == 0
+    assert "https://bot.example.net/slack/events" in capsys.readouterr().out
+
+
+def test_outbox_list_and_retry(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from storage.engine import make_engine, make_session_factory
+    from storage.migrate import upgrade
+    from storage.models import OutboxRow
+
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    engine = make_engine(url)
+    upgrade(engine)
+    now = datetime.now(UTC)
+    with make_session_factory(engine).begin() as s:
+        s.add(
+            OutboxRow(
+                stream="email:1:x@y.example",
+                channel="email",
+                kind="email",
+                payload={"to": "x@y.example"},
+                status="parked",
+                attempts=12,
+                next_attempt_at=now,
+                created_at=now,
+                last_error="SMTP 550",
+            )
+        )
+    assert main(["outbox", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "x@y.example" in out and "SMTP 550" in out
+    assert main(["outbox", "retry", "--all"]) == 0
+    assert "re-queued 1" in capsys.readouterr().out
+    main(["outbox", "list", "--status", "pending"])
+    assert "x@y.example" in capsys.readouterr().out
+
+
+def test_python_dash_m_bot_is_the_same_entry_point() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "manifest"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "/ticket" in done.stdout
