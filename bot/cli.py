@@ -22,9 +22,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     logging.basicConfig(
-        level=logging.INFO if args.command in ("run", "demo") else logging.WARNING,
+        level=logging.INFO if args.command == "run" else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for noisy in ("alembic", "mail.log"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command != "demo":
         load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
     try:

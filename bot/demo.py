@@ -148,46 +148,57 @@ def _has_action(blocks: Any, action_id: str) -> bool:
 
 def _transcript(stack: Stack, out: TextIO) -> None:
     emu, c = stack.emu, CAST
-    names = {c.manager: "Maya (manager)", c.tech1: "Tom (technician)", c.tech2: "Tara (technician)",
-             c.employee: "Erin (Acme employee)", c.contact: "Carl (Acme primary contact)"}
+    people = {
+        c.manager: "Maya (manager)",
+        c.tech1: "Tom (technician)",
+        c.tech2: "Tara (technician)",
+        c.employee: "Erin (Acme employee)",
+        c.contact: "Carl (Acme primary contact)",
+    }
+    names = {uid: label.split(" ")[0] for uid, label in people.items()}
 
-    def show_channel(channel: str, title: str) -> None:
+    def show(msg: Any, indent: str) -> None:
+        who = "ticketbot" if msg.bot_id else people.get(msg.user or "", msg.user or "?")
+        updated = f" (updated {len(msg.updates)}×)" if msg.updates else ""
+        lines = (render_text(msg, names=names).strip() or msg.text).splitlines() or [""]
+        out.write(f"{indent}[{who}]{updated} {lines[0]}\n")
+        pad = " " * len(indent) if indent else ""
+        for line in lines[1:]:
+            out.write(f"{pad}    {line}\n")
+
+    def channel(channel_id: str, title: str) -> None:
         out.write(f"\n══ {title} ══\n")
-        for msg in emu.messages(channel):
-            _show(out, msg, names, indent="")
-            for reply in emu.replies(channel, msg.ts):
-                _show(out, reply, names, indent="    ↳ ")
+        for msg in emu.messages(channel_id):
+            show(msg, "")
+            for reply in emu.replies(channel_id, msg.ts):
+                show(reply, "    ↳ ")
 
-    show_channel(c.tech_channel, "#technicians (what the technicians saw)")
-    show_channel(c.client_channel, "#acme-help (what Erin and her colleagues saw)")
-    for user, label in names.items():
+    channel(c.tech_channel, "#technicians — what the technicians saw")
+    channel(c.client_channel, "#acme-help — what Erin and her colleagues saw")
+    for user, label in people.items():
         dms = emu.dms(user)
         if dms:
             out.write(f"\n══ DMs to {label} ══\n")
             for dm in dms:
-                _show(out, dm, names, indent="")
+                show(dm, "")
     if stack.mail is not None:
-        out.write("\n══ Emails ══\n")
+        out.write("\n══ Emails — one thread per ticket (Message-ID, In-Reply-To, References) ══\n")
+        grouped: dict[str, tuple[Any, list[str]]] = {}
         for mail in stack.mail.messages:
             email = mail.message
-            out.write(f"\n✉ To: {email['To']}\n  Subject: {email['Subject']}\n")
-            out.write(f"  Message-ID: {email['Message-ID']}\n")
-            if email["In-Reply-To"]:
-                out.write(f"  In-Reply-To: {email['In-Reply-To']}\n")
+            entry = grouped.setdefault(str(email["Message-ID"]), (email, []))
+            entry[1].extend(mail.rcpt_tos)
+        for message_id, (email, to) in grouped.items():
+            out.write(f"\n✉ {email['Subject']}  →  {', '.join(sorted(set(to)))}\n")
+            reply = f"   In-Reply-To: {email['In-Reply-To']}" if email["In-Reply-To"] else ""
+            out.write(f"  Message-ID: {message_id}{reply}\n")
             body = email.get_body(("plain",))
             text = body.get_content() if body is not None else ""
-            for line in text.strip().splitlines()[:6]:
+            for line in [x for x in text.strip().splitlines() if x.strip()][:3]:
                 out.write(f"  | {line}\n")
-
-
-def _show(out: TextIO, msg: Any, names: dict[str, str], indent: str) -> None:
-    who = "ticketbot" if msg.bot_id else names.get(msg.user or "", msg.user or "?")
-    edited = f" (updated {len(msg.updates)}×)" if getattr(msg, "updates", None) else ""
-    text = render_text(msg).strip() or msg.text
-    lines = text.splitlines() or [""]
-    out.write(f"{indent}[{who}]{edited} {lines[0]}\n")
-    for line in lines[1:]:
-        out.write(f"{indent}    {line}\n")
+    answer = emu.slash_command(c.employee, c.client_channel, "status 1")
+    out.write("\n══ Erin types `/ticket status 1` (only she sees the answer) ══\n")
+    out.write(render_text(answer.json or {}, names=names).strip() + "\n")
 
 
 def _summary(stack: Stack, out: TextIO, seconds: float) -> None:

@@ -41,7 +41,9 @@ def build_bolt_app(
         )
 
     app = App(
-        client=client,
+        # Token-less: each request's client gets the token from `authorize` (a token here as well
+        # only makes Bolt warn that it is ignored).
+        client=WebClient(base_url=client.base_url, timeout=client.timeout),
         signing_secret=signing_secret or "",
         authorize=authorize,
         # Listeners write one transaction and return; answering after it means an ack is durable.

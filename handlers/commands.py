@@ -40,20 +40,27 @@ def register(app: App, service: TicketService) -> None:
             elif STATUS_WORD.match(word):
                 match = STATUS.match(text)
                 if match is None:
-                    ack(text="Usage: `/ticket status <id>`, for example `/ticket status 42`.")
+                    _say(ack, "Usage: `/ticket status <id>`, for example `/ticket status 42`.")
                     return
                 view, timeline = service.status(actor, int(match.group(1)))
-                ack(**_ephemeral(messages.status(view, timeline)))
+                staff = service.directory.is_technician(user)
+                ack(**_ephemeral(messages.status(view, timeline, include_internal=staff)))
             else:
                 ticket_id = service.open_ticket(actor, title=text, origin_channel=channel)
-                ack(
-                    text=f"Ticket #{ticket_id} created. Follow it in the thread of the "
-                    "“received” message; we'll keep you posted there and by email."
+                _say(
+                    ack,
+                    f"Ticket #{ticket_id} created. Follow it in the thread of the "
+                    "“received” message; we'll keep you posted there and by email.",
                 )
         except NotFoundError as e:
-            ack(text=e.message)
+            _say(ack, e.message)
         except Exception as e:
-            ack(text=user_message(e) or internal_error_message(e))
+            _say(ack, user_message(e) or internal_error_message(e))
+
+
+def _say(ack: Ack, text: str) -> None:
+    """An ephemeral answer (JSON, so Slack shows it only to the person who typed the command)."""
+    ack(text=text, response_type="ephemeral")
 
 
 def _ephemeral(msg: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ Every builder truncates visibly instead of failing; none of them escapes: caller
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.render import limits
@@ -254,7 +254,3 @@ def check_mention(mention: str) -> str:
 def fallback(text: str) -> str:
     """A notification fallback `text` (safe mrkdwn) kept within FALLBACK_TEXT."""
     return truncate(" ".join(text.split()), limits.FALLBACK_TEXT) or " "
-
-
-def join_nonempty(parts: Iterable[str], sep: str = "\n") -> str:
-    return sep.join(p for p in parts if p)

@@ -30,8 +30,6 @@ from bot.render.limits import Block
 from bot.render.view import PRIORITIES, SlackMessage, TicketView
 
 UNKNOWN_CLIENT = "⚠️ Unknown company — manager: please check"
-_UNRESOLVED = frozenset({"new", "assigned", "in_progress"})
-_WORKING = frozenset({"assigned", "in_progress"})
 _FINAL_LINES = {
     "closed": "🏁 Closed — confirmed fixed. This card is final.",
     "cancelled": "🚫 Cancelled. This card is final.",
@@ -128,13 +126,12 @@ def priority_options() -> list[Block]:
 
 
 def card_actions(view: TicketView) -> list[Block]:
-    """The controls the state allows (as in bot/tickets.py RULES); roles are checked on click."""
-    value, state = str(view.id), view.state
-    elements: list[Block] = []
-    if state in _UNRESOLVED:
-        elements.append(button(ids.ASSIGN, "Reassign" if view.assignee else "Assign", value))
-    if state == "assigned":
-        elements.append(button(ids.START, "Start work", value))
+    """All card controls (a click is checked against state and role); Make critical if not yet."""
+    value = str(view.id)
+    elements = [
+        button(ids.ASSIGN, "Reassign" if view.assignee else "Assign", value),
+        button(ids.START, "Start work", value),
+    ]
     if view.priority != "critical":
         elements.append(button(ids.MAKE_CRITICAL, "Make critical", value, "danger"))
     select: Block = {
@@ -145,10 +142,10 @@ def card_actions(view: TicketView) -> list[Block]:
     }
     if view.priority in PRIORITIES:
         select["initial_option"] = option(priority_label(view.priority), view.priority)
-    elements.append(select)
-    if state in _UNRESOLVED:
-        elements.append(button(ids.REQUEST_HELP, "Request help", value))
-    if state in _WORKING:
-        elements.append(button(ids.DISPATCH, "Dispatch onsite", value))
-        elements.append(button(ids.RESOLVE, "Resolve", value, "primary"))
+    elements += [
+        select,
+        button(ids.REQUEST_HELP, "Request help", value),
+        button(ids.DISPATCH, "Dispatch onsite", value),
+        button(ids.RESOLVE, "Resolve", value, "primary"),
+    ]
     return elements

@@ -36,24 +36,6 @@ from bot.render.escape import mrkdwn, neutralise_encoded, one_line, truncate
 from bot.render.limits import Block
 from bot.render.view import PersonRef, SlackMessage, TicketView, TimelineEntry
 
-_KIND_LABELS = {
-    "created": "opened the ticket",
-    "assigned": "assigned",
-    "reassigned": "reassigned",
-    "started": "started work",
-    "update": "update",
-    "internal_note": "🔒 internal note",
-    "priority_changed": "changed priority",
-    "help_requested": "asked for help",
-    "helper_added": "joined to help",
-    "onsite": "dispatched onsite",
-    "resolved": "resolved",
-    "confirmed": "confirmed fixed",
-    "reopened": "reopened",
-    "closed": "closed",
-    "cancelled": "cancelled",
-}
-
 
 def _message(text: str, blocks: Sequence[Block]) -> SlackMessage:
     return SlackMessage(
@@ -76,7 +58,7 @@ def _quote(raw: str, limit: int = 1500) -> str:
 def received(view: TicketView) -> SlackMessage:
     """Client-thread root for a new ticket."""
     text = (
-        f"Ticket *#{view.id}* received — priority {priority_text(view.priority)}. "
+        f"Ticket #{view.id} received — priority {priority_text(view.priority)}. "
         "We'll keep you posted in this thread."
     )
     title = mrkdwn(one_line(view.title, 300))
@@ -206,11 +188,14 @@ def reopened(view: TicketView, by: PersonRef, reason: str) -> SlackMessage:
 
 
 def closed(view: TicketView, by: PersonRef, involved: Sequence[PersonRef]) -> SlackMessage:
+    """Mentions everyone involved, in the blocks and in the notification text."""
     text = f"🏁 {ticket_ref(view)} is closed — confirmed by {who(by)}."
     blocks = [section(text)]
     unique = list({(p.slack_id or p.email or p.name): p for p in involved}.values())
     if unique:
-        blocks.append(section(f"Thanks to everyone involved: {people(unique, 2500)}"))
+        thanks = f"Thanks to everyone involved: {people(unique, 2500)}"
+        blocks.append(section(thanks))
+        text = f"{text} {thanks}"
     return _message(text, blocks)
 
 
@@ -237,7 +222,9 @@ def _timestamp(at: datetime) -> str:
 
 def timeline_line(entry: TimelineEntry) -> str:
     """`time · who · what · (surface)`."""
-    what = _KIND_LABELS.get(entry.kind) or mrkdwn(entry.kind.replace("_", " "))
+    what = mrkdwn(one_line(entry.kind, 40).replace("_", " "))
+    if entry.kind == "internal_note":
+        what = "🔒 " + what
     if entry.text.strip():
         what += ": " + mrkdwn(one_line(entry.text, 300))
     actor = mrkdwn(one_line(entry.actor, 80)) or "—"

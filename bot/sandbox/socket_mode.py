@@ -87,8 +87,9 @@ class SocketModeServer:
             0,
             process_request=self._check_ticket,
             compression=None,
-            ping_interval=None,
-            close_timeout=1,
+            ping_interval=0.2,  # traffic lets slack_sdk's blocking read (3 s timeout) end fast on close
+            ping_timeout=None,
+            close_timeout=0.2,
         ) as server:
             self._port = next(iter(server.sockets)).getsockname()[1]
             self._ready.set()

@@ -62,6 +62,7 @@ class Stack:
         email: bool = True,
         cast: Cast = CAST,
         extra_env: dict[str, str] | None = None,
+        setup: Callable[[SlackEmulator], None] | None = None,
     ) -> None:
         self.cast = cast
         self.database_url = database_url
@@ -77,6 +78,8 @@ class Stack:
         )
         self.mail = MailSink() if email else None
         self.extra_env = extra_env or {}
+        self._setup = setup
+        self.extra_technicians: list[str] = []
         self.runtime: Runtime | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -90,6 +93,8 @@ class Stack:
     def start(self) -> None:
         self.emu.start()
         self._populate()
+        if self._setup is not None:
+            self._setup(self.emu)
         if self.mail is not None:
             self.mail.start()
         engine = make_engine(self.database_url)
@@ -161,7 +166,10 @@ class Stack:
         emu.add_user(c.contact, "Carl Contact", email=f"carl@{c.client_domain}")
         emu.add_user(c.outsider, "Oscar Outsider", email="oscar@elsewhere.example")
         emu.add_channel(
-            c.tech_channel, "technicians", members=[c.manager, c.tech1, c.tech2], is_private=True
+            c.tech_channel,
+            "technicians",
+            members=[c.manager, c.tech1, c.tech2, *self.extra_technicians],
+            is_private=True,
         )
         emu.add_channel(c.client_channel, "acme-help", members=[c.employee, c.contact])
         emu.add_channel("CGENERAL", "general", members=[c.outsider, c.employee])

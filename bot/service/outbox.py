@@ -46,6 +46,7 @@ class OutboxWriter:
 
 
 def _wake_after_commit(session: Session, wake: Callable[[], None]) -> None:
+    """Call `wake` once the session commits (never for a rollback); one listener per session."""
     key = "ticketbot.outbox_wake"
     if session.info.get(key):
         return
@@ -55,8 +56,4 @@ def _wake_after_commit(session: Session, wake: Callable[[], None]) -> None:
         sess.info.pop(key, None)
         wake()
 
-    def _after_rollback(sess: Session) -> None:
-        sess.info.pop(key, None)
-
     event.listen(session, "after_commit", _after_commit, once=True)
-    event.listen(session, "after_soft_rollback", _after_rollback, once=True)

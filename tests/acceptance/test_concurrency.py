@@ -22,8 +22,9 @@ def two_manager_stack(database_url: str) -> Iterator[Stack]:
     stack = Stack(
         database_url=database_url,
         extra_env={"TICKETBOT_MANAGERS": f"{CAST.manager},{SECOND_MANAGER}"},
+        setup=lambda emu: emu.add_user(SECOND_MANAGER, "Mark Manager", email="mark@msp.example"),
     )
-    stack.emu.add_user(SECOND_MANAGER, "Mark Manager", email="mark@msp.example")
+    stack.extra_technicians.append(SECOND_MANAGER)
     with stack:
         yield stack
 

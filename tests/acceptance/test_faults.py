@@ -38,13 +38,13 @@ def test_deliveries_survive_rate_limits_server_errors_and_smtp_outage(database_u
         ok(emu.submit_view(CAST.tech1, values={"verification": "tested from two desks"}))
         # Slack side catches up while the mail server is still down.
         stack.wait_delivered_channel("slack", timeout=90)
-        assert stack.emu.stats.rate_limited + stack.emu.stats.server_errors > 0
+        assert stack.emu.stats.ratelimited + stack.emu.stats.server_errors > 0
         mail.resume()
         stack.wait_delivered(timeout=90)
         emu.faults.clear()
 
         thread = [m.text for m in replies(stack, CAST.client_channel, client_root(stack, 1).ts)]
-        expected = ["Assigned", "update number 1", "update number 2", "update number 3", "confirm"]
+        expected = ["Assigned", "update number 1", "update number 2", "update number 3", "resolved"]
         positions = [
             next(i for i, t in enumerate(thread) if e.lower() in t.lower()) for e in expected
         ]

@@ -25,8 +25,8 @@ TECH_EMAILS = {"maya@msp.example", "tom@msp.example", "tara@msp.example"}
 def test_ticket_command_opens_the_create_modal(stack: Stack) -> None:
     ok(stack.emu.slash_command(CAST.employee, CAST.client_channel, ""))
     view = stack.emu.views(CAST.employee)[-1]
-    assert view["callback_id"] == ids.VIEW_CREATE
-    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert view.callback_id == ids.VIEW_CREATE
+    inputs = {b["block_id"]: b["element"] for b in view.blocks if b["type"] == "input"}
     assert {"title", "description", "priority", "affected"} <= set(inputs)
     options = inputs["priority"]["options"]
     assert [o["value"] for o in options] == ["low", "medium", "high", "critical"]
@@ -168,8 +168,8 @@ def test_manager_assigns_and_everyone_is_told(stack: Stack) -> None:
     tid = open_critical(stack)
     ok(stack.emu.click(CAST.manager, CAST.tech_channel, card(stack, tid).ts, ids.ASSIGN))
     view = stack.emu.views(CAST.manager)[-1]
-    assert view["callback_id"] == ids.VIEW_ASSIGN
-    assert "open" in block_text(view["blocks"])  # workload shown next to each technician
+    assert view.callback_id == ids.VIEW_ASSIGN
+    assert "open" in block_text(view.blocks)  # workload shown next to each technician
     ok(stack.emu.submit_view(CAST.manager, values={"assignee": CAST.tech1}))
     stack.wait_delivered()
     t = ticket(stack, tid)
@@ -386,12 +386,12 @@ def test_still_broken_asks_why_and_reopens_to_assignee(stack: Stack) -> None:
             CAST.employee, CAST.client_channel, _confirm_message(stack, tid).ts, ids.STILL_BROKEN
         )
     )
-    assert stack.emu.views(CAST.employee)[-1]["callback_id"] == ids.VIEW_STILL_BROKEN
+    assert stack.emu.views(CAST.employee)[-1].callback_id == ids.VIEW_STILL_BROKEN
     ok(stack.emu.submit_view(CAST.employee, values={"reason": "Still no internet on floor 2"}))
     stack.wait_delivered()
     t = ticket(stack, tid)
     assert t.state == "assigned" and t.assignee.slack_user_id == CAST.tech1
-    assert any("floor 2" in m.text for m in stack.emu.dms(CAST.tech1))
+    assert any("floor 2" in block_text(m.blocks) for m in stack.emu.dms(CAST.tech1))
     tech_thread = replies(stack, CAST.tech_channel, card(stack, tid).ts)
     assert any("Reopened" in m.text or "reopened" in m.text for m in tech_thread)
 

@@ -81,7 +81,7 @@ def test_every_message_is_valid_and_pings_nobody(message: SlackMessage) -> None:
 def test_received() -> None:
     message = messages.received(make_view(priority="high"))
     assert message.text == (
-        "Ticket *#12* received — priority 🟠 high. We'll keep you posted in this thread."
+        "Ticket #12 received — priority 🟠 high. We'll keep you posted in this thread."
     )
 
 
@@ -178,6 +178,7 @@ def test_closed_mentions_everyone_involved_once() -> None:
     body = _texts(message)
     assert body.count("<@U0TECH0001>") == 1
     assert "<@U0TECH0002>" in body and "Pat Contact" in body
+    assert "<@U0TECH0001>" in message.text and "<@U0TECH0002>" in message.text
 
 
 def test_priority_changed_and_started() -> None:
@@ -203,7 +204,7 @@ def test_status_lists_the_timeline_newest_last_without_internal_notes() -> None:
     ]
     body = _texts(messages.status(make_view(), timeline))
     assert "secret" not in body
-    assert body.index("opened the ticket") < body.index("Rebooting the router")
+    assert body.index("Dana Client · created") < body.index("Rebooting the router")
     assert "· Sam Tech · update: Rebooting the router · (slack)" in body
     assert "|2026-01-05 11:50 UTC>" in body
     internal = _texts(messages.status(make_view(), timeline, include_internal=True))

@@ -1,0 +1,293 @@
+"""Ack latency of the real bot in HTTP mode: signed /ticket commands and button clicks.
+
+Starts `ticketbot run` as its own process (HTTP mode, uvicorn) against the local Slack emulator,
+then sends signed requests from N concurrent clients, a new connection per request as Slack does.
+Prints p50/p95/p99 latency, requests/s, and the bot's idle and peak RSS, for SQLite and, when
+TEST_DATABASE_URL (or --postgres URL) is given, PostgreSQL.
+
+    python benchmarks/ack_latency.py [--requests 2000] [--concurrency 20] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot import ids  # noqa: E402
+from bot.sandbox.emulator import SlackEmulator, sign  # noqa: E402
+
+TECH, MANAGER, TECHS, EMPLOYEE, CLIENT = "CTECHS", "UMAYA", ("UTOM", "UTARA"), "UERIN", "CACMEHELP"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_kb(pid: int, field: str = "VmRSS") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+class Bot:
+    def __init__(self, emu: SlackEmulator, secret: str, database_url: str) -> None:
+        self.port = free_port()
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SLACK_", "TICKETBOT_", "SMTP_")) and "proxy" not in k.lower()
+        }
+        env.update(
+            {
+                "SLACK_BOT_TOKEN": emu.bot_token,
+                "SLACK_SIGNING_SECRET": secret,
+                "SLACK_API_URL": emu.api_url,
+                "TICKETBOT_TECH_CHANNEL": TECH,
+                "TICKETBOT_MANAGERS": MANAGER,
+                "TICKETBOT_TECHNICIANS": ",".join(TECHS),
+                "DATABASE_URL": database_url,
+                "HOST": "127.0.0.1",
+                "PORT": str(self.port),
+                "PYTHON_DOTENV_DISABLED": "1",
+            }
+        )
+        subprocess.run(
+            [sys.executable, "-m", "bot", "db", "upgrade"],
+            env=env,
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                threading.Event().wait(0.1)
+        self.stop()
+        raise RuntimeError(
+            "the bot did not start: "
+            + (self.proc.stderr.read().decode() if self.proc.stderr else "")
+        )
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def command_body(n: int) -> tuple[bytes, str]:
+    form = {
+        "token": "x",
+        "team_id": "T0EMU",
+        "team_domain": "emu",
+        "channel_id": CLIENT,
+        "channel_name": "acme-help",
+        "user_id": EMPLOYEE,
+        "user_name": "erin",
+        "command": ids.COMMAND,
+        "text": f"printer {n} on floor 3 jammed",
+        "api_app_id": "A0EMU",
+        "response_url": "http://127.0.0.1:9/unused",
+        "trigger_id": f"{n}.1.bench",
+    }
+    return urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded"
+
+
+def click_body(n: int, ticket_id: int) -> tuple[bytes, str]:
+    user = TECHS[n % 2]
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": "T0EMU"},
+        "api_app_id": "A0EMU",
+        "team": {"id": "T0EMU", "domain": "emu"},
+        "container": {"type": "message", "message_ts": "1.0", "channel_id": TECH},
+        "channel": {"id": TECH, "name": "technicians"},
+        "trigger_id": f"{n}.2.bench",
+        "actions": [
+            {
+                "type": "button",
+                "action_id": ids.REQUEST_HELP,
+                "block_id": "b",
+                "value": str(ticket_id),
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+    return (
+        "payload=" + urllib.parse.quote(json.dumps(payload))
+    ).encode(), "application/x-www-form-urlencoded"
+
+
+def send(port: int, secret: str, body: bytes, content_type: str) -> tuple[float, int]:
+    ts = str(int(time.time()))
+    headers = {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": sign(secret, ts, body),
+    }
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", "/slack/events", body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        status = response.status
+    except OSError:
+        status = 0
+    finally:
+        conn.close()
+    return (time.perf_counter() - started) * 1000, status
+
+
+def load(
+    port: int, secret: str, bodies: list[tuple[bytes, str]], concurrency: int
+) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    failures = 0
+    lock = threading.Lock()
+    queue = list(reversed(bodies))
+
+    def worker() -> None:
+        nonlocal failures
+        while True:
+            with lock:
+                if not queue:
+                    return
+                body, ctype = queue.pop()
+            ms, status = send(port, secret, body, ctype)
+            with lock:
+                latencies.append(ms)
+                if status != 200:
+                    failures += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, failures, time.perf_counter() - started
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def run_one(label: str, database_url: str, requests: int, concurrency: int) -> dict[str, float]:
+    secret = "bench-" + os.urandom(8).hex()
+    with SlackEmulator(signing_secret=secret, bot_token="xoxb-bench") as emu:
+        emu.add_user(MANAGER, "Maya Manager", email="maya@msp.example")
+        for t in TECHS:
+            emu.add_user(t, f"Tech {t}", email=f"{t.lower()}@msp.example")
+        emu.add_user(EMPLOYEE, "Erin Employee", email="erin@acme.example")
+        emu.add_channel(TECH, "technicians", members=[MANAGER, *TECHS])
+        emu.add_channel(CLIENT, "acme-help", members=[EMPLOYEE])
+        bot = Bot(emu, secret, database_url)
+        try:
+            threading.Event().wait(1.0)
+            idle = rss_kb(bot.proc.pid)
+            warm = [command_body(i) for i in range(100)]
+            _, warm_fail, _ = load(bot.port, secret, warm, concurrency)
+            bodies = []
+            for i in range(requests):
+                bodies.append(command_body(1000 + i) if i % 2 == 0 else click_body(i, 1 + i % 50))
+            latencies, failures, elapsed = load(bot.port, secret, bodies, concurrency)
+            peak = rss_kb(bot.proc.pid, "VmHWM")
+        finally:
+            bot.stop()
+    result = {
+        "p50": pct(latencies, 50),
+        "p95": pct(latencies, 95),
+        "p99": pct(latencies, 99),
+        "rps": len(latencies) / elapsed,
+        "failed": failures + warm_fail,
+        "idle_mb": idle / 1024,
+        "peak_mb": peak / 1024,
+    }
+    print(
+        f"{label:<11} {requests} req @ {concurrency} concurrent: p50 {result['p50']:.1f} ms  "
+        f"p95 {result['p95']:.1f} ms  p99 {result['p99']:.1f} ms  {result['rps']:.0f} req/s  "
+        f"failed {int(result['failed'])}  RSS idle {result['idle_mb']:.0f} MB  peak {result['peak_mb']:.0f} MB",
+        flush=True,
+    )
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per database (medians printed)")
+    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
+    args = parser.parse_args()
+    targets = []
+    with tempfile.TemporaryDirectory() as tmp:
+        targets.append(("SQLite", lambda i: f"sqlite:///{tmp}/bench{i}.db"))
+        if args.postgres:
+
+            def pg(i: int) -> str:
+                reset_postgres(args.postgres)
+                return str(args.postgres)
+
+            targets.append(("PostgreSQL", pg))
+        print(
+            "half /ticket <text> commands (a ticket each), half Request-help clicks; new connection per request"
+        )
+        for label, url_for in targets:
+            runs = [
+                run_one(label, url_for(i), args.requests, args.concurrency)
+                for i in range(args.repeat)
+            ]
+            if args.repeat > 1:
+                med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+                print(
+                    f"{label:<11} median of {args.repeat}: p50 {med['p50']:.1f} ms  p95 {med['p95']:.1f} ms  "
+                    f"p99 {med['p99']:.1f} ms  {med['rps']:.0f} req/s  RSS idle {med['idle_mb']:.0f} MB  "
+                    f"peak {med['peak_mb']:.0f} MB"
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
