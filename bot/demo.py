@@ -83,13 +83,17 @@ class _Steps:
         )
         self.say("Tom adds an internal note (recorded, not mirrored)")
         emu.post_message(
-            c.tech1, c.tech_channel, "internal: router admin password is in the vault",
+            c.tech1,
+            c.tech_channel,
+            "internal: router admin password is in the vault",
             thread_ts=card,
         )
         self.settle()
         self.say("Erin answers in her thread (mirrored to the technicians)")
         emu.post_message(
-            c.employee, c.client_channel, "Thanks! Reception can't take calls either.",
+            c.employee,
+            c.client_channel,
+            "Thanks! Reception can't take calls either.",
             thread_ts=self.client_root_ts(),
         )
         self.say("Tom clicks Request help; Tara clicks I can help")
@@ -104,7 +108,11 @@ class _Steps:
         _ok(
             emu.submit_view(
                 c.tech1,
-                values={"onsite_who": c.tech2, "onsite_eta": "10:45", "onsite_note": "Bringing a spare router."},
+                values={
+                    "onsite_who": c.tech2,
+                    "onsite_eta": "10:45",
+                    "onsite_note": "Bringing a spare router.",
+                },
             )
         )
         self.settle()
@@ -122,7 +130,8 @@ class _Steps:
         self.settle()
         self.say("Erin clicks Confirm fixed in her thread; everyone involved is told")
         confirm = next(
-            m for m in emu.replies(c.client_channel, self.client_root_ts())
+            m
+            for m in emu.replies(c.client_channel, self.client_root_ts())
             if _has_action(m.blocks, ids.CONFIRM)
         )
         _ok(emu.click(c.employee, c.client_channel, confirm.ts, ids.CONFIRM))

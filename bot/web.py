@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltRequest
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.request.internals import build_context
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -30,7 +32,7 @@ def build_web_app(*, bolt: App | None, healthy: Callable[[], bool], metrics: Met
         if body is None:
             return JSONResponse({"error": "request body too large"}, 413)
         # Bolt's listeners are synchronous: run them on the thread pool, never on the event loop.
-        bolt_response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+        bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request(request, body))
         metrics.inc("ticketbot_slack_requests_total", status=str(bolt_response.status))
         return to_starlette_response(bolt_response)
 
@@ -49,6 +51,21 @@ def build_web_app(*, bolt: App | None, healthy: Callable[[], bool], metrics: Met
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ]
     )
+
+
+def bolt_request(request: Request, body: bytes) -> BoltRequest:
+    """Bolt's request, with its form parsing fixed.
+
+    slack-bolt 1.30 takes any form body that merely contains the word "payload" for an
+    interactivity payload, so `/ticket the payload server is down` parsed as {} and got a 404.
+    """
+    bolt_req = to_bolt_request(request, body)
+    if not bolt_req.body and bolt_req.raw_body and not bolt_req.raw_body.lstrip().startswith("{"):
+        form = dict(parse_qsl(bolt_req.raw_body, keep_blank_values=True))
+        if "payload" not in form and form:
+            bolt_req.body = form
+            bolt_req.context = build_context(BoltContext({}), form)
+    return bolt_req
 
 
 async def _read_capped(request: Request, limit: int) -> bytes | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from bot.clock import Clock
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # Channel errors where a client-thread root may instead go to the submitter's DM.
 NOT_POSTABLE = ("channel_not_found", "not_in_channel", "is_archived", "restricted_action")
+# chat.postEphemeral errors after which the user is told in a DM instead.
+EPHEMERAL_FALLBACK = ("user_not_in_channel", "channel_not_found", "not_in_channel", "is_archived")
 
 
 @dataclass(frozen=True)
@@ -123,22 +125,37 @@ class Dispatcher:
         while not self._stop.is_set():
             try:
                 handled = self.run_once()
+                idle = 0.0 if handled else self._idle_seconds()
             except Exception:  # the loop must survive a database blip; rows stay pending
                 log.exception("outbox dispatcher pass failed")
-                handled = 0
-            if handled == 0:
-                self._wake.wait(self._policy.poll_interval)
+                idle = self._policy.poll_interval
+            if idle > 0:
+                self._wake.wait(idle)
                 self._wake.clear()
+
+    def _idle_seconds(self) -> float:
+        """How long to sleep: until the next deferred row is due, at most one poll interval."""
+        now = self._clock.now()
+        with self._sessions() as s:
+            # Only future times count: rows already due but not claimed wait behind their stream.
+            due = s.scalar(
+                select(func.min(OutboxRow.next_attempt_at)).where(
+                    OutboxRow.status == "pending", OutboxRow.next_attempt_at > now
+                )
+            )
+        if due is None:
+            return self._policy.poll_interval
+        return min(self._policy.poll_interval, max((due - now).total_seconds(), 0.001))
 
     # ---- one pass --------------------------------------------------------------------------
     def run_once(self) -> int:
         """Claim and deliver one batch; returns how many rows were attempted."""
         rows = self._claim()
-        for row_id, channel, kind, payload, attempts in rows:
-            self._deliver_one(row_id, channel, kind, payload, attempts)
+        for row in rows:
+            self._deliver_one(row)
         return len(rows)
 
-    def _claim(self) -> list[tuple[int, str, str, dict[str, Any], int]]:
+    def _claim(self) -> list[_Claimed]:
         now = self._clock.now()
         earlier = aliased(OutboxRow)
         blocked = exists().where(
@@ -160,16 +177,18 @@ class Dispatcher:
             for row in rows:
                 row.status = "sending"
                 row.locked_until = now + self._policy.lease
-            return [(r.id, r.channel, r.kind, dict(r.payload), r.attempts) for r in rows]
+            return [
+                _Claimed(r.id, r.ticket_id, r.channel, r.kind, dict(r.payload), r.attempts)
+                for r in rows
+            ]
 
-    def _deliver_one(
-        self, row_id: int, channel: str, kind: str, payload: dict[str, Any], attempts: int
-    ) -> None:
+    def _deliver_one(self, row: _Claimed) -> None:
+        row_id, channel, attempts = row.id, row.channel, row.attempts
         try:
             if channel == "email":
-                result = self._deliver_email(payload)
+                result = self._deliver_email(row.payload)
             else:
-                result = self._deliver_slack(row_id, kind, payload)
+                result = self._deliver_slack(row.ticket_id, row.kind, row.payload)
         except _Deferred as d:
             self._finish(row_id, status="pending", next_at=d.until, count_attempt=False)
             return
@@ -228,17 +247,6 @@ class Dispatcher:
             values["result"] = result or {}
         with self._sessions.begin() as s:
             s.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(**values))
-        if next_at is not None:
-            self.wake_at(next_at)
-
-    def wake_at(self, when: datetime) -> None:
-        delay = (when - self._clock.now()).total_seconds()
-        if delay <= 0:
-            self._wake.set()
-            return
-        timer = threading.Timer(delay, self._wake.set)
-        timer.daemon = True
-        timer.start()
 
     # ---- email -----------------------------------------------------------------------------
     def _deliver_email(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -247,19 +255,13 @@ class Dispatcher:
         return {"message_id": self._email.send(payload)}
 
     # ---- Slack -----------------------------------------------------------------------------
-    def _deliver_slack(self, row_id: int, kind: str, p: dict[str, Any]) -> dict[str, Any]:
-        ticket_id = p.get("ticket_id")
-        with self._sessions() as s:
-            row = s.get(OutboxRow, row_id)
-            if row is not None:
-                ticket_id = row.ticket_id
+    def _deliver_slack(self, ticket_id: int | None, kind: str, p: dict[str, Any]) -> dict[str, Any]:
         if kind == "card":
             return self._card(int(ticket_id or 0), p.get("mention"))
         if kind == "post":
             return self._post(ticket_id, p)
         if kind == "ephemeral":
-            self._slack.ephemeral(p["channel"], p["user"], text=p["text"], blocks=p.get("blocks"))
-            return {}
+            return self._ephemeral(p)
         if kind == "replace":
             msg = self._find(ticket_id, role=p["role"])
             if msg is None:
@@ -301,8 +303,7 @@ class Dispatcher:
                     .values(rendered_version=view.version)
                 )
             return {"channel": target[0], "ts": target[1], "version": view.version}
-        self._pace(self._tech_channel)
-        channel, ts = self._slack.post(self._tech_channel, text=msg.text, blocks=msg.blocks)
+        channel, ts = self._post_paced(self._tech_channel, text=msg.text, blocks=msg.blocks)
         self._record(ticket_id, "card", channel, ts, None, None, rendered_version=view.version)
         return {"channel": channel, "ts": ts, "version": view.version}
 
@@ -317,9 +318,8 @@ class Dispatcher:
             channel, thread_ts = found
         if not channel:
             raise DeliveryError("post without a channel", transient=False)
-        self._pace(channel)
         try:
-            posted_channel, ts = self._slack.post(
+            posted_channel, ts = self._post_paced(
                 channel,
                 text=p["text"],
                 blocks=p.get("blocks"),
@@ -331,18 +331,35 @@ class Dispatcher:
             if e.transient or not fallback or not any(code in e.message for code in NOT_POSTABLE):
                 raise
             log.info("cannot post in %s (%s); using the submitter's DM", channel, e.message)
-            self._pace(fallback)
-            posted_channel, ts = self._slack.post(fallback, text=p["text"], blocks=p.get("blocks"))
+            posted_channel, ts = self._post_paced(fallback, text=p["text"], blocks=p.get("blocks"))
         role = p.get("record_role")
         if role and ticket_id is not None:
             source = p.get("source") or (None, None)
             self._record(ticket_id, role, posted_channel, ts, thread_ts, tuple(source))
         return {"channel": posted_channel, "ts": ts}
 
-    def _pace(self, channel: str) -> None:
+    def _ephemeral(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Only the user sees it; when they aren't in that channel, it goes to their DM instead."""
+        try:
+            self._slack.ephemeral(p["channel"], p["user"], text=p["text"], blocks=p.get("blocks"))
+            return {"channel": p["channel"]}
+        except DeliveryError as e:
+            if e.transient or not any(code in e.message for code in EPHEMERAL_FALLBACK):
+                raise
+        channel, ts = self._post_paced(p["user"], text=p["text"], blocks=p.get("blocks"))
+        return {"channel": channel, "ts": ts, "fallback": "dm"}
+
+    def _post_paced(self, channel: str, **message: Any) -> tuple[str, str]:
+        """chat.postMessage within the channel's pace; a 429 pauses the channel for Retry-After."""
         retry_at = self._pacer.take(channel, self._clock.now())
         if retry_at is not None:
             raise _Deferred(retry_at)
+        try:
+            return self._slack.post(channel, **message)
+        except DeliveryError as e:
+            if e.retry_after is not None:
+                self._pacer.pause(channel, self._clock.now() + timedelta(seconds=e.retry_after))
+            raise
 
     def _find(
         self, ticket_id: int | None, *, role: str, source: tuple[str, ...] | None = None
@@ -386,9 +403,15 @@ class Dispatcher:
                 )
             )
 
-    # The dispatcher's pacing wins over Slack's own 429s: a 429 pauses the channel for Retry-After.
-    def note_rate_limit(self, channel: str, retry_after: float) -> None:
-        self._pacer.pause(channel, self._clock.now() + timedelta(seconds=retry_after))
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    ticket_id: int | None
+    channel: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
 
 
 class _Deferred(Exception):

@@ -79,7 +79,7 @@ class Stack:
         self.mail = MailSink() if email else None
         self.extra_env = extra_env or {}
         self._setup = setup
-        self.extra_technicians: list[str] = []
+        self.extra_tech_channel_members: list[str] = []
         self.runtime: Runtime | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -168,7 +168,7 @@ class Stack:
         emu.add_channel(
             c.tech_channel,
             "technicians",
-            members=[c.manager, c.tech1, c.tech2, *self.extra_technicians],
+            members=[c.manager, c.tech1, c.tech2, *self.extra_tech_channel_members],
             is_private=True,
         )
         emu.add_channel(c.client_channel, "acme-help", members=[c.employee, c.contact])

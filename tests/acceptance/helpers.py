@@ -78,9 +78,13 @@ def ok(delivery: Any) -> Any:
 
 
 def open_critical(
-    stack: Stack, user: str = CAST.employee, channel: str = CAST.client_channel
+    stack: Stack,
+    user: str = CAST.employee,
+    channel: str = CAST.client_channel,
+    *,
+    priority: str = "critical",
 ) -> int:
-    """Erin's critical 'Internet down' ticket through the modal; returns its id."""
+    """Erin's 'Internet down' ticket (critical unless told) through the modal; returns its id."""
     ok(stack.emu.slash_command(user, channel, ""))
     ok(
         stack.emu.submit_view(
@@ -88,7 +92,7 @@ def open_critical(
             values={
                 "title": "Internet down at HQ",
                 "description": "No internet on any floor since 9:10.",
-                "priority": "critical",
+                "priority": priority,
                 "affected": "all",
             },
         )

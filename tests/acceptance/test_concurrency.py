@@ -24,7 +24,7 @@ def two_manager_stack(database_url: str) -> Iterator[Stack]:
         extra_env={"TICKETBOT_MANAGERS": f"{CAST.manager},{SECOND_MANAGER}"},
         setup=lambda emu: emu.add_user(SECOND_MANAGER, "Mark Manager", email="mark@msp.example"),
     )
-    stack.extra_technicians.append(SECOND_MANAGER)
+    stack.extra_tech_channel_members.append(SECOND_MANAGER)
     with stack:
         yield stack
 

@@ -440,3 +440,9 @@ def test_emails_of_a_ticket_form_one_thread(stack: Stack) -> None:
         assert later["In-Reply-To"] == root and root in later["References"]
         assert later["Message-ID"] != root
         assert later.get_body(("plain",)) is not None and later.get_body(("html",)) is not None
+
+
+def test_quick_ticket_mentioning_payload_is_not_mistaken_for_a_button(stack: Stack) -> None:
+    answer = ok(stack.emu.slash_command(CAST.employee, CAST.client_channel, "payload server down"))
+    assert "#1" in answer.json["text"]
+    assert ticket(stack, 1).title == "payload server down"
