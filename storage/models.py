@@ -118,7 +118,6 @@ class Ticket(Base):
     onsite_eta: Mapped[str | None] = mapped_column(Text)
     onsite_note: Mapped[str | None] = mapped_column(Text)
     resolution_note: Mapped[str | None] = mapped_column(Text)
-    email_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
@@ -208,6 +207,8 @@ class OutboxRow(Base):
     channel: Mapped[str] = mapped_column(String(16))  # slack | email | teams
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]]
+    # The Slack channel a post goes to, for per-channel pacing (None: not paced).
+    target: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(
         String(16), default="pending"
     )  # pending|sending|done|parked

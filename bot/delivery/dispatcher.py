@@ -55,6 +55,34 @@ class _ChannelPacer:
         self._paused: dict[str, datetime] = {}
         self._lock = threading.Lock()
 
+    def available(self, channel: str, now: datetime) -> float:
+        """Posts the channel may take now (0 while paused by a Retry-After)."""
+        with self._lock:
+            until = self._paused.get(channel)
+            if until is not None and until > now:
+                return 0.0
+            tokens, at = self._buckets.get(channel, (self._burst, now))
+            return min(self._burst, tokens + (now - at).total_seconds() * self._rate)
+
+    def next_token_in(self, now: datetime) -> float | None:
+        """Seconds until some channel that is out of budget may post again."""
+        waits = []
+        with self._lock:
+            for channel, until in self._paused.items():
+                if until > now:
+                    waits.append((until - now).total_seconds())
+            for tokens, at in self._buckets.values():
+                current = tokens + (now - at).total_seconds() * self._rate
+                if current < 1.0:
+                    waits.append((1.0 - current) / self._rate)
+        return min(waits) if waits else None
+
+    def blocked(self, now: datetime) -> list[str]:
+        """Channels with no post left in their budget right now."""
+        with self._lock:
+            channels = set(self._buckets) | set(self._paused)
+        return sorted(c for c in channels if self.available(c, now) < 1.0)
+
     def take(self, channel: str, now: datetime) -> datetime | None:
         """None when a post may go now; else the time to try again."""
         with self._lock:
@@ -143,17 +171,39 @@ class Dispatcher:
                     OutboxRow.status == "pending", OutboxRow.next_attempt_at > now
                 )
             )
-        if due is None:
-            return self._policy.poll_interval
-        return min(self._policy.poll_interval, max((due - now).total_seconds(), 0.001))
+        wait = self._policy.poll_interval
+        if due is not None:
+            wait = min(wait, (due - now).total_seconds())
+        token = self._pacer.next_token_in(now)
+        if token is not None:
+            wait = min(wait, token)
+        return max(wait, 0.001)
 
     # ---- one pass --------------------------------------------------------------------------
     def run_once(self) -> int:
         """Claim and deliver one batch; returns how many rows were attempted."""
         rows = self._claim()
+        now = self._clock.now()
+        budget: dict[str, float] = {}
+        sendable, later = [], []
         for row in rows:
+            if row.target is not None:
+                left = budget.setdefault(row.target, self._pacer.available(row.target, now))
+                if left < 1.0:
+                    later.append(row.id)
+                    continue
+                budget[row.target] = left - 1.0
+            sendable.append(row)
+        if later:  # over the channel's pace: back in the queue, untouched, for a later pass
+            with self._sessions.begin() as s:
+                s.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id.in_(later))
+                    .values(status="pending", locked_until=None)
+                )
+        for row in sendable:
             self._deliver_one(row)
-        return len(rows)
+        return len(sendable)
 
     def _claim(self) -> list[_Claimed]:
         now = self._clock.now()
@@ -167,9 +217,11 @@ class Dispatcher:
             and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
             and_(OutboxRow.status == "sending", OutboxRow.locked_until < now),
         )
-        query = (
-            select(OutboxRow).where(due, ~blocked).order_by(OutboxRow.id).limit(self._policy.batch)
-        )
+        query = select(OutboxRow).where(due, ~blocked)
+        paced = self._pacer.blocked(now)
+        if paced:
+            query = query.where(or_(OutboxRow.target.is_(None), OutboxRow.target.not_in(paced)))
+        query = query.order_by(OutboxRow.id).limit(self._policy.batch)
         if self._skip_locked:
             query = query.with_for_update(skip_locked=True, of=OutboxRow)
         with self._sessions.begin() as s:
@@ -178,7 +230,9 @@ class Dispatcher:
                 row.status = "sending"
                 row.locked_until = now + self._policy.lease
             return [
-                _Claimed(r.id, r.ticket_id, r.channel, r.kind, dict(r.payload), r.attempts)
+                _Claimed(
+                    r.id, r.ticket_id, r.channel, r.kind, dict(r.payload), r.attempts, r.target
+                )
                 for r in rows
             ]
 
@@ -412,6 +466,7 @@ class _Claimed:
     kind: str
     payload: dict[str, Any]
     attempts: int
+    target: str | None
 
 
 class _Deferred(Exception):

@@ -5,11 +5,13 @@ Used by `ticketbot demo` and the acceptance tests; stdlib + websockets; imports 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import email.parser
 import email.policy
 import hashlib
 import hmac
+import http.client
 import itertools
 import json
 import math
@@ -17,15 +19,13 @@ import random
 import re
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, TypeVar, cast
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from bot.sandbox.socket_mode import SocketModeServer
 
@@ -178,7 +178,8 @@ class View:
         title = self.view.get("title")
         return str(title.get("text", "")) if isinstance(title, dict) else ""
 
-    def to_api(self, *, team_id: str, app_id: str, bot_id: str) -> JSON:
+    def to_api(self, *, team_id: str, app_id: str, bot_id: str, with_state: bool = True) -> JSON:
+        """The view as payloads carry it; Web API replies have empty state (`with_state=False`)."""
         v = self.view
         return {
             "id": self.id,
@@ -187,7 +188,7 @@ class View:
             "blocks": copy.deepcopy(v.get("blocks") or []),
             "private_metadata": v.get("private_metadata", ""),
             "callback_id": v.get("callback_id", ""),
-            "state": {"values": copy.deepcopy(self.state)},
+            "state": {"values": copy.deepcopy(self.state) if with_state else {}},
             "hash": self.hash,
             "title": copy.deepcopy(v.get("title")),
             "clear_on_close": bool(v.get("clear_on_close", False)),
@@ -765,9 +766,9 @@ def _render_block(block: Mapping[str, Any], names: Mapping[str, str] | None) -> 
         return [f"## {_text_of(block.get('text'), names)}"]
     if kind == "section":
         lines = [_text_of(block.get("text"), names)] if "text" in block else []
-        fields = [_text_of(f, names) for f in block.get("fields") or []]
-        if fields:
-            lines.append(" | ".join(fields))
+        # Fields show as Slack's two columns: one row per pair, each field on one line.
+        fields = [" ".join(_text_of(f, names).split("\n")) for f in block.get("fields") or []]
+        lines.extend(" | ".join(fields[i : i + 2]) for i in range(0, len(fields), 2))
         if isinstance(block.get("accessory"), dict) and block["accessory"].get("type") != "image":
             lines[-1 if lines else 0 :] = [
                 ((lines[-1] + "  ") if lines else "") + _render_element(block["accessory"], names)
@@ -1053,9 +1054,10 @@ class SlackEmulator:
         self.stats = Stats()
 
         self._cond = threading.Condition(threading.RLock())
+        self._generation = 0  # bumped on every change; wait_for watches it
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._socket = SocketModeServer(app_id=app_id)
+        self._socket = SocketModeServer(app_id=app_id, on_change=self._notify)
         self._pacer = _Pacer()
         self._counter = itertools.count(1)
         self._last_ts = 0
@@ -1200,6 +1202,11 @@ class SlackEmulator:
                 reply = _Reply.of_json(
                     exc.status, {"ok": False, "error": exc.error, **exc.extra}, exc.headers
                 )
+            except Exception as exc:  # server boundary: an emulator bug must not look like a hang
+                detail = f"{type(exc).__name__}: {exc}"
+                reply = _Reply.of_json(
+                    500, {"ok": False, "error": "emulator_error", "detail": detail}
+                )
             data = _json_or_none(reply.body.decode("utf-8", "replace"))
             ok = bool(data and data.get("ok")) and reply.status == 200 and not reply.drop
             error = None if ok else str((data or {}).get("error") or f"http_{reply.status}")
@@ -1209,7 +1216,7 @@ class SlackEmulator:
             if reply.status >= 500 or reply.drop:
                 self.stats.server_errors += 1
             self._calls.append(ApiCall(method, params, ok, error, reply.status, at))
-            self._cond.notify_all()
+            self._changed()
             return reply
 
     def _check_token(self, method: str, token: str | None) -> None:
@@ -1453,7 +1460,10 @@ class SlackEmulator:
         return f"{int(self._now())}.{uuid.uuid4().hex[:8]}"
 
     def _view_reply(self, view: View) -> JSON:
-        return {"view": view.to_api(team_id=self.team_id, app_id=self.app_id, bot_id=self.bot_id)}
+        api = view.to_api(
+            team_id=self.team_id, app_id=self.app_id, bot_id=self.bot_id, with_state=False
+        )
+        return {"view": api}
 
     def _open_view(self, user: str, definition: JSON, previous: View | None) -> View:
         view_id = self._next_id("V")
@@ -1584,7 +1594,7 @@ class SlackEmulator:
             try:
                 status, body = self._apply_response(key, raw)
             finally:
-                self._cond.notify_all()
+                self._changed()
         return _Reply(status, body.encode(), {"Content-Type": "text/plain"})
 
     def _apply_response(self, key: str, raw: bytes) -> tuple[int, str]:
@@ -1708,7 +1718,7 @@ class SlackEmulator:
         with self._cond:
             self.stats.deliveries += 1
             self._deliveries.append(delivery)
-            self._cond.notify_all()
+            self._changed()
         return delivery
 
     @staticmethod
@@ -1761,24 +1771,33 @@ class SlackEmulator:
         if not self.bot_url:
             raise AssertionError("emu.bot_url is not set (the bot's POST /slack/events URL)")
         timestamp = timestamp if timestamp is not None else str(int(self._wall()))
-        headers = {
-            "Content-Type": content_type,
-            "User-Agent": USER_AGENT,
-            "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": signature or sign(self.signing_secret, timestamp, body),
-            **(extra_headers or {}),
-        }
-        request = urllib.request.Request(self.bot_url, data=body, headers=headers, method="POST")
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        if signature is None:
+            signature = sign(self.signing_secret, timestamp, body)
+        headers = {"Content-Type": content_type, "User-Agent": USER_AGENT}
+        if timestamp:  # "" leaves the header out
+            headers["X-Slack-Request-Timestamp"] = timestamp
+        if signature:
+            headers["X-Slack-Signature"] = signature
+        headers.update(extra_headers or {})
+        parts = urlsplit(self.bot_url)
+        connection_class = (
+            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        )
+        connection = connection_class(
+            parts.hostname or "127.0.0.1", parts.port, timeout=self.delivery_timeout
+        )
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
-            with opener.open(request, timeout=self.delivery_timeout) as response:
-                text = response.read().decode("utf-8", "replace")
-                return Delivery(response.status, text, _json_or_none(text), dict(response.headers))
-        except urllib.error.HTTPError as exc:
-            text = exc.read().decode("utf-8", "replace")
-            return Delivery(exc.code, text, _json_or_none(text), dict(exc.headers.items()))
-        except (urllib.error.URLError, OSError) as exc:
-            return Delivery(0, f"delivery failed: {exc}", None, {})
+            # The bot may answer (e.g. 413) before reading the whole body: still read its answer.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8", "replace")
+            return Delivery(response.status, text, _json_or_none(text), dict(response.getheaders()))
+        except (OSError, http.client.HTTPException) as exc:
+            return Delivery(0, f"delivery failed: {type(exc).__name__}: {exc}", None, {})
+        finally:
+            connection.close()
 
     def send_raw(
         self,
@@ -1789,7 +1808,10 @@ class SlackEmulator:
         timestamp: str | int | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Delivery:
-        """POST exactly `body` to the bot (HTTP); signed correctly unless `signature` is given."""
+        """POST exactly `body` to the bot (HTTP); signed correctly unless `signature` is given.
+
+        `signature=""` / `timestamp=""` leave that header out.
+        """
         delivery = self._post_to_bot(
             body,
             content_type,
@@ -1800,7 +1822,7 @@ class SlackEmulator:
         with self._cond:
             self.stats.deliveries += 1
             self._deliveries.append(delivery)
-            self._cond.notify_all()
+            self._changed()
         return delivery
 
     def redeliver(
@@ -2128,7 +2150,7 @@ class SlackEmulator:
         if delivery.status == 200:
             with self._cond:
                 self._apply_view_response(view, delivery)
-                self._cond.notify_all()
+                self._changed()
         return delivery
 
     def _apply_view_response(self, view: View, delivery: Delivery) -> None:
@@ -2397,7 +2419,22 @@ class SlackEmulator:
 
     @property
     def socket_connections(self) -> int:
+        """Open Socket Mode connections now."""
         return self._socket.connection_count
+
+    @property
+    def socket_connects(self) -> int:
+        """Socket Mode connections accepted so far (reconnects included)."""
+        return self._socket.connections_opened
+
+    def _notify(self) -> None:
+        with self._cond:
+            self._changed()
+
+    def _changed(self) -> None:
+        """Wake `wait_for` callers; call with the lock held."""
+        self._generation += 1
+        self._cond.notify_all()
 
     def disconnect_sockets(self, reason: str = "refresh_requested") -> int:
         """Send Slack's `disconnect` frame to every Socket Mode connection."""
@@ -2434,13 +2471,14 @@ class SlackEmulator:
                 raise AssertionError(f"no message {ts} in {channel_id}")
             return copy.deepcopy(found)
 
-    def dm_channel(self, user: str) -> str | None:
+    def dm_channel(self, user: str) -> str:
+        """The id of the bot's DM with `user` (opened now if it was never used)."""
         with self._cond:
-            return self._dm_by_user.get(user)
+            return self._dm_for(self._user(user).id).id
 
     def dms(self, user: str) -> list[Message]:
-        channel = self.dm_channel(user)
-        return self.messages(channel) if channel else []
+        """Top-level messages in the bot's DM with `user`."""
+        return self.messages(self.dm_channel(user))
 
     def ephemerals(self, user: str, channel: str | None = None) -> list[Ephemeral]:
         with self._cond:
@@ -2498,16 +2536,19 @@ class SlackEmulator:
     def wait_for(
         self, predicate: Callable[[], T], timeout: float = 5.0, *, description: str | None = None
     ) -> T:
-        """Block until `predicate()` is truthy (re-checked on every API call/delivery); return it.
+        """Wait until `predicate()` is truthy (re-checked after every API call/delivery); return it.
 
+        The predicate runs without the emulator's lock, so it may query the bot's database.
         Raises AssertionError after `timeout` seconds, naming the predicate and the last calls.
         """
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                result = predicate()
-                if result:
-                    return result
+        while True:
+            with self._cond:
+                seen = self._generation
+            result = predicate()
+            if result:
+                return result
+            with self._cond:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     recent = ", ".join(
@@ -2518,4 +2559,5 @@ class SlackEmulator:
                         f"timed out after {timeout}s waiting for {what}; "
                         f"last API calls: [{recent or 'none'}]"
                     )
-                self._cond.wait(remaining)
+                if self._generation == seen:  # else something changed while it ran
+                    self._cond.wait(remaining)

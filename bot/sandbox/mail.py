@@ -59,7 +59,8 @@ class _Collector:
         if failure is not None:
             return f"{failure} 4.3.0 Temporary failure (injected by MailSink)"
         raw = bytes(envelope.content)
-        message = BytesParser(policy=policy.default).parsebytes(raw)
+        # Parsed with LF line ends so bodies read as Python text; `raw` keeps the wire's CRLF.
+        message = BytesParser(policy=policy.default).parsebytes(raw.replace(b"\r\n", b"\n"))
         self._sink._add(ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), message, raw))
         return "250 Message accepted for delivery"
 
@@ -71,6 +72,7 @@ class MailSink:
         self.host = "127.0.0.1"
         self.port = port or _free_port()
         self._cond = threading.Condition()
+        self._generation = 0  # bumped per accepted message; wait_for watches it
         self._messages: list[ReceivedMail] = []
         self._failures: list[int] = []
         self._controller: Any = None
@@ -121,6 +123,7 @@ class MailSink:
     def _add(self, mail: ReceivedMail) -> None:
         with self._cond:
             self._messages.append(mail)
+            self._generation += 1
             self._cond.notify_all()
 
     @property
@@ -133,13 +136,15 @@ class MailSink:
             self._messages.clear()
 
     def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
-        """Block until `predicate()` is truthy (re-checked whenever mail arrives); return it."""
+        """Wait until `predicate()` is truthy (re-run, unlocked, as mail arrives); return it."""
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                result = predicate()
-                if result:
-                    return result
+        while True:
+            with self._cond:
+                seen = self._generation
+            result = predicate()
+            if result:
+                return result
+            with self._cond:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     subjects = [m.subject for m in self._messages]
@@ -147,9 +152,10 @@ class MailSink:
                     raise AssertionError(
                         f"timed out after {timeout}s waiting for {what}; mail so far: {subjects}"
                     )
-                self._cond.wait(remaining)
+                if self._generation == seen:  # else something changed while it ran
+                    self._cond.wait(remaining)
 
     def wait_for_messages(self, count: int = 1, timeout: float = 5.0) -> list[ReceivedMail]:
         """Wait until at least `count` messages have arrived; return all of them."""
-        self.wait_for(lambda: len(self._messages) >= count, timeout)
+        self.wait_for(lambda: len(self.messages) >= count, timeout)
         return self.messages

@@ -11,6 +11,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,8 +29,9 @@ class SocketModeServer:
     Each envelope goes to one connection (the newest), as Slack does with several open sockets.
     """
 
-    def __init__(self, *, app_id: str) -> None:
+    def __init__(self, *, app_id: str, on_change: Callable[[], None] | None = None) -> None:
         self._app_id = app_id
+        self._on_change = on_change  # called (outside our lock) after connects, disconnects, acks
         self._cond = threading.Condition()
         self._tickets: set[str] = set()
         self._connections: list[ServerConnection] = []
@@ -81,18 +83,16 @@ class SocketModeServer:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop_event = asyncio.Event()
-        async with (
-            serve(
-                self._serve_connection,
-                "127.0.0.1",
-                0,
-                process_request=self._check_ticket,
-                compression=None,
-                ping_interval=0.1,  # traffic ends slack_sdk's blocking 3 s read quickly on close()
-                ping_timeout=None,
-                close_timeout=0.2,
-            ) as server
-        ):
+        async with serve(
+            self._serve_connection,
+            "127.0.0.1",
+            0,
+            process_request=self._check_ticket,
+            compression=None,
+            ping_interval=0.1,  # traffic ends slack_sdk's blocking 3 s read quickly on close()
+            ping_timeout=None,
+            close_timeout=0.2,
+        ) as server:
             self._port = next(iter(server.sockets)).getsockname()[1]
             self._ready.set()
             await self._stop_event.wait()
@@ -130,6 +130,7 @@ class SocketModeServer:
             self._connections.append(ws)
             self.connections_opened += 1
             self._cond.notify_all()
+        self._changed()
         try:
             async for frame in ws:
                 try:
@@ -143,6 +144,7 @@ class SocketModeServer:
                     if isinstance(data.get("envelope_id"), str):
                         self._acks[data["envelope_id"]] = data
                     self._cond.notify_all()
+                self._changed()
         except ConnectionClosed:
             pass
         finally:
@@ -150,6 +152,11 @@ class SocketModeServer:
                 if ws in self._connections:
                     self._connections.remove(ws)
                 self._cond.notify_all()
+            self._changed()
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
 
     # -- used by the emulator ----------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import func, select
@@ -56,6 +56,8 @@ class Directory:
         self._tech_channel = tech_channel
         self._channel_technicians: frozenset[str] = frozenset()
         self._lock = threading.Lock()
+        # When each cached person was last refreshed from Slack: skips a query per request.
+        self._refreshed: dict[str, datetime] = {}
 
     @property
     def managers(self) -> frozenset[str]:
@@ -96,8 +98,20 @@ class Directory:
             return None
 
     def needs_lookup(self, session: Session, slack_id: str) -> bool:
+        now = self._clock.now()
+        known = self._refreshed.get(slack_id)
+        if known is not None and now - known <= REFRESH_AFTER:
+            return False
         person = session.scalar(select(Person).where(Person.slack_user_id == slack_id))
-        return person is None or self._clock.now() - person.refreshed_at > REFRESH_AFTER
+        if person is None or now - person.refreshed_at > REFRESH_AFTER:
+            return True
+        self._refreshed[slack_id] = person.refreshed_at
+        return False
+
+    def is_fresh(self, slack_id: str) -> bool:
+        """True when the cached identity is recent enough (no database read)."""
+        known = self._refreshed.get(slack_id)
+        return known is not None and self._clock.now() - known <= REFRESH_AFTER
 
     def person(self, session: Session, slack_id: str, info: SlackUser | None = None) -> Person:
         """The cached Person for a Slack user, created or refreshed from `info` when given."""
@@ -116,6 +130,8 @@ class Directory:
             person.name = info.name
             person.email = info.email
             person.refreshed_at = now
+        if info is not None:
+            self._refreshed[slack_id] = now
         if person.client_id is None and person.email:
             client = self.client_for_email(session, person.email)
             if client is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -104,7 +105,20 @@ class Notifier:
             stream=f"slack:{ticket.id}",
             payload=dict(payload),
             ticket_id=ticket.id,
+            target=self._target(ticket, kind, payload),
         )
+
+    def _target(self, ticket: Ticket, kind: str, payload: dict[str, object]) -> str | None:
+        """The channel a post lands in, for pacing (updates and deletions are not paced)."""
+        if kind == "card" or payload.get("anchor") == "card":
+            return self._settings.tech_channel
+        if kind != "post":
+            return None
+        if payload.get("anchor") == "client_root":
+            submitter = ticket.submitter.slack_user_id if ticket.submitter else None
+            return ticket.origin_channel or submitter
+        channel = payload.get("channel")
+        return str(channel) if channel else None
 
     # ---- Email -----------------------------------------------------------------------------
     @property
@@ -112,23 +126,35 @@ class Notifier:
         return self._settings.email_domain is not None
 
     def email(
-        self, session: Session, ticket: Ticket, to: Iterable[str], content: EmailContent
+        self,
+        session: Session,
+        ticket: Ticket,
+        to: Iterable[str],
+        content: EmailContent,
+        *,
+        root: bool = False,
     ) -> None:
-        """One message per ticket event, one outbox row per recipient, threaded on the ticket."""
+        """One message per ticket event, one outbox row per recipient, threaded on the ticket.
+
+        The ticket's first mail (`root`) has a Message-ID derived from the ticket; every later
+        one answers it (In-Reply-To / References), so each mail client shows one thread.
+        """
         domain = self._settings.email_domain
         recipients = sorted({a.strip().lower() for a in to if a and "@" in a})
         if domain is None or not recipients:
             return
         stamp = int(ticket.created_at.timestamp())
-        root = f"<ticket-{ticket.id}.{stamp}@{domain}>"
-        seq = ticket.email_seq
-        ticket.email_seq = seq + 1
-        headers = {"message_id": root, "in_reply_to": None, "references": None}
-        if seq > 0:
+        root_id = f"<ticket-{ticket.id}.{stamp}@{domain}>"
+        headers: dict[str, str | None] = {
+            "message_id": root_id,
+            "in_reply_to": None,
+            "references": None,
+        }
+        if not root:
             headers = {
-                "message_id": f"<ticket-{ticket.id}.{stamp}.{seq}@{domain}>",
-                "in_reply_to": root,
-                "references": root,
+                "message_id": f"<ticket-{ticket.id}.{stamp}.{secrets.token_hex(6)}@{domain}>",
+                "in_reply_to": root_id,
+                "references": root_id,
             }
         for address in recipients:
             self._outbox.add(
@@ -194,7 +220,7 @@ class Notifier:
             self.card(session, ticket)
         self.client_root(session, ticket, messages.received(view))
         to = self.client_addresses(ticket)
-        self.email(session, ticket, to, email.received(view))
+        self.email(session, ticket, to, email.received(view), root=True)
         if critical:
             self._critical_fanout(session, ticket, view, client_told=True)
         if ticket.client_unknown:

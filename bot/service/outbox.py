@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from storage.models import OutboxRow
 
+_PENDING = "ticketbot.outbox_rows"
+
 
 class OutboxWriter:
+    """Collects a transaction's outbox rows and inserts them in one statement as it commits."""
+
     def __init__(self, clock: Clock, *, on_commit: Callable[[], None] | None = None) -> None:
         self._clock = clock
         self._on_commit = on_commit
@@ -26,34 +30,35 @@ class OutboxWriter:
         stream: str,
         payload: dict[str, Any],
         ticket_id: int | None = None,
-    ) -> OutboxRow:
+        target: str | None = None,
+    ) -> None:
         now = self._clock.now()
-        row = OutboxRow(
-            ticket_id=ticket_id,
-            stream=stream,
-            channel=channel,
-            kind=kind,
-            payload=payload,
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
+        rows = session.info.get(_PENDING)
+        if rows is None:
+            rows = session.info[_PENDING] = []
+            event.listen(session, "before_commit", self._write, once=True)
+            event.listen(session, "after_commit", self._committed, once=True)
+        rows.append(
+            {
+                "ticket_id": ticket_id,
+                "stream": stream,
+                "channel": channel,
+                "kind": kind,
+                "payload": payload,
+                "target": target,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
         )
-        session.add(row)
+
+    def _write(self, session: Session) -> None:
+        rows = session.info.pop(_PENDING, None)
+        if rows:
+            # The table, not the mapped class: no ORM bulk-persistence work per row.
+            session.execute(insert(OutboxRow.__table__), rows)
+
+    def _committed(self, _session: Session) -> None:
         if self._on_commit is not None:
-            _wake_after_commit(session, self._on_commit)
-        return row
-
-
-def _wake_after_commit(session: Session, wake: Callable[[], None]) -> None:
-    """Call `wake` once the session commits (never for a rollback); one listener per session."""
-    key = "ticketbot.outbox_wake"
-    if session.info.get(key):
-        return
-    session.info[key] = True
-
-    def _after_commit(sess: Session) -> None:
-        sess.info.pop(key, None)
-        wake()
-
-    event.listen(session, "after_commit", _after_commit, once=True)
+            self._on_commit()

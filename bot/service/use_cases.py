@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -117,9 +117,9 @@ class TicketService:
                 client_unknown=client is None,
                 submitter=person,
                 origin_channel=origin_channel,
-                email_seq=0,
                 created_at=now,
                 updated_at=now,
+                helpers=[],
             )
             s.add(ticket)
             s.flush()
@@ -553,6 +553,8 @@ class TicketService:
         self._run(run)
 
     def _fresh_info(self, slack_id: str) -> SlackUser | None:
+        if self._directory.is_fresh(slack_id):
+            return None
         with self._sessions() as s:
             stale = self._directory.needs_lookup(s, slack_id)
         return self._directory.lookup_user(slack_id) if stale else None
@@ -598,19 +600,21 @@ class TicketService:
         data: dict[str, Any] | None = None,
         source: tuple[str, str] | None = None,
     ) -> None:
-        s.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                at=self._clock.now(),
-                actor_id=actor.id if actor else None,
-                actor_label=actor.name if actor else "system",
-                kind=kind,
-                surface=surface,
-                text=text[:TEXT_MAX],
-                data=data or {},
-                source_channel=source[0] if source else None,
-                source_ts=source[1] if source else None,
-            )
+        # A Core insert: timeline rows are never read back in the same transaction as objects.
+        s.execute(
+            insert(TicketEvent.__table__),
+            {
+                "ticket_id": ticket.id,
+                "at": self._clock.now(),
+                "actor_id": actor.id if actor else None,
+                "actor_label": actor.name if actor else "system",
+                "kind": kind,
+                "surface": surface,
+                "text": text[:TEXT_MAX],
+                "data": data or {},
+                "source_channel": source[0] if source else None,
+                "source_ts": source[1] if source else None,
+            },
         )
 
     def _claim_delivery(self, s: Session, key: str) -> None:

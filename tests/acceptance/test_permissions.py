@@ -23,7 +23,6 @@ from tests.acceptance.helpers import (
     ticket,
 )
 
-
 GUEST = CAST.contact  # the client's IT lead, a guest in the technician channel: not staff
 
 

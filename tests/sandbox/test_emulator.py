@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from bot.sandbox import Delivery, SlackEmulator, render_text
+from bot.sandbox import SlackEmulator, render_text
 
 SECRET = "emulator-signing-secret"
 TOKEN = "xoxb-emulator-test"
@@ -115,8 +115,14 @@ MODAL: dict[str, Any] = {
 
 
 @pytest.fixture
-def emu() -> Iterator[SlackEmulator]:
-    with SlackEmulator(SECRET, TOKEN) as emulator:
+def clock() -> ManualTime:
+    return ManualTime()
+
+
+@pytest.fixture
+def emu(clock: ManualTime) -> Iterator[SlackEmulator]:
+    """A started emulator on a hand-moved clock (signatures still use real time)."""
+    with SlackEmulator(SECRET, TOKEN, now=clock) as emulator:
         emulator.add_user("U0REQ", "dana.client", email="dana@client.example")
         emulator.add_user("U0TECH", "sam.tech", tz="Europe/Berlin")
         emulator.add_channel("C0TECHS", "techs", members=["U0TECH"])
@@ -266,7 +272,7 @@ def test_invalid_blocks_point_at_the_offending_field(emu: SlackEmulator) -> None
     duplicate = [{"type": "divider", "block_id": "same"}, {"type": "divider", "block_id": "same"}]
     too_many = [{"type": "divider"}] * 51
     fields = [{"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}] * 11}]
-    cases = [
+    cases: list[tuple[list[dict[str, Any]], str]] = [
         (long_button, "/blocks/0/elements/0/text/text"),
         (duplicate, "/blocks/1/block_id"),
         (too_many, "/blocks"),
@@ -288,13 +294,14 @@ def test_chat_update_only_touches_the_bots_own_messages(
     emu.bot_url = recorder.url
     alert_ts, _ = emu.post_bot_message("C0TECHS", text="PROBLEM: host down")
     web = client(emu)
-    for call, error in (
-        (lambda: web.chat_update(channel="C0TECHS", ts=alert_ts, text="x"), "cant_update_message"),
-        (lambda: web.chat_delete(channel="C0TECHS", ts=alert_ts), "cant_delete_message"),
-        (lambda: web.chat_update(channel="C0TECHS", ts="1.000001", text="x"), "message_not_found"),
-    ):
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("chat.update", {"ts": alert_ts, "text": "x"}, "cant_update_message"),
+        ("chat.delete", {"ts": alert_ts}, "cant_delete_message"),
+        ("chat.update", {"ts": "1.000001", "text": "x"}, "message_not_found"),
+    ]
+    for method, params, error in cases:
         with pytest.raises(SlackApiError) as caught:
-            call()
+            web.api_call(method, json={"channel": "C0TECHS", **params})
         assert caught.value.response["error"] == error
     own = web.chat_postMessage(channel="C0TECHS", text="card")["ts"]
     web.chat_delete(channel="C0TECHS", ts=own)
@@ -323,25 +330,22 @@ def test_ephemeral_messages_are_kept_per_user(emu: SlackEmulator) -> None:
 # -- rate limits and faults ---------------------------------------------------------------------
 
 
-def test_paced_channel_gets_429_with_retry_after() -> None:
-    clock = ManualTime()
-    with SlackEmulator(SECRET, TOKEN, now=clock) as emu:
-        emu.add_channel("C0TECHS", "techs")
-        emu.enforce_rate_limits = True
-        web = client(emu)
-        for n in range(3):
-            web.chat_postMessage(channel="C0TECHS", text=f"burst {n}")
-        with pytest.raises(SlackApiError) as caught:
-            web.chat_postMessage(channel="C0TECHS", text="one too many")
-        response = caught.value.response
-        assert response.status_code == 429 and response["error"] == "ratelimited"
-        assert int(response.headers["Retry-After"]) >= 1
-        emu.add_channel("C0OTHER", "other")
-        web.chat_postMessage(channel="C0OTHER", text="other channels have their own budget")
-        clock.advance(1.0)
-        web.chat_postMessage(channel="C0TECHS", text="after a second")
-        assert emu.stats.ratelimited == 1
-        assert len(emu.messages("C0TECHS")) == 4
+def test_paced_channel_gets_429_with_retry_after(emu: SlackEmulator, clock: ManualTime) -> None:
+    emu.enforce_rate_limits = True
+    web = client(emu)
+    for n in range(3):
+        web.chat_postMessage(channel="C0TECHS", text=f"burst {n}")
+    with pytest.raises(SlackApiError) as caught:
+        web.chat_postMessage(channel="C0TECHS", text="one too many")
+    response = caught.value.response
+    assert response.status_code == 429 and response["error"] == "ratelimited"
+    assert int(response.headers["Retry-After"]) >= 1
+    emu.add_channel("C0OTHER", "other")
+    web.chat_postMessage(channel="C0OTHER", text="other channels have their own budget")
+    clock.advance(1.0)
+    web.chat_postMessage(channel="C0TECHS", text="after a second")
+    assert emu.stats.ratelimited == 1
+    assert len(emu.messages("C0TECHS")) == 4
 
 
 def test_injected_faults_fail_the_next_matching_calls(emu: SlackEmulator) -> None:
@@ -475,7 +479,9 @@ def test_bad_signatures_and_stale_timestamps_are_sent_as_given(
     assert emu.send_raw(body).status == 200
     assert emu.send_raw(body, signature="v0=deadbeef").status == 401
     assert emu.send_raw(body, timestamp=1).status == 401
-    assert [r.valid for r in recorder.received] == [True, False, False]
+    assert emu.send_raw(body, signature="").status == 401
+    assert "x-slack-signature" not in recorder.received[-1].headers
+    assert [r.valid for r in recorder.received] == [True, False, False, False]
 
 
 def test_click_requires_the_button_to_be_rendered(
@@ -538,9 +544,9 @@ def test_response_url_posts_are_recorded_and_shown(
 # -- modals -------------------------------------------------------------------------------------
 
 
-def test_views_open_checks_the_trigger(emu: SlackEmulator, recorder: RecordingBot) -> None:
-    clock = ManualTime(T0)
-    emu._now = clock  # the fixture's emulator, with a hand-moved clock from here on
+def test_views_open_checks_the_trigger(
+    emu: SlackEmulator, clock: ManualTime, recorder: RecordingBot
+) -> None:
     emu.bot_url = recorder.url
     web = client(emu)
 
@@ -557,7 +563,7 @@ def test_views_open_checks_the_trigger(emu: SlackEmulator, recorder: RecordingBo
     assert "/view/title/text" in caught.value.response["response_metadata"]["messages"][0]
     opened = web.views_open(trigger_id=fresh, view=MODAL)["view"]
     assert opened["id"].startswith("V") and opened["callback_id"] == "ticket_new"
-    assert opened["state"] == {"values": {}} or "title" in opened["state"]["values"]
+    assert opened["state"] == {"values": {}} and opened["hash"]
     for trigger_id, error in (
         (fresh, "exchanged_trigger_id"),
         ("123.456.abc", "invalid_trigger_id"),
@@ -571,6 +577,65 @@ def test_views_open_checks_the_trigger(emu: SlackEmulator, recorder: RecordingBo
         web.views_open(trigger_id=late, view=MODAL)
     assert caught.value.response["error"] == "expired_trigger_id"
     assert [v.id for v in emu.views("U0REQ")] == [opened["id"]]
+
+
+def test_view_stack_updates_and_the_home_tab(emu: SlackEmulator, recorder: RecordingBot) -> None:
+    emu.bot_url = recorder.url
+    web = client(emu)
+    more = {"type": "actions", "elements": [button("more", "More")]}
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "Help"}, "blocks": [more]}
+
+    def last_trigger() -> str:  # from the last slash command or block_actions sent to the bot
+        form = recorder.received[-1].form()
+        return (
+            form["trigger_id"]
+            if "trigger_id" in form
+            else str(json.loads(form["payload"])["trigger_id"])
+        )
+
+    emu.slash_command("U0TECH", "C0TECHS", "")
+    root = web.views_open(trigger_id=last_trigger(), view=modal)["view"]
+    for depth in (2, 3):
+        emu.click_view("U0TECH", "more")
+        assert recorder.received[-1].payload()["container"]["type"] == "view"
+        pushed = web.views_push(trigger_id=last_trigger(), view=modal)["view"]
+        assert pushed["root_view_id"] == root["id"] and len(emu.views("U0TECH")) == depth
+    emu.click_view("U0TECH", "more")
+    with pytest.raises(SlackApiError) as caught:
+        web.views_push(trigger_id=last_trigger(), view=modal)
+    assert caught.value.response["error"] == "push_limit_reached"
+
+    with pytest.raises(SlackApiError) as caught:
+        web.views_update(view_id=root["id"], hash="stale", view=modal)
+    assert caught.value.response["error"] == "hash_conflict"
+    renamed = {**modal, "title": {"type": "plain_text", "text": "Help (2)"}}
+    web.views_update(view_id=root["id"], hash=root["hash"], view=renamed)
+    assert emu.view(root["id"]).title == "Help (2)" and len(emu.view(root["id"]).updates) == 1
+
+    home = {
+        "type": "home",
+        "blocks": [{"type": "actions", "elements": [button("home_new", "New")]}],
+    }
+    published = web.views_publish(user_id="U0TECH", view=home)["view"]
+    emu.open_home("U0TECH")
+    opened = json.loads(recorder.received[-1].body)["event"]
+    assert (opened["type"], opened["view"]["id"]) == ("app_home_opened", published["id"])
+    emu.click_view("U0TECH", "home_new", view_id=published["id"])
+    assert recorder.received[-1].payload()["view"]["type"] == "home"
+
+
+def test_response_url_can_replace_and_delete_the_original(
+    emu: SlackEmulator, recorder: RecordingBot
+) -> None:
+    emu.bot_url = recorder.url
+    blocks = [{"type": "actions", "elements": [button("ticket_ack", "Acknowledge")]}]
+    ts = client(emu).chat_postMessage(channel="C0TECHS", text="card", blocks=blocks)["ts"]
+    emu.click("U0TECH", "C0TECHS", ts, "ticket_ack")
+    hook = WebhookClient(recorder.received[-1].payload()["response_url"])
+    assert hook.send(text="Acknowledged by sam", replace_original=True).status_code == 200
+    assert emu.message("C0TECHS", ts).text == "Acknowledged by sam"
+    assert hook.send(delete_original=True).status_code == 200
+    assert emu.message("C0TECHS", ts).deleted and emu.messages("C0TECHS") == []
 
 
 class _QuietWSGIHandler(WSGIRequestHandler):
@@ -692,13 +757,13 @@ def test_socket_mode_with_bolt_socket_mode_handler() -> None:
             unhandled = emu.open_home("U0REQ")  # no listener: Bolt answers 404 and never acks
             assert unhandled.status == 0
 
-            emu.disconnect_sockets()
-            emu.wait_for(lambda: len(emu.calls_to("apps.connections.open")) == 2)
-            emu.wait_socket_connected(5)
+            emu.disconnect_sockets()  # Slack's "refresh_requested": the client reconnects
+            emu.wait_for(lambda: emu.socket_connects == 2 and emu.socket_connections == 1)
+            assert emu.slash_command("U0REQ", "C0HELP", "again").status == 200
         finally:
             handler.close()
         opens = emu.calls_to("apps.connections.open")
-        assert all(c.ok for c in opens)
+        assert len(opens) == 2 and all(c.ok for c in opens)
 
 
 def test_socket_mode_requires_the_app_token() -> None:
@@ -728,7 +793,7 @@ def test_wait_for_wakes_up_on_api_calls(emu: SlackEmulator) -> None:
 
 
 def test_render_text_reads_like_the_slack_client(emu: SlackEmulator) -> None:
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "#1 Internet down"}},
         {
             "type": "section",
@@ -746,9 +811,7 @@ def test_render_text_reads_like_the_slack_client(emu: SlackEmulator) -> None:
     assert text.splitlines() == [
         "## #1 Internet down",
         "Opened by @dana.client & @here",
-        "*Priority*",
-        "Critical | *Client*",
-        "Acme",
+        "*Priority* Critical | *Client* Acme",
         "  Status: New",
         "[Acknowledge] [Resolve] [Priority ▾]",
     ]
@@ -763,6 +826,4 @@ def test_render_text_reads_like_the_slack_client(emu: SlackEmulator) -> None:
 def test_delivery_without_bot_url_is_a_clear_error(emu: SlackEmulator) -> None:
     with pytest.raises(AssertionError, match="bot_url is not set"):
         emu.slash_command("U0REQ", "C0HELP", "")
-    assert isinstance(emu.deliveries, list) and not any(
-        isinstance(d, Delivery) for d in emu.deliveries
-    )
+    assert emu.deliveries == []

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 23:12:53.308072
+Create Date: 2026-11-26 23:43:01.837662
 """
 
 from __future__ import annotations
@@ -102,7 +102,6 @@ def upgrade() -> None:
         sa.Column("onsite_eta", sa.Text(), nullable=True),
         sa.Column("onsite_note", sa.Text(), nullable=True),
         sa.Column("resolution_note", sa.Text(), nullable=True),
-        sa.Column("email_seq", sa.Integer(), nullable=False),
         sa.Column("created_at", storage.models.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", storage.models.UtcDateTime(timezone=True), nullable=False),
         sa.Column("closed_at", storage.models.UtcDateTime(timezone=True), nullable=True),
@@ -156,6 +155,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("target", sa.String(length=32), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", storage.models.UtcDateTime(timezone=True), nullable=False),
