@@ -245,13 +245,16 @@ def run_one(label: str, database_url: str, requests: int, concurrency: int) -> d
         "idle_mb": idle / 1024,
         "peak_mb": peak / 1024,
     }
-    print(
-        f"{label:<11} {requests} req @ {concurrency} concurrent: p50 {result['p50']:.1f} ms  "
-        f"p95 {result['p95']:.1f} ms  p99 {result['p99']:.1f} ms  {result['rps']:.0f} req/s  "
-        f"failed {int(result['failed'])}  RSS idle {result['idle_mb']:.0f} MB  peak {result['peak_mb']:.0f} MB",
-        flush=True,
-    )
+    print(f"{label:<11} {requests} req @ {concurrency} concurrent: {_figures(result)}", flush=True)
     return result
+
+
+def _figures(r: dict[str, float]) -> str:
+    return (
+        f"p50 {r['p50']:.1f} ms  p95 {r['p95']:.1f} ms  p99 {r['p99']:.1f} ms  "
+        f"{r['rps']:.0f} req/s  failed {int(r['failed'])}  "
+        f"RSS idle {r['idle_mb']:.0f} MB  peak {r['peak_mb']:.0f} MB"
+    )
 
 
 def main() -> int:
@@ -272,7 +275,8 @@ def main() -> int:
 
             targets.append(("PostgreSQL", pg))
         print(
-            "half /ticket <text> commands (a ticket each), half Request-help clicks; new connection per request"
+            "half /ticket <text> commands (a ticket each), half Request-help clicks; "
+            "a new connection per request"
         )
         for label, url_for in targets:
             runs = [
@@ -281,11 +285,7 @@ def main() -> int:
             ]
             if args.repeat > 1:
                 med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-                print(
-                    f"{label:<11} median of {args.repeat}: p50 {med['p50']:.1f} ms  p95 {med['p95']:.1f} ms  "
-                    f"p99 {med['p99']:.1f} ms  {med['rps']:.0f} req/s  RSS idle {med['idle_mb']:.0f} MB  "
-                    f"peak {med['peak_mb']:.0f} MB"
-                )
+                print(f"{label:<11} median of {args.repeat}: {_figures(med)}")
     return 0
 
 

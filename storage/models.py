@@ -228,3 +228,8 @@ class ProcessedEvent(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     at: Mapped[datetime]
+
+
+# Tables for Core inserts on hot paths (no ORM unit-of-work per row).
+outbox_table = Base.metadata.tables["outbox"]
+ticket_events_table = Base.metadata.tables["ticket_events"]

@@ -68,7 +68,7 @@ class _ChannelPacer:
         """Seconds until some channel that is out of budget may post again."""
         waits = []
         with self._lock:
-            for channel, until in self._paused.items():
+            for until in self._paused.values():
                 if until > now:
                     waits.append((until - now).total_seconds())
             for tokens, at in self._buckets.values():

@@ -76,7 +76,9 @@ PRIORITY_HELP = {
     "low": "A question or advice; nobody is blocked.",
     "medium": "One person or a few are slowed down; work goes on.",
     "high": "A person or a team is blocked; no good workaround.",
-    "critical": "Many staff can't work, or a time-critical function is down (internet, server, payroll).",
+    "critical": (
+        "Many staff can't work, or a time-critical function is down (internet, server, payroll)."
+    ),
 }
 
 AFFECTED_CHOICES = {

@@ -9,7 +9,7 @@ from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from storage.models import OutboxRow
+from storage.models import outbox_table
 
 _PENDING = "ticketbot.outbox_rows"
 
@@ -56,8 +56,7 @@ class OutboxWriter:
     def _write(self, session: Session) -> None:
         rows = session.info.pop(_PENDING, None)
         if rows:
-            # The table, not the mapped class: no ORM bulk-persistence work per row.
-            session.execute(insert(OutboxRow.__table__), rows)
+            session.execute(insert(outbox_table), rows)
 
     def _committed(self, _session: Session) -> None:
         if self._on_commit is not None:

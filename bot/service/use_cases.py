@@ -30,6 +30,7 @@ from storage.models import (
     Ticket,
     TicketEvent,
     TicketHelper,
+    ticket_events_table,
 )
 
 log = logging.getLogger(__name__)
@@ -602,7 +603,7 @@ class TicketService:
     ) -> None:
         # A Core insert: timeline rows are never read back in the same transaction as objects.
         s.execute(
-            insert(TicketEvent.__table__),
+            insert(ticket_events_table),
             {
                 "ticket_id": ticket.id,
                 "at": self._clock.now(),
