@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
@@ -48,7 +49,6 @@ class Runtime:
     _server: uvicorn.Server | None = None
     _server_thread: threading.Thread | None = None
     _socket_handler: Any = None
-    _extra: dict[str, Any] = field(default_factory=dict)
 
     def start_background(self) -> None:
         """Learn the technicians and start delivering the outbox."""
@@ -83,16 +83,16 @@ class Runtime:
             server.run(sockets=sockets)
 
     def wait_http_started(self, timeout: float = 10.0) -> None:
-        done = threading.Event()
-        deadline = timeout
+        """Block until uvicorn (started with in_thread=True) accepts connections."""
         server = self._server
         if server is None:
             raise RuntimeError("serve_http was not called")
-        while not server.started and deadline > 0:
-            done.wait(0.01)
-            deadline -= 0.01
-        if not server.started:
-            raise RuntimeError("HTTP server did not start")
+        deadline = time.monotonic() + timeout
+        tick = threading.Event()
+        while not server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("HTTP server did not start")
+            tick.wait(0.01)
 
     def start_socket_mode(self) -> None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.render import modals
-from bot.service import TicketService
+from bot.service import NotFoundError, TicketService
 from bot.service.use_cases import Actor
 from bot.tickets import Event
 from handlers.errors import internal_error_message, user_message
@@ -96,5 +96,5 @@ def _ticket_id(body: dict[str, Any], service: TicketService) -> int:
     container = body.get("container") or {}
     found = service.ticket_for_message(container.get("channel_id"), container.get("message_ts"))
     if found is None:
-        raise LookupError("action on a message that is not a ticket card")
+        raise NotFoundError("That message isn't a ticket card any more.")
     return found

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 SCRUBBED_PREFIXES = ("SLACK_", "TEAMS_", "SMTP_", "TICKETBOT_", "EMAIL_", "ALERT_")
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
@@ -22,8 +23,39 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHON_DOTENV_DISABLED", "1")
 
 
-def postgres_url() -> str | None:
+def server_url() -> str | None:
     return os.environ.get("TEST_DATABASE_URL") or None
+
+
+_session_db: dict[str, str] = {}
+
+
+def postgres_url() -> str | None:
+    """A database of this test session's own on the TEST_DATABASE_URL server (made on first use),
+    so that concurrent runs against one server never reset each other's tables."""
+    base = server_url()
+    if base is None:
+        return None
+    if "url" not in _session_db:
+        url = make_url(base)
+        name = f"ticketbot_test_{os.getpid()}_{secrets.token_hex(3)}"
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        _session_db["url"] = url.set(database=name).render_as_string(hide_password=False)
+        _session_db["name"] = name
+        _session_db["base"] = base
+    return _session_db["url"]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if "name" not in _session_db:
+        return
+    admin = create_engine(make_url(_session_db["base"]), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{_session_db["name"]}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def reset_postgres(url: str) -> None:
@@ -42,7 +74,7 @@ def _params() -> list[object]:
             marks=[
                 pytest.mark.postgres,
                 pytest.mark.skipif(
-                    postgres_url() is None, reason="TEST_DATABASE_URL is not set (PostgreSQL)"
+                    server_url() is None, reason="TEST_DATABASE_URL is not set (PostgreSQL)"
                 ),
             ],
         ),

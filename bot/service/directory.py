@@ -132,10 +132,9 @@ class Directory:
             person.refreshed_at = now
         if info is not None:
             self._refreshed[slack_id] = now
-        if person.client_id is None and person.email:
-            client = self.client_for_email(session, person.email)
-            if client is not None:
-                person.client_id = client.id
+            if person.client_id is None and person.email:
+                client = self.client_for_email(session, person.email)
+                person.client_id = client.id if client is not None else None
         return person
 
     def sync(self, session: Session, slack_ids: Iterable[str]) -> None:

@@ -121,10 +121,6 @@ class Notifier:
         return str(channel) if channel else None
 
     # ---- Email -----------------------------------------------------------------------------
-    @property
-    def email_enabled(self) -> bool:
-        return self._settings.email_domain is not None
-
     def email(
         self,
         session: Session,

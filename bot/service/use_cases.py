@@ -43,7 +43,6 @@ TEXT_MAX = 40_000
 INTERNAL_MARKERS = re.compile(r"^\s*(internal:|\[internal\]|note to self:|🔒)", re.IGNORECASE)
 # C0/C1 controls other than tab and newline: nobody types them, and PostgreSQL rejects NUL.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-OPEN_FOR_COUNT = ("assigned", "in_progress", "awaiting_confirmation")
 
 
 class DuplicateDeliveryError(Exception):
@@ -107,6 +106,9 @@ class TicketService:
             client = self._directory.client_for_channel(s, origin_channel)
             if client is None and person.client_id is not None:
                 client = s.get(Client, person.client_id)
+            if client is None and person.email:  # a client added since we last saw this person
+                client = self._directory.client_for_email(s, person.email)
+                person.client_id = client.id if client is not None else None
             ticket = Ticket(
                 title=title,
                 description=description,
