@@ -78,6 +78,12 @@ def assignee_dm(view: TicketView, by: PersonRef) -> SlackMessage:
     return _message(text, blocks)
 
 
+def reassigned_dm(view: TicketView, by: PersonRef) -> SlackMessage:
+    """To the technician a ticket was taken from."""
+    new = who(view.assignee) if view.assignee else "someone else"
+    return _simple(f"↪️ {who(by)} reassigned {ticket_ref(view)} to {new}; it is off your list.")
+
+
 def manager_critical_dm(view: TicketView) -> SlackMessage:
     client = "an unknown company"
     if not view.client_unknown:

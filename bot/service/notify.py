@@ -254,11 +254,21 @@ class Notifier:
         self.tech_thread(session, ticket, messages.priority_changed(view, old, by))
         self.client_thread(session, ticket, messages.priority_changed(view, old, by))
 
-    def assigned(self, session: Session, ticket: Ticket, view: TicketView, by: PersonRef) -> None:
+    def assigned(
+        self,
+        session: Session,
+        ticket: Ticket,
+        view: TicketView,
+        by: PersonRef,
+        *,
+        previous: Person | None = None,
+    ) -> None:
         self.card(session, ticket)
         self.client_thread(session, ticket, messages.assigned(view))
         if ticket.assignee is not None and ticket.assignee.slack_user_id:
             self.dm(session, ticket, ticket.assignee.slack_user_id, messages.assignee_dm(view, by))
+        if previous is not None and previous.slack_user_id:
+            self.dm(session, ticket, previous.slack_user_id, messages.reassigned_dm(view, by))
         self.email(session, ticket, self.client_addresses(ticket), email.assigned(view))
 
     def started(self, session: Session, ticket: Ticket, view: TicketView, by: PersonRef) -> None:

@@ -158,7 +158,7 @@ class TicketService:
             assignee = self._directory.person(s, assignee_id, assignee_info)
             if ticket.assignee_id == assignee.id:
                 raise UserInputError(f"Ticket #{ticket.id} is already assigned to {assignee.name}.")
-            previous = ticket.assignee.name if ticket.assignee else None
+            previous = ticket.assignee
             self._transition(ticket, person, Event.ASSIGN)
             ticket.assignee = assignee
             self._record(
@@ -168,9 +168,11 @@ class TicketService:
                 "assigned",
                 f"assigned to {assignee.name}",
                 actor.surface,
-                data={"assignee": assignee_id, "previous": previous},
+                data={"assignee": assignee_id, "previous": previous.name if previous else None},
             )
-            self._notify.assigned(s, ticket, self._view(ticket), person_ref(person))
+            self._notify.assigned(
+                s, ticket, self._view(ticket), person_ref(person), previous=previous
+            )
 
         try:
             self._run(run, retry_stale=expected_version is None)

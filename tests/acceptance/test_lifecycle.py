@@ -446,3 +446,12 @@ def test_quick_ticket_mentioning_payload_is_not_mistaken_for_a_button(stack: Sta
     answer = ok(stack.emu.slash_command(CAST.employee, CAST.client_channel, "payload server down"))
     assert "#1" in answer.json["text"]
     assert ticket(stack, 1).title == "payload server down"
+
+
+def test_reassign_tells_the_previous_assignee(stack: Stack) -> None:
+    tid = open_critical(stack)
+    assign(stack, tid, CAST.tech1)
+    assign(stack, tid, CAST.tech2)
+    assert ticket(stack, tid).assignee.slack_user_id == CAST.tech2
+    assert any("reassigned" in m.text and CAST.tech2 in m.text for m in stack.emu.dms(CAST.tech1))
+    assert any(f"#{tid}" in m.text for m in stack.emu.dms(CAST.tech2))
