@@ -115,7 +115,7 @@ class TicketService:
                 priority=priority,
                 state=State.NEW.value,
                 affected=affected,
-                source="slack" if actor.surface == "slack" else actor.surface,
+                source=actor.surface,
                 client=client,
                 client_unknown=client is None,
                 submitter=person,
