@@ -85,12 +85,17 @@ class Bot:
             capture_output=True,
             cwd=ROOT,
         )
+        # The bot's log goes to a file: a pipe nobody reads would fill and stall the bot.
+        fd, path = tempfile.mkstemp(prefix="ticketbot-bench-", suffix=".log")
+        os.close(fd)
+        self.log_path = Path(path)
+        self.log = self.log_path.open("wb")  # noqa: SIM115 - open for the bot's whole life
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "run"],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -102,10 +107,7 @@ class Bot:
             except OSError:
                 threading.Event().wait(0.1)
         self.stop()
-        raise RuntimeError(
-            "the bot did not start: "
-            + (self.proc.stderr.read().decode() if self.proc.stderr else "")
-        )
+        raise RuntimeError(f"the bot did not start; its log: {self.log_path}")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -113,6 +115,12 @@ class Bot:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        self.log.close()
+
+    def failures_logged(self) -> list[str]:
+        """Error lines of the bot's log (for the summary)."""
+        text = self.log_path.read_text(errors="replace")
+        return [line for line in text.splitlines() if " ERROR " in line]
 
 
 def command_body(n: int) -> tuple[bytes, str]:
@@ -236,6 +244,9 @@ def run_one(label: str, database_url: str, requests: int, concurrency: int) -> d
             peak = rss_kb(bot.proc.pid, "VmHWM")
         finally:
             bot.stop()
+        errors = bot.failures_logged()
+        if errors:
+            print(f"  the bot logged {len(errors)} errors ({bot.log_path}); first: {errors[0]}")
     result = {
         "p50": pct(latencies, 50),
         "p95": pct(latencies, 95),

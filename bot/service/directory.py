@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -118,14 +119,7 @@ class Directory:
         person = session.scalar(select(Person).where(Person.slack_user_id == slack_id))
         now = self._clock.now()
         if person is None:
-            person = Person(
-                slack_user_id=slack_id,
-                name=info.name if info else slack_id,
-                email=info.email if info else None,
-                refreshed_at=now if info else now - REFRESH_AFTER * 2,
-            )
-            session.add(person)
-            session.flush()
+            person = self._create(session, slack_id, info, now)
         elif info is not None:
             person.name = info.name
             person.email = info.email
@@ -135,6 +129,26 @@ class Directory:
             if person.client_id is None and person.email:
                 client = self.client_for_email(session, person.email)
                 person.client_id = client.id if client is not None else None
+        return person
+
+    def _create(
+        self, session: Session, slack_id: str, info: SlackUser | None, now: datetime
+    ) -> Person:
+        """Insert the person; when a concurrent request just did, use that row instead."""
+        person = Person(
+            slack_user_id=slack_id,
+            name=info.name if info else slack_id,
+            email=info.email if info else None,
+            refreshed_at=now if info else now - REFRESH_AFTER * 2,
+        )
+        try:
+            with session.begin_nested():
+                session.add(person)
+        except IntegrityError:
+            existing = session.scalar(select(Person).where(Person.slack_user_id == slack_id))
+            if existing is None:
+                raise
+            return existing
         return person
 
     def sync(self, session: Session, slack_ids: Iterable[str]) -> None:

@@ -92,3 +92,19 @@ def test_same_event_three_times_makes_one_update(stack: Stack) -> None:
     assert len(updates) == 1 and len(mirrors) == 1
     thread = replies(stack, CAST.client_channel, client_root(stack, tid).ts)
     assert len([m for m in thread if "rebooting" in m.text]) == 1
+
+
+def test_a_new_users_first_requests_at_once_all_make_tickets(stack: Stack) -> None:
+    answers = _together(
+        *[
+            (lambda n=n: stack.emu.slash_command(CAST.contact, CAST.client_channel, f"issue {n}"))
+            for n in range(6)
+        ]
+    )
+    assert all(a.status == 200 and "created" in a.json["text"] for a in answers), answers
+    stack.wait_delivered()
+    with stack.rt.sessions() as s:
+        from storage.models import Person, Ticket
+
+        assert len(s.scalars(select(Ticket)).all()) == 6
+        assert len(s.scalars(select(Person).where(Person.slack_user_id == CAST.contact)).all()) == 1
