@@ -91,6 +91,7 @@ def _run(_: argparse.Namespace) -> int:
     from storage.migrate import is_current, upgrade
 
     settings = Settings.from_mapping(os.environ)
+    from bot.delivery.errors import DeliveryError
     from bot.runtime import build_runtime
     from storage.engine import make_engine
 
@@ -105,7 +106,22 @@ def _run(_: argparse.Namespace) -> int:
         return 2
     if settings.smtp is None:
         log.info("email is off (SMTP_URL is not set)")
-    runtime = build_runtime(settings, engine=engine)
+    try:
+        runtime = build_runtime(settings, engine=engine)
+    except DeliveryError as e:
+        # auth.test at start: a refused token is a settings problem, an unreachable Slack is not.
+        where = settings.slack_api_url
+        if e.transient:
+            print(
+                f"ticketbot: cannot reach Slack at {where} ({e.message}); retry later",
+                file=sys.stderr,
+            )
+            return 1
+        print(
+            f"ticketbot: Slack refused SLACK_BOT_TOKEN ({e.message}); check the token",
+            file=sys.stderr,
+        )
+        return 2
     runtime.start_background()
     if settings.socket_mode:
         runtime.start_socket_mode()

@@ -16,6 +16,21 @@ from bot.service import TicketService
 log = logging.getLogger(__name__)
 
 
+class _TokenIgnoredFilter(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself, then warns that `authorize` makes
+    it ignore that token; the token *is* used, through `authorize`, so the warning misleads."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be ignored" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("slack_bolt")
+    if not any(isinstance(f, _TokenIgnoredFilter) for f in logger.filters):
+        logger.addFilter(_TokenIgnoredFilter())
+    return logger
+
+
 def build_bolt_app(
     *,
     client: WebClient,
@@ -52,7 +67,7 @@ def build_bolt_app(
         listener_executor=ThreadPoolExecutor(
             max_workers=listener_threads, thread_name_prefix="bolt"
         ),
-        logger=logging.getLogger("slack_bolt"),
+        logger=_bolt_logger(),
     )
     handlers.register(app, service)
     return app

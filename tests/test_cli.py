@@ -160,3 +160,25 @@ def test_python_dash_m_bot_is_the_same_entry_point() -> None:
         [sys.executable, "-m", "bot", "manifest"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and "/ticket" in done.stdout
+
+
+def test_run_with_a_refused_token_says_so_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.sandbox.emulator import SlackEmulator
+
+    with SlackEmulator(signing_secret="s3cret", bot_token="xoxb-the-right-one") as emu:
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-a-wrong-one",
+            "SLACK_SIGNING_SECRET": "s3cret",
+            "SLACK_API_URL": emu.api_url,
+            "TICKETBOT_TECH_CHANNEL": "CTECH",
+            "TICKETBOT_MANAGERS": "UMGR",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
+        }
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "Slack refused SLACK_BOT_TOKEN" in err and "invalid_auth" in err
+    assert "xoxb-a-wrong-one" not in err and "Traceback" not in err
