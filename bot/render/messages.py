@@ -150,6 +150,19 @@ def onsite(view: TicketView) -> SlackMessage:
     return _message(text, blocks)
 
 
+def onsite_dm(view: TicketView, by: PersonRef) -> SlackMessage:
+    """To the person sent onsite. Raises ValueError when the ticket has no onsite dispatch."""
+    if view.onsite is None:
+        raise ValueError(f"ticket #{view.id} has no onsite dispatch")
+    eta = mrkdwn(one_line(view.onsite.eta, 100))
+    client = f" at {mrkdwn(view.client_name)}" if view.client_name else ""
+    text = f"🚗 {who(by)} is sending you onsite{client} for {ticket_ref(view)} — ETA {eta}."
+    blocks = [section(text)]
+    if view.onsite.note.strip():
+        blocks.append(section(_quote(view.onsite.note)))
+    return _message(text, blocks)
+
+
 def _verification(view: TicketView) -> str:
     note = truncate(mrkdwn(view.resolution_note or "—"), 2000)
     return f"✅ {ticket_ref(view)} has been resolved.\n*How it was verified:*\n{note}"

@@ -347,16 +347,12 @@ class Notifier:
                 session, ticket, ticket.assignee.slack_user_id, messages.helper_added(view, helper)
             )
 
-    def onsite(self, session: Session, ticket: Ticket, view: TicketView) -> None:
+    def onsite(self, session: Session, ticket: Ticket, view: TicketView, by: Person) -> None:
         self.card(session, ticket)
         self.client_thread(session, ticket, messages.onsite(view))
         goer = ticket.onsite_person
-        if (
-            goer is not None
-            and goer.slack_user_id
-            and ticket.onsite_person_id != ticket.assignee_id
-        ):
-            self.dm(session, ticket, goer.slack_user_id, messages.onsite(view))
+        if goer is not None and goer.slack_user_id and goer.id != by.id:
+            self.dm(session, ticket, goer.slack_user_id, messages.onsite_dm(view, person_ref(by)))
         self.email(session, ticket, self.client_addresses(ticket), email.onsite(view))
 
     def resolved(self, session: Session, ticket: Ticket, view: TicketView) -> None:

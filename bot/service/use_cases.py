@@ -287,7 +287,7 @@ class TicketService:
                 actor.surface,
                 data={"who": who, "eta": eta},
             )
-            self._notify.onsite(s, ticket, self._view(ticket))
+            self._notify.onsite(s, ticket, self._view(ticket), person)
 
         self._on_ticket(actor, ticket_id, run)
 

@@ -307,6 +307,8 @@ def test_dispatch_onsite_tells_client_thread_and_email(stack: Stack) -> None:
     assert any(CAST.tech2 in m.text and "10:45" in m.text for m in thread)
     bodies = [m.get_body(("plain",)).get_content() for m in mails_to(stack, "erin@acme.example")]
     assert any("10:45" in b and "Tara" in b for b in bodies)
+    told = [m.text for m in stack.emu.dms(CAST.tech2)]
+    assert any("sending you onsite" in t and "10:45" in t and CAST.tech1 in t for t in told), told
 
 
 # ---- 7. resolve, confirm, still broken -------------------------------------------------------
