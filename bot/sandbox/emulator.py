@@ -32,6 +32,7 @@ from bot.sandbox.records import (
 from bot.sandbox.render import render_text
 from bot.sandbox.response_url import RESPONSE_URL_MAX_USES
 from bot.sandbox.socket_mode import SocketModeServer
+from bot.sandbox.waiting import wait_for_change
 from bot.sandbox.web_api import PERMALINK_HOST, TRIGGER_TTL, WebApi
 from bot.sandbox.wire import LoopbackServer, sign
 from bot.sandbox.workspace import VIEW_STACK_MAX, Workspace
@@ -526,23 +527,10 @@ class SlackEmulator:
         Raises AssertionError after `timeout` seconds, naming the predicate and the last calls.
         """
         ws = self._ws
-        deadline = time.monotonic() + timeout
-        while True:
-            with ws.cond:
-                seen = ws.generation
-            result = predicate()
-            if result:
-                return result
-            with ws.cond:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    recent = ", ".join(
-                        f"{c.method}={'ok' if c.ok else c.error}" for c in ws.calls[-8:]
-                    )
-                    what = description or getattr(predicate, "__qualname__", repr(predicate))
-                    raise AssertionError(
-                        f"timed out after {timeout}s waiting for {what}; "
-                        f"last API calls: [{recent or 'none'}]"
-                    )
-                if ws.generation == seen:  # else something changed while it ran
-                    ws.cond.wait(remaining)
+
+        def describe() -> str:
+            recent = ", ".join(f"{c.method}={'ok' if c.ok else c.error}" for c in ws.calls[-8:])
+            what = description or getattr(predicate, "__qualname__", repr(predicate))
+            return f"{what}; last API calls: [{recent or 'none'}]"
+
+        return wait_for_change(ws.cond, lambda: ws.generation, predicate, timeout, describe)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
@@ -16,6 +15,8 @@ from email.parser import BytesParser
 from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
+
+from bot.sandbox.waiting import wait_for_change
 
 T = TypeVar("T")
 
@@ -137,23 +138,13 @@ class MailSink:
 
     def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
         """Wait until `predicate()` is truthy (re-run, unlocked, as mail arrives); return it."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._cond:
-                seen = self._generation
-            result = predicate()
-            if result:
-                return result
-            with self._cond:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    subjects = [m.subject for m in self._messages]
-                    what = getattr(predicate, "__qualname__", repr(predicate))
-                    raise AssertionError(
-                        f"timed out after {timeout}s waiting for {what}; mail so far: {subjects}"
-                    )
-                if self._generation == seen:  # else something changed while it ran
-                    self._cond.wait(remaining)
+
+        def describe() -> str:
+            subjects = [m.subject for m in self._messages]
+            what = getattr(predicate, "__qualname__", repr(predicate))
+            return f"{what}; mail so far: {subjects}"
+
+        return wait_for_change(self._cond, lambda: self._generation, predicate, timeout, describe)
 
     def wait_for_messages(self, count: int = 1, timeout: float = 5.0) -> list[ReceivedMail]:
         """Wait until at least `count` messages have arrived; return all of them."""
