@@ -46,6 +46,12 @@ def rss_kb(pid: int, field: str = "VmRSS") -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -240,7 +246,10 @@ def run_one(label: str, database_url: str, requests: int, concurrency: int) -> d
             bodies = []
             for i in range(requests):
                 bodies.append(command_body(1000 + i) if i % 2 == 0 else click_body(i, 1 + i % 50))
+            bot_cpu, own_cpu = cpu_seconds(bot.proc.pid), sum(os.times()[:2])
             latencies, failures, elapsed = load(bot.port, secret, bodies, concurrency)
+            bot_cpu = cpu_seconds(bot.proc.pid) - bot_cpu
+            own_cpu = sum(os.times()[:2]) - own_cpu
             peak = rss_kb(bot.proc.pid, "VmHWM")
         finally:
             bot.stop()
@@ -255,6 +264,8 @@ def run_one(label: str, database_url: str, requests: int, concurrency: int) -> d
         "failed": failures + warm_fail,
         "idle_mb": idle / 1024,
         "peak_mb": peak / 1024,
+        "bot_cpu_ms": bot_cpu / requests * 1000,
+        "load_cpu_ms": own_cpu / requests * 1000,
     }
     print(f"{label:<11} {requests} req @ {concurrency} concurrent: {_figures(result)}", flush=True)
     return result
@@ -264,7 +275,9 @@ def _figures(r: dict[str, float]) -> str:
     return (
         f"p50 {r['p50']:.1f} ms  p95 {r['p95']:.1f} ms  p99 {r['p99']:.1f} ms  "
         f"{r['rps']:.0f} req/s  failed {int(r['failed'])}  "
-        f"RSS idle {r['idle_mb']:.0f} MB  peak {r['peak_mb']:.0f} MB"
+        f"RSS idle {r['idle_mb']:.0f} MB  peak {r['peak_mb']:.0f} MB  "
+        f"CPU/request: bot {r['bot_cpu_ms']:.1f} ms, load generator + emulator "
+        f"{r['load_cpu_ms']:.1f} ms"
     )
 
 

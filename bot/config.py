@@ -1,6 +1,7 @@
 """Typed settings for the configuration contract (ARCHITECTURE.md §2), built from a mapping.
 
-Never reads the environment itself (the CLI passes `os.environ`); imports only the standard library.
+Never reads the environment itself (the CLI passes `os.environ`); imports only the standard library
+and `bot.alerts` (itself standard-library only).
 """
 
 from __future__ import annotations
@@ -9,16 +10,20 @@ import base64
 import binascii
 import hmac
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from bot.alerts.alertmanager import DEDUP_MODES
+from bot.alerts.chat import ChatAlertRules
+
 __all__ = [
     "KEYS",
     "SECRET_KEYS",
     "ConfigError",
+    "FrozenMap",
     "Secret",
     "Settings",
     "SmtpSettings",
@@ -42,6 +47,12 @@ KEYS = (
     "TEAMS_TECH_WEBHOOK_URL",
     "TEAMS_OUTGOING_WEBHOOK_SECRET",
     "ALERT_WEBHOOK_TOKEN",
+    "TICKETBOT_ALERT_DEDUP",
+    "TICKETBOT_ALERT_SEVERITY_MAP",
+    "TICKETBOT_ALERT_STORM_THRESHOLD",
+    "TICKETBOT_ALERT_FIRING_PATTERN",
+    "TICKETBOT_ALERT_RESOLVED_PATTERN",
+    "TICKETBOT_ALERT_BOTS",
     "TICKETBOT_REPING_AFTER",
     "TICKETBOT_REMIND_AFTER",
     "HOST",
@@ -64,6 +75,11 @@ SECRET_KEYS = frozenset(
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///ticketbot.db"
 DEFAULT_CRITICAL_MENTION = "here"
+DEFAULT_ALERT_DEDUP = "group"
+DEFAULT_ALERT_STORM_THRESHOLD = 10
+ALERT_STORM_THRESHOLD_MAX = 100_000
+PRIORITIES = ("low", "medium", "high", "critical")
+BOT_NAME_MAX = 80  # Slack's limit for a bot's username
 DEFAULT_REPING_AFTER = timedelta(minutes=5)
 DEFAULT_REMIND_AFTER = timedelta(minutes=30)
 DEFAULT_HOST = "0.0.0.0"
@@ -85,6 +101,34 @@ _FALSE = frozenset({"false", "0", "no", "off"})
 _SMTP_FORMAT = "smtp://[user:pass@]host:port[?starttls=true] or smtps://[user:pass@]host:port"
 
 _T = TypeVar("_T")
+
+
+class FrozenMap(Mapping[str, str]):
+    """An immutable, hashable `str → str` mapping, so that `Settings` stays frozen and hashable."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        self._items = dict(items)
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._items!r})"
+
+
+DEFAULT_ALERT_SEVERITY_MAP = FrozenMap({"warning": "high", "info": "medium"})
+DEFAULT_ALERT_CHAT_RULES = ChatAlertRules()
 
 
 class Secret:
@@ -162,6 +206,10 @@ class Settings:
     teams_tech_webhook_url: str | None = None
     teams_outgoing_webhook_secret: Secret | None = None  # base64, as Teams shows it
     alert_webhook_token: Secret | None = None
+    alert_dedup: str = DEFAULT_ALERT_DEDUP  # "group" | "fingerprint"
+    alert_severity_map: Mapping[str, str] = DEFAULT_ALERT_SEVERITY_MAP  # severity → priority
+    alert_storm_threshold: int = DEFAULT_ALERT_STORM_THRESHOLD  # new alert tickets per minute
+    alert_chat_rules: ChatAlertRules = DEFAULT_ALERT_CHAT_RULES
     reping_after: timedelta = DEFAULT_REPING_AFTER
     remind_after: timedelta = DEFAULT_REMIND_AFTER
     host: str = DEFAULT_HOST
@@ -307,6 +355,35 @@ class Settings:
         alert_webhook_token = get.secret("ALERT_WEBHOOK_TOKEN")
         if alert_webhook_token is not None and _CONTROL.search(alert_webhook_token.reveal()):
             problems.append("ALERT_WEBHOOK_TOKEN must not contain control characters")
+        alert_dedup = get.parsed(
+            "TICKETBOT_ALERT_DEDUP",
+            _parse_alert_dedup,
+            "must be group (one ticket per Alertmanager group) or fingerprint (one per alert)",
+        )
+        alert_severity_map = get.parsed(
+            "TICKETBOT_ALERT_SEVERITY_MAP",
+            _parse_severity_map,
+            "must be comma-separated severity=priority pairs, each severity once, with a "
+            "priority of low, medium, high or critical, such as warning=high,info=medium",
+        )
+        alert_storm_threshold = get.parsed(
+            "TICKETBOT_ALERT_STORM_THRESHOLD",
+            _parse_storm_threshold,
+            f"must be a whole number from 1 to {ALERT_STORM_THRESHOLD_MAX}",
+        )
+        firing_pattern = get.pattern("TICKETBOT_ALERT_FIRING_PATTERN")
+        resolved_pattern = get.pattern("TICKETBOT_ALERT_RESOLVED_PATTERN")
+        alert_bots = get.parsed(
+            "TICKETBOT_ALERT_BOTS",
+            _parse_bot_names,
+            "must be comma-separated bot IDs (B…), app IDs (A…), bot user IDs or bot user "
+            f"names, each on one line and at most {BOT_NAME_MAX} characters",
+        )
+        alert_chat_rules = ChatAlertRules(
+            firing=_default(firing_pattern, DEFAULT_ALERT_CHAT_RULES.firing),
+            resolved=_default(resolved_pattern, DEFAULT_ALERT_CHAT_RULES.resolved),
+            bots=_default(alert_bots, DEFAULT_ALERT_CHAT_RULES.bots),
+        )
 
         duration_expected = "must be a positive duration such as 90s, 5m, 2h or 1d"
         reping_after = get.parsed("TICKETBOT_REPING_AFTER", parse_duration, duration_expected)
@@ -332,6 +409,10 @@ class Settings:
             teams_tech_webhook_url=teams_tech_webhook_url,
             teams_outgoing_webhook_secret=teams_secret,
             alert_webhook_token=alert_webhook_token,
+            alert_dedup=_default(alert_dedup, DEFAULT_ALERT_DEDUP),
+            alert_severity_map=_default(alert_severity_map, DEFAULT_ALERT_SEVERITY_MAP),
+            alert_storm_threshold=_default(alert_storm_threshold, DEFAULT_ALERT_STORM_THRESHOLD),
+            alert_chat_rules=alert_chat_rules,
             reping_after=_default(reping_after, DEFAULT_REPING_AFTER),
             remind_after=_default(remind_after, DEFAULT_REMIND_AFTER),
             host=_default(host, DEFAULT_HOST),
@@ -388,6 +469,25 @@ class _Reader:
             else:
                 self._problems.append(f"{key} {expected}, got {_shown(value)}")
             return None
+
+    def pattern(self, key: str) -> re.Pattern[str] | None:
+        """A compiled regular expression, or None if unset; never one that matches empty text."""
+        value = self.raw(key)
+        if value is None:
+            return None
+        try:
+            compiled = re.compile(value)
+        except (re.error, OverflowError, RecursionError) as e:
+            reason = "too deeply nested" if isinstance(e, RecursionError) else str(e)
+            reason = "".join(ch if ch.isprintable() else "?" for ch in reason)
+            problem = f"must be a valid Python regular expression ({reason})"
+        else:
+            if compiled.search("") is None:
+                return compiled
+            problem = "must not match empty text (every bot message would count)"
+        self.invalid.add(key)
+        self._problems.append(f"{key} {problem}, got {_shown(value)}")
+        return None
 
     def user_ids(self, key: str) -> tuple[str, ...]:
         value = self.raw(key)
@@ -469,6 +569,42 @@ def _parse_channel_id(value: str) -> str:
     if not _CHANNEL_ID.fullmatch(value):
         raise ValueError(value)
     return value
+
+
+def _parse_alert_dedup(value: str) -> str:
+    mode = value.lower()
+    if mode not in DEDUP_MODES:
+        raise ValueError(value)
+    return mode
+
+
+def _parse_severity_map(value: str) -> FrozenMap:
+    pairs: dict[str, str] = {}
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        severity, sep, priority = (part.strip().lower() for part in item.partition("="))
+        if not sep or not severity or priority not in PRIORITIES or severity in pairs:
+            raise ValueError(item)
+        pairs[severity] = priority
+    if not pairs:
+        raise ValueError(value)
+    return FrozenMap(pairs)
+
+
+def _parse_storm_threshold(value: str) -> int:
+    if not value.isascii() or not value.isdigit():
+        raise ValueError(value)
+    if not 1 <= int(value) <= ALERT_STORM_THRESHOLD_MAX:
+        raise ValueError(value)
+    return int(value)
+
+
+def _parse_bot_names(value: str) -> frozenset[str]:
+    names = [item.strip() for item in value.split(",") if item.strip()]
+    if not names or any(_CONTROL.search(n) or len(n) > BOT_NAME_MAX for n in names):
+        raise ValueError(value)
+    return frozenset(names)
 
 
 def _parse_critical_mention(value: str) -> str:

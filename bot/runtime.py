@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 
+from bot.alert_web import alert_routes
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery.dispatcher import Dispatcher, DispatchPolicy
@@ -23,11 +24,13 @@ from bot.delivery.email import EmailSender
 from bot.delivery.slack import SlackGateway
 from bot.metrics import Labels, Metrics
 from bot.service import TicketService
+from bot.service.alerts import AlertPolicy, AlertService
 from bot.service.directory import Directory
 from bot.service.notify import Notifier, NotifySettings
 from bot.service.outbox import OutboxWriter
 from bot.slack_app import build_bolt_app
 from bot.web import build_web_app
+from handlers import AlertsChannel
 from storage.engine import make_engine, make_session_factory
 from storage.models import OutboxRow
 
@@ -42,6 +45,7 @@ class Runtime:
     gateway: SlackGateway
     directory: Directory
     service: TicketService
+    alerts: AlertService
     dispatcher: Dispatcher
     bolt: App
     web: Starlette
@@ -52,6 +56,7 @@ class Runtime:
 
     def start_background(self) -> None:
         """Learn the technicians and start delivering the outbox."""
+        self.dispatcher.release_orphaned_claims()
         try:
             self.directory.refresh_technicians()
             with self.sessions.begin() as s:
@@ -172,7 +177,26 @@ def build_runtime(
         session_factory=sessions, directory=directory, notifier=notifier, clock=clock
     )
     secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None
-    bolt = build_bolt_app(client=client, identity=identity, signing_secret=secret, service=service)
+    alerts = AlertService(
+        session_factory=sessions,
+        notifier=notifier,
+        clock=clock,
+        policy=AlertPolicy(
+            tech_channel=settings.tech_channel,
+            severity_map=dict(settings.alert_severity_map),
+            storm_threshold=settings.alert_storm_threshold,
+        ),
+    )
+    alerts_channel = None
+    if settings.alerts_channel:
+        alerts_channel = AlertsChannel(settings.alerts_channel, settings.alert_chat_rules, alerts)
+    bolt = build_bolt_app(
+        client=client,
+        identity=identity,
+        signing_secret=secret,
+        service=service,
+        alerts_channel=alerts_channel,
+    )
 
     def healthy() -> bool:
         try:
@@ -191,7 +215,15 @@ def build_runtime(
 
     metrics.gauge("ticketbot_outbox_rows", outbox_rows)
     web = build_web_app(
-        bolt=None if settings.socket_mode else bolt, healthy=healthy, metrics=metrics
+        bolt=None if settings.socket_mode else bolt,
+        healthy=healthy,
+        metrics=metrics,
+        routes=alert_routes(
+            token=settings.alert_webhook_token,
+            ingest=alerts.ingest,
+            dedup=settings.alert_dedup,
+            metrics=metrics,
+        ),
     )
     return Runtime(
         settings=settings,
@@ -200,6 +232,7 @@ def build_runtime(
         gateway=gateway,
         directory=directory,
         service=service,
+        alerts=alerts,
         dispatcher=dispatcher,
         bolt=bolt,
         web=web,

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 import handlers
 from bot.service import TicketService
+from handlers.events import AlertsChannel
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def build_bolt_app(
     identity: dict[str, Any],
     signing_secret: str | None,
     service: TicketService,
+    alerts_channel: AlertsChannel | None = None,
     listener_threads: int = 32,
 ) -> App:
     """The Bolt app with every listener registered.
@@ -69,5 +71,5 @@ def build_bolt_app(
         ),
         logger=_bolt_logger(),
     )
-    handlers.register(app, service)
+    handlers.register(app, service, alerts_channel)
     return app

@@ -1,9 +1,9 @@
-"""The HTTP surface (Starlette on uvicorn): /slack/events, /healthz, /metrics."""
+"""The HTTP surface (Starlette on uvicorn): /slack/events, /healthz, /metrics, plus given routes."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltContext, BoltRequest
@@ -22,13 +22,19 @@ log = logging.getLogger(__name__)
 MAX_SLACK_BODY = 1024 * 1024
 
 
-def build_web_app(*, bolt: App | None, healthy: Callable[[], bool], metrics: Metrics) -> Starlette:
+def build_web_app(
+    *,
+    bolt: App | None,
+    healthy: Callable[[], bool],
+    metrics: Metrics,
+    routes: Sequence[Route] = (),
+) -> Starlette:
     """`bolt` is None in Socket Mode: Slack then talks over the websocket, not this endpoint."""
 
     async def slack_events(request: Request) -> Response:
         if bolt is None:
             return JSONResponse({"error": "this deployment runs Slack in Socket Mode"}, 404)
-        body = await _read_capped(request, MAX_SLACK_BODY)
+        body = await read_capped(request, MAX_SLACK_BODY)
         if body is None:
             return JSONResponse({"error": "request body too large"}, 413)
         # Bolt's listeners are synchronous: run them on the thread pool, never on the event loop.
@@ -49,6 +55,7 @@ def build_web_app(*, bolt: App | None, healthy: Callable[[], bool], metrics: Met
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *routes,
         ]
     )
 
@@ -68,7 +75,8 @@ def bolt_request(request: Request, body: bytes) -> BoltRequest:
     return bolt_req
 
 
-async def _read_capped(request: Request, limit: int) -> bytes | None:
+async def read_capped(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         return None

@@ -6,11 +6,14 @@ from slack_bolt import App
 
 from bot.service import TicketService
 from handlers import actions, commands, errors, events, views
+from handlers.events import AlertsChannel
+
+__all__ = ["AlertsChannel", "register"]
 
 
-def register(app: App, service: TicketService) -> None:
+def register(app: App, service: TicketService, alerts_channel: AlertsChannel | None = None) -> None:
     errors.register(app)
     commands.register(app, service)
     actions.register(app, service)
     views.register(app, service)
-    events.register(app, service)
+    events.register(app, service, alerts_channel)

@@ -7,12 +7,15 @@ catch-alls acknowledge the other subscribed events (an unhandled event would be 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 
+from bot.alerts.chat import ChatAlertRules, classify_message
 from bot.render import messages
 from bot.service import ServiceError, TicketService
+from bot.service.alerts import AlertService
 from bot.service.use_cases import Actor
 from bot.tickets import TransitionError
 
@@ -21,11 +24,36 @@ log = logging.getLogger(__name__)
 HUMAN_SUBTYPES = (None, "thread_broadcast", "file_share")
 
 
-def register(app: App, service: TicketService) -> None:
+@dataclass(frozen=True)
+class AlertsChannel:
+    """The channel where monitoring tools post, and how their messages are read."""
+
+    channel: str
+    rules: ChatAlertRules
+    service: AlertService
+
+    def handle(self, event: dict[str, Any], context: BoltContext) -> None:
+        inner = event.get("message") if event.get("subtype") == "message_changed" else event
+        if not isinstance(inner, dict) or inner.get("thread_ts", inner.get("ts")) != inner.get(
+            "ts"
+        ):
+            return  # thread replies in the alerts channel are people talking, not alerts
+        ours = {context.bot_id, context.bot_user_id} - {None}
+        if inner.get("bot_id") in ours or inner.get("user") in ours:
+            return  # never our own posts
+        alert = classify_message(event, self.rules)
+        if alert is not None:
+            self.service.ingest([alert])
+
+
+def register(app: App, service: TicketService, alerts: AlertsChannel | None = None) -> None:
     @app.event("message")
-    def handle_message_event(event: dict[str, Any]) -> None:
+    def handle_message_event(event: dict[str, Any], context: BoltContext) -> None:
         subtype = event.get("subtype")
         channel = event.get("channel") or ""
+        if alerts is not None and channel == alerts.channel:
+            alerts.handle(event, context)
+            return
         if subtype in HUMAN_SUBTYPES:
             thread_ts, ts, user = event.get("thread_ts"), event.get("ts"), event.get("user")
             if not thread_ts or not ts or thread_ts == ts or not user or event.get("bot_id"):

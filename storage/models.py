@@ -230,6 +230,75 @@ class ProcessedEvent(Base):
     at: Mapped[datetime]
 
 
+class AlertGroup(Base):
+    """One problem as monitoring names it (its dedup key), and the ticket opened for it last."""
+
+    __tablename__ = "alert_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of `key`
+    key: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))  # firing | resolved
+    notifications: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ticket: Mapped[Ticket | None] = relationship()
+
+
+class AlertInstance(Base):
+    """One alert of a group (Alertmanager fingerprint), with what it last said."""
+
+    __tablename__ = "alert_instances"
+    __table_args__ = (UniqueConstraint("group_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("alert_groups.id", ondelete="CASCADE"))
+    fingerprint: Mapped[str] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    labels: Mapped[dict[str, Any]]
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    seen: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class AlertStorm(Base):
+    """A burst of new alert tickets shown as one summary message instead of one card each."""
+
+    __tablename__ = "alert_storms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+    last_ticket_at: Mapped[datetime]
+    ticket_count: Mapped[int] = mapped_column(Integer, default=0)
+    summary_ts: Mapped[str | None] = mapped_column(String(32))
+    rendered_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AlertStormTicket(Base):
+    __tablename__ = "alert_storm_tickets"
+
+    storm_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_storms.id", ondelete="CASCADE"), primary_key=True
+    )
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True, unique=True
+    )
+    added_at: Mapped[datetime]
+
+
+# Storm detection counts the monitoring tickets of the last minute.
+Index("ix_tickets_source_created", Ticket.source, Ticket.created_at)
+
+
 # Tables for Core inserts on hot paths (no ORM unit-of-work per row).
 outbox_table = Base.metadata.tables["outbox"]
 ticket_events_table = Base.metadata.tables["ticket_events"]
+tickets_table = Base.metadata.tables["tickets"]

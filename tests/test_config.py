@@ -17,7 +17,16 @@ from dotenv import dotenv_values
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.config import KEYS, ConfigError, Secret, Settings, SmtpSettings, parse_duration
+from bot.alerts.chat import ChatAlertRules
+from bot.config import (
+    KEYS,
+    ConfigError,
+    FrozenMap,
+    Secret,
+    Settings,
+    SmtpSettings,
+    parse_duration,
+)
 
 ENV_EXAMPLE = Path(__file__).resolve().parents[1] / ".env.example"
 
@@ -65,6 +74,10 @@ def test_defaults_when_nothing_is_set_and_slack_not_required() -> None:
     assert settings.teams_tech_webhook_url is None
     assert settings.teams_outgoing_webhook_secret is None
     assert settings.alert_webhook_token is None
+    assert settings.alert_dedup == "group"
+    assert settings.alert_severity_map == {"warning": "high", "info": "medium"}
+    assert settings.alert_storm_threshold == 10
+    assert settings.alert_chat_rules == ChatAlertRules()
     assert settings.reping_after == timedelta(minutes=5)
     assert settings.remind_after == timedelta(minutes=30)
     assert settings.host == "0.0.0.0"
@@ -100,6 +113,12 @@ def test_every_key_is_parsed() -> None:
         "TEAMS_TECH_WEBHOOK_URL": "https://teams.example/workflows/1?sig=abc",
         "TEAMS_OUTGOING_WEBHOOK_SECRET": base64.b64encode(b"teams-hmac-key").decode(),
         "ALERT_WEBHOOK_TOKEN": "alert-token",
+        "TICKETBOT_ALERT_DEDUP": "fingerprint",
+        "TICKETBOT_ALERT_SEVERITY_MAP": "warning=medium, disaster=critical",
+        "TICKETBOT_ALERT_STORM_THRESHOLD": "25",
+        "TICKETBOT_ALERT_FIRING_PATTERN": r"(?i)\bdown\b",
+        "TICKETBOT_ALERT_RESOLVED_PATTERN": r"(?i)\bup\b",
+        "TICKETBOT_ALERT_BOTS": "B0PROM0001, Grafana",
         "TICKETBOT_REPING_AFTER": "90s",
         "TICKETBOT_REMIND_AFTER": "2h",
         "HOST": "127.0.0.1",
@@ -132,6 +151,14 @@ def test_every_key_is_parsed() -> None:
         teams_tech_webhook_url="https://teams.example/workflows/1?sig=abc",
         teams_outgoing_webhook_secret=Secret("dGVhbXMtaG1hYy1rZXk="),
         alert_webhook_token=Secret("alert-token"),
+        alert_dedup="fingerprint",
+        alert_severity_map=FrozenMap({"warning": "medium", "disaster": "critical"}),
+        alert_storm_threshold=25,
+        alert_chat_rules=ChatAlertRules(
+            firing=re.compile(r"(?i)\bdown\b"),
+            resolved=re.compile(r"(?i)\bup\b"),
+            bots=frozenset({"B0PROM0001", "Grafana"}),
+        ),
         reping_after=timedelta(seconds=90),
         remind_after=timedelta(hours=2),
         host="127.0.0.1",
@@ -682,6 +709,163 @@ def test_alert_webhook_token_with_control_characters_rejected() -> None:
     problem = only_problem({"ALERT_WEBHOOK_TOKEN": "tok\x00en"})
 
     assert problem == "ALERT_WEBHOOK_TOKEN must not contain control characters"
+
+
+# --- alert settings ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "mode"), [("group", "group"), ("Fingerprint", "fingerprint")])
+def test_alert_dedup_accepted(value: str, mode: str) -> None:
+    settings = Settings.from_mapping({"TICKETBOT_ALERT_DEDUP": value}, require_slack=False)
+
+    assert settings.alert_dedup == mode
+
+
+def test_alert_dedup_rejected() -> None:
+    problem = only_problem({"TICKETBOT_ALERT_DEDUP": "alertname"})
+
+    assert problem == (
+        "TICKETBOT_ALERT_DEDUP must be group (one ticket per Alertmanager group) or "
+        "fingerprint (one per alert), got 'alertname'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("warning=high,info=medium", {"warning": "high", "info": "medium"}),
+        (" Disaster = CRITICAL , ,average=high,", {"disaster": "critical", "average": "high"}),
+        ("p3=low", {"p3": "low"}),
+    ],
+)
+def test_alert_severity_map_accepted(value: str, expected: dict[str, str]) -> None:
+    env = {"TICKETBOT_ALERT_SEVERITY_MAP": value}
+
+    severity_map = Settings.from_mapping(env, require_slack=False).alert_severity_map
+
+    assert severity_map == expected
+    assert dict(severity_map) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["warning", "warning=urgent", "=high", "warning=high,warning=low", ",", "a=b=c"]
+)
+def test_alert_severity_map_rejected(value: str) -> None:
+    problem = only_problem({"TICKETBOT_ALERT_SEVERITY_MAP": value})
+
+    assert problem.startswith(
+        "TICKETBOT_ALERT_SEVERITY_MAP must be comma-separated severity=priority pairs"
+    )
+    assert problem.endswith(f"got {value!r}")
+
+
+@pytest.mark.parametrize(("value", "threshold"), [("1", 1), ("10", 10), ("100000", 100_000)])
+def test_alert_storm_threshold_accepted(value: str, threshold: int) -> None:
+    env = {"TICKETBOT_ALERT_STORM_THRESHOLD": value}
+
+    assert Settings.from_mapping(env, require_slack=False).alert_storm_threshold == threshold
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "ten", "2.5", "100001", "٣"])
+def test_alert_storm_threshold_rejected(value: str) -> None:
+    problem = only_problem({"TICKETBOT_ALERT_STORM_THRESHOLD": value})
+
+    assert problem == (
+        f"TICKETBOT_ALERT_STORM_THRESHOLD must be a whole number from 1 to 100000, got {value!r}"
+    )
+
+
+def test_alert_patterns_replace_the_classifier_defaults() -> None:
+    env = {
+        "TICKETBOT_ALERT_FIRING_PATTERN": r"\bSTATE=BAD\b",
+        "TICKETBOT_ALERT_RESOLVED_PATTERN": r"(?i)all clear",
+    }
+
+    rules = Settings.from_mapping(env, require_slack=False).alert_chat_rules
+
+    assert rules.firing == re.compile(r"\bSTATE=BAD\b")
+    assert rules.resolved == re.compile(r"(?i)all clear")
+    assert rules.bots == frozenset()
+    assert rules.firing_colors == ChatAlertRules().firing_colors
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("(FIRING", "missing ), unterminated subpattern at position 0"),
+        ("a{99999999999999999999}", "the repetition number is too large"),
+        ("(" * 2000 + ")" * 2000, "too deeply nested"),
+    ],
+)
+def test_alert_pattern_that_does_not_compile_is_a_problem(pattern: str, reason: str) -> None:
+    problem = only_problem({"TICKETBOT_ALERT_RESOLVED_PATTERN": pattern})
+
+    assert problem.startswith(
+        f"TICKETBOT_ALERT_RESOLVED_PATTERN must be a valid Python regular expression ({reason}), "
+        "got '"
+    )
+
+
+@pytest.mark.parametrize("pattern", ["a*", "(?:)", "x|"])
+def test_alert_pattern_matching_empty_text_is_a_problem(pattern: str) -> None:
+    problem = only_problem({"TICKETBOT_ALERT_FIRING_PATTERN": pattern})
+
+    assert problem == (
+        "TICKETBOT_ALERT_FIRING_PATTERN must not match empty text (every bot message would "
+        f"count), got {pattern!r}"
+    )
+
+
+def test_alert_bots_are_split_and_trimmed() -> None:
+    env = {"TICKETBOT_ALERT_BOTS": " B0PROM0001 ,Grafana Alerts,, A0DDOG0001,Grafana Alerts"}
+
+    rules = Settings.from_mapping(env, require_slack=False).alert_chat_rules
+
+    assert rules.bots == frozenset({"B0PROM0001", "Grafana Alerts", "A0DDOG0001"})
+
+
+@pytest.mark.parametrize("value", [" , ", "Zabbix,bad\x07name", "x" * 81])
+def test_alert_bots_rejected(value: str) -> None:
+    problems = problems_of({"TICKETBOT_ALERT_BOTS": value}, require_slack=False)
+
+    if value.strip(" ,"):
+        assert problems == [
+            "TICKETBOT_ALERT_BOTS must be comma-separated bot IDs (B…), app IDs (A…), bot user "
+            "IDs or bot user names, each on one line and at most 80 characters, got "
+            + repr(value[:60] + ("…" if len(value) > 60 else ""))
+        ]
+    else:
+        assert [p.split()[0] for p in problems] == ["TICKETBOT_ALERT_BOTS"]
+
+
+def test_alert_settings_problems_are_reported_together() -> None:
+    env = REQUIRED | {
+        "TICKETBOT_ALERT_DEDUP": "labels",
+        "TICKETBOT_ALERT_SEVERITY_MAP": "warning=urgent",
+        "TICKETBOT_ALERT_STORM_THRESHOLD": "0",
+        "TICKETBOT_ALERT_FIRING_PATTERN": "[",
+        "TICKETBOT_ALERT_RESOLVED_PATTERN": ".*",
+        "TICKETBOT_ALERT_BOTS": "a\tb",
+    }
+
+    assert [p.split()[0] for p in problems_of(env)] == [
+        "TICKETBOT_ALERT_DEDUP",
+        "TICKETBOT_ALERT_SEVERITY_MAP",
+        "TICKETBOT_ALERT_STORM_THRESHOLD",
+        "TICKETBOT_ALERT_FIRING_PATTERN",
+        "TICKETBOT_ALERT_RESOLVED_PATTERN",
+        "TICKETBOT_ALERT_BOTS",
+    ]
+
+
+def test_settings_with_alert_settings_stay_hashable_and_frozen() -> None:
+    env = {"TICKETBOT_ALERT_SEVERITY_MAP": "warning=low", "TICKETBOT_ALERT_BOTS": "Grafana"}
+    settings = Settings.from_mapping(env, require_slack=False)
+
+    assert hash(settings) == hash(Settings.from_mapping(env, require_slack=False))
+    assert hash(Settings()) == hash(Settings.from_mapping({}, require_slack=False))
+    with pytest.raises(TypeError):
+        settings.alert_severity_map["info"] = "low"  # type: ignore[index]
 
 
 # --- secrets ------------------------------------------------------------------------------------

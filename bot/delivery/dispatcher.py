@@ -9,21 +9,23 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from bot.clock import Clock
+from bot.delivery import storm
 from bot.delivery.email import EmailSender
 from bot.delivery.errors import DeliveryError
 from bot.delivery.slack import SlackGateway
 from bot.metrics import Metrics
-from bot.render import card
+from bot.render import alerts, card
 from bot.views import ticket_view
-from storage.models import ChatMessage, OutboxRow, Ticket
+from storage.models import AlertStorm, ChatMessage, OutboxRow, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,9 @@ class DispatchPolicy:
     base_backoff: float = 1.0
     max_backoff: float = 300.0
     poll_interval: float = 1.0
+    # Every commit wakes the dispatcher; under load one pass per `pass_gap` seconds serves them all
+    # (each pass scans the outbox, so a pass per commit would cost more than the commits).
+    pass_gap: float = 0.05
     channel_rate: float = 1.0  # chat.postMessage per second per channel (Slack's special tier)
     channel_burst: int = 3
 
@@ -127,6 +132,7 @@ class Dispatcher:
         self._pacer = _ChannelPacer(self._policy.channel_rate, self._policy.channel_burst)
         self._worker_id = worker_id
         self._wake = threading.Event()
+        self._jitter = random.Random()  # its own: the global generator belongs to the caller
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._skip_locked = session_factory.kw["bind"].dialect.name == "postgresql"
@@ -150,7 +156,14 @@ class Dispatcher:
             self._thread = None
 
     def _loop(self) -> None:
+        last_pass = float("-inf")
         while not self._stop.is_set():
+            rest = self._policy.pass_gap - (time.monotonic() - last_pass)
+            if rest > 0 and self._stop.wait(rest):
+                return
+            last_pass = time.monotonic()
+            # Cleared before the pass: a commit made during it wakes the next one.
+            self._wake.clear()
             try:
                 handled = self.run_once()
                 idle = 0.0 if handled else self._idle_seconds()
@@ -159,7 +172,6 @@ class Dispatcher:
                 idle = self._policy.poll_interval
             if idle > 0:
                 self._wake.wait(idle)
-                self._wake.clear()
 
     def _idle_seconds(self) -> float:
         """How long to sleep: until the next deferred row is due, at most one poll interval."""
@@ -178,6 +190,23 @@ class Dispatcher:
         if token is not None:
             wait = min(wait, token)
         return max(wait, 0.001)
+
+    def release_orphaned_claims(self) -> int:
+        """On SQLite only this process delivers, so rows left `sending` by a crash are ours to
+        retry at once (on PostgreSQL another replica may hold them: their lease decides)."""
+        if self._skip_locked:
+            return 0
+        with self._sessions.begin() as s:
+            orphans = list(s.scalars(select(OutboxRow.id).where(OutboxRow.status == "sending")))
+            if orphans:
+                s.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id.in_(orphans))
+                    .values(status="pending", locked_until=None)
+                )
+        if orphans:
+            log.info("released %d outbox row(s) claimed before a restart", len(orphans))
+        return len(orphans)
 
     # ---- one pass --------------------------------------------------------------------------
     def run_once(self) -> int:
@@ -221,7 +250,9 @@ class Dispatcher:
         paced = self._pacer.blocked(now)
         if paced:
             query = query.where(or_(OutboxRow.target.is_(None), OutboxRow.target.not_in(paced)))
-        query = query.order_by(OutboxRow.id).limit(self._policy.batch)
+        # A storm summary goes first: it stands for every card the storm holds back.
+        first = case((OutboxRow.kind == "storm", 0), else_=1)
+        query = query.order_by(first, OutboxRow.id).limit(self._policy.batch)
         if self._skip_locked:
             query = query.with_for_update(skip_locked=True, of=OutboxRow)
         with self._sessions.begin() as s:
@@ -263,7 +294,7 @@ class Dispatcher:
             if delay is None:
                 delay = min(
                     self._policy.max_backoff, self._policy.base_backoff * 2 ** (attempts - 1)
-                ) * random.uniform(0.8, 1.2)
+                ) * self._jitter.uniform(0.8, 1.2)
             log.warning("outbox row %s: %s; retry in %.1fs", row_id, e.message, delay)
             self._finish(
                 row_id,
@@ -311,7 +342,9 @@ class Dispatcher:
     # ---- Slack -----------------------------------------------------------------------------
     def _deliver_slack(self, ticket_id: int | None, kind: str, p: dict[str, Any]) -> dict[str, Any]:
         if kind == "card":
-            return self._card(int(ticket_id or 0), p.get("mention"))
+            return self._card(int(ticket_id or 0), p.get("mention"), bool(p.get("storm_card")))
+        if kind == "storm":
+            return self._storm(int(p["storm_id"]), str(p.get("mention") or ""))
         if kind == "post":
             return self._post(ticket_id, p)
         if kind == "ephemeral":
@@ -333,7 +366,9 @@ class Dispatcher:
             return {"channel": mirror[0], "ts": mirror[1]}
         raise DeliveryError(f"unknown Slack outbox kind {kind!r}", transient=False)
 
-    def _card(self, ticket_id: int, mention: str | None) -> dict[str, Any]:
+    def _card(
+        self, ticket_id: int, mention: str | None, storm_card: bool = False
+    ) -> dict[str, Any]:
         with self._sessions() as s:
             ticket = s.get(Ticket, ticket_id)
             if ticket is None:
@@ -347,7 +382,14 @@ class Dispatcher:
             if existing is not None and existing.rendered_version == ticket.version:
                 return {"skipped": "card already current"}
             target = (existing.channel, existing.ts) if existing else None
-        msg = card.ticket_card(view, mention=mention if target is None else None)
+            in_storm = storm.storm_of(s, ticket_id) if target is None else None
+            if in_storm is not None and not storm_card:
+                return {"skipped": "its card follows in the storm's thread"}
+            if in_storm is not None and in_storm.summary_ts is None:
+                raise _Deferred(self._clock.now() + timedelta(seconds=0.5))
+            storm_ts = in_storm.summary_ts if in_storm is not None else None
+        # A storm's cards go into its summary's thread, without a ping each.
+        msg = card.ticket_card(view, mention=mention if target is None and not storm_ts else None)
         if target is not None:
             self._slack.update(target[0], target[1], text=msg.text, blocks=msg.blocks)
             with self._sessions.begin() as s:
@@ -357,16 +399,52 @@ class Dispatcher:
                     .values(rendered_version=view.version)
                 )
             return {"channel": target[0], "ts": target[1], "version": view.version}
-        channel, ts = self._post_paced(self._tech_channel, text=msg.text, blocks=msg.blocks)
-        self._record(ticket_id, "card", channel, ts, None, None, rendered_version=view.version)
+        channel, ts = self._post_paced(
+            self._tech_channel, text=msg.text, blocks=msg.blocks, thread_ts=storm_ts
+        )
+        self._record(ticket_id, "card", channel, ts, storm_ts, None, rendered_version=view.version)
         return {"channel": channel, "ts": ts, "version": view.version}
+
+    def _card_in_storm_thread(self, ticket_id: int | None) -> bool:
+        """True when the ticket's card is still waiting to be posted into a storm's thread."""
+        if ticket_id is None:
+            return False
+        with self._sessions() as s:
+            return storm.storm_of(s, ticket_id) is not None
+
+    def _storm(self, storm_id: int, mention: str) -> dict[str, Any]:
+        """Post the storm summary once, then keep it current in place (coalescing updates)."""
+        with self._sessions() as s:
+            snap = storm.snapshot(s, storm_id)
+        if snap is None:
+            return {"skipped": "storm gone"}
+        if snap.summary_ts is not None and snap.rendered >= snap.total:
+            return {"skipped": "summary already current"}
+        msg = alerts.storm_summary(snap.lines, snap.total, snap.started_at, mention)
+        if snap.summary_ts is None:
+            channel, ts = self._post_paced(snap.channel, text=msg.text, blocks=msg.blocks)
+        else:
+            retry_at = self._pacer.take(f"update:{snap.channel}", self._clock.now())
+            if retry_at is not None:
+                raise _Deferred(retry_at)
+            channel, ts = snap.channel, snap.summary_ts
+            self._slack.update(channel, ts, text=msg.text, blocks=msg.blocks)
+        with self._sessions.begin() as s:
+            s.execute(
+                update(AlertStorm)
+                .where(AlertStorm.id == storm_id)
+                .values(summary_ts=ts, rendered_count=snap.total)
+            )
+        return {"channel": channel, "ts": ts, "tickets": snap.total}
 
     def _post(self, ticket_id: int | None, p: dict[str, Any]) -> dict[str, Any]:
         channel = p.get("channel")
         thread_ts = None
         anchor = p.get("anchor")
         if anchor:
-            found = self._find(ticket_id, role=anchor)
+            found = self._find(ticket_id, role=anchor, root=True)
+            if found is None and anchor == "card" and self._card_in_storm_thread(ticket_id):
+                raise _Deferred(self._clock.now() + timedelta(seconds=2))
             if found is None:
                 return {"skipped": f"no {anchor} thread"}
             channel, thread_ts = found
@@ -416,8 +494,14 @@ class Dispatcher:
             raise
 
     def _find(
-        self, ticket_id: int | None, *, role: str, source: tuple[str, ...] | None = None
+        self,
+        ticket_id: int | None,
+        *,
+        role: str,
+        source: tuple[str, ...] | None = None,
+        root: bool = False,
     ) -> tuple[str, str] | None:
+        """The latest message recorded with `role`; with `root`, the thread it belongs to."""
         if ticket_id is None:
             return None
         query = select(ChatMessage).where(
@@ -429,7 +513,9 @@ class Dispatcher:
             )
         with self._sessions() as s:
             msg = s.scalars(query.order_by(ChatMessage.id.desc()).limit(1)).first()
-            return (msg.channel, msg.ts) if msg else None
+            if msg is None:
+                return None
+            return msg.channel, (msg.thread_ts or msg.ts) if root else msg.ts
 
     def _record(
         self,

@@ -391,6 +391,16 @@ class SlackEmulator:
             )
         return outbound.ts, self._deliver_events(outbound)
 
+    def edit_bot_message(
+        self, channel: str, ts: str, *, text: str = "", attachments: list[JSON] | None = None
+    ) -> Delivery:
+        """An integration edits its own message (as Zabbix does on recovery)."""
+        with self._ws.cond:
+            outbound = events.bot_message_changed(
+                self._ws, channel, ts, text=text, attachments=attachments
+            )
+        return self._deliver_events(outbound)
+
     def edit_message(self, user: str, channel: str, ts: str, new_text: str) -> Delivery:
         """`user` edits their message → `message_changed`."""
         with self._ws.cond:

@@ -159,6 +159,28 @@ def message_changed(ws: Workspace, user: str, channel: str, ts: str, new_text: s
     message.updates.append(replace(message, updates=[]))
     message.text = new_text
     message.blocks = rich_text_blocks(new_text)
+    return _changed(ws, where, message, previous)
+
+
+def bot_message_changed(
+    ws: Workspace, channel: str, ts: str, *, text: str, attachments: list[JSON] | None
+) -> Outbound:
+    """An integration edits its own message (Zabbix recolours an alert green on recovery)."""
+    where = ws.channel_or_raise(channel)
+    message = ws.by_key.get((where.id, ts))
+    if message is None or message.deleted or not message.bot_id:
+        raise AssertionError(f"no integration message {ts} in {where.id} to edit")
+    previous = message.to_api(ws.team_id)
+    message.updates.append(replace(message, updates=[]))
+    message.text = text
+    atts = copy.deepcopy(attachments or [])
+    for n, att in enumerate(atts, start=1):
+        att.setdefault("id", n)
+    message.attachments = atts
+    return _changed(ws, where, message, previous)
+
+
+def _changed(ws: Workspace, where: Channel, message: Message, previous: JSON) -> Outbound:
     event_ts = ws.next_ts()
     message.edited_ts = event_ts
     current = message.to_api(ws.team_id)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.render import email, messages
+from bot.render import alerts, email, messages
 from bot.render.view import EmailContent, PersonRef, SlackMessage, TicketView
 from bot.service.directory import Directory
 from bot.service.outbox import OutboxWriter
 from bot.views import person_ref
-from storage.models import Person, Ticket, TicketEvent
+from storage.models import AlertStorm, Person, Ticket, TicketEvent
 
 # Timeline kinds whose actor counts as "involved" for the closing notice.
 INVOLVING_KINDS = ("update", "client_reply", "helper_added", "onsite", "resolved", "assigned")
@@ -386,6 +387,110 @@ class Notifier:
         self.client_thread(session, ticket, msg)
         addresses = [p.email for p in involved if p.email] + self.client_addresses(ticket)
         self.email(session, ticket, addresses, email.closed(view, by))
+
+    # ---- Monitoring ------------------------------------------------------------------------
+    def alert_raised(
+        self,
+        session: Session,
+        ticket: Ticket,
+        view: TicketView,
+        *,
+        labels: dict[str, str],
+        previous: int | None,
+        storm: AlertStorm | None,
+        storm_started: bool,
+    ) -> None:
+        """A ticket raised by monitoring: the human matrix, with a storm folding the channel."""
+        critical = ticket.priority == "critical"
+        mention: dict[str, object] = (
+            {"mention": self._settings.critical_mention} if critical else {}
+        )
+        if storm is None:
+            self._slack(session, ticket, "card", mention)
+        else:
+            self.storm_card(session, ticket.id)
+            self.storm_changed(session, storm)
+        self.client_root(session, ticket, alerts.received(view, previous))
+        self.email(
+            session, ticket, self.client_addresses(ticket), alerts.email_received(view), root=True
+        )
+        if critical:
+            to = [p.email for p in self.technician_people(session) if p.email]
+            self.email(session, ticket, to, email.critical_alert(view))
+        if storm is None:
+            if critical:
+                for manager in self.manager_ids():
+                    self.dm(session, ticket, manager, messages.manager_critical_dm(view))
+            if ticket.client_unknown:
+                for manager in self.manager_ids():
+                    self.dm(session, ticket, manager, alerts.unknown_client_dm(view, labels))
+        elif storm_started:
+            msg = alerts.storm_dm(storm.ticket_count, storm.started_at)
+            for manager in self.manager_ids():
+                self._outbox.add(
+                    session,
+                    channel="slack",
+                    kind="post",
+                    stream=f"storm:{storm.id}",
+                    payload={"channel": manager, **_msg(msg)},
+                    target=manager,
+                )
+
+    def storm_card(self, session: Session, ticket_id: int) -> None:
+        """A storm ticket's card, posted into the summary's thread at the channel's pace; its own
+        stream, so that the ticket's other messages (client thread, DMs) need not wait for it."""
+        self._outbox.add(
+            session,
+            channel="slack",
+            kind="card",
+            stream=f"stormcard:{ticket_id}",
+            payload={"storm_card": True},
+            ticket_id=ticket_id,
+            target=self._settings.tech_channel,
+        )
+
+    def storm_changed(self, session: Session, storm: AlertStorm) -> None:
+        """Post or refresh the storm summary; rendered from the database at delivery time."""
+        self._outbox.add(
+            session,
+            channel="slack",
+            kind="storm",
+            stream=f"storm:{storm.id}",
+            payload={"storm_id": storm.id, "mention": self._settings.critical_mention},
+        )
+
+    def alerts_joined(
+        self,
+        session: Session,
+        ticket: Ticket,
+        view: TicketView,
+        titles: Sequence[str],
+        again: Sequence[str],
+    ) -> None:
+        """New alerts of an open ticket's problem: one coalesced update in the card's thread."""
+        self.card(session, ticket)
+        self.tech_thread(session, ticket, alerts.joined(view, titles, again))
+        if again:  # the problem is back: the client hears it too
+            self.client_thread(session, ticket, alerts.joined(view, [], again))
+            self.email(
+                session, ticket, self.client_addresses(ticket), alerts.email_joined(view, [], again)
+            )
+
+    def alerts_partly_recovered(
+        self, session: Session, ticket: Ticket, view: TicketView, titles: Sequence[str], still: int
+    ) -> None:
+        self.tech_thread(session, ticket, alerts.partly_recovered(view, titles, still))
+
+    def alert_recovered(
+        self, session: Session, ticket: Ticket, view: TicketView, at: datetime
+    ) -> None:
+        """Recovery is an update and a prompt to verify; it never closes the ticket."""
+        self.card(session, ticket)
+        self.tech_thread(session, ticket, alerts.recovered(view, at))
+        self.client_thread(session, ticket, alerts.recovered(view, at))
+        self.email(session, ticket, self.client_addresses(ticket), alerts.email_recovered(view, at))
+        if ticket.assignee is not None and ticket.assignee.slack_user_id:
+            self.dm(session, ticket, ticket.assignee.slack_user_id, alerts.verify_dm(view, at))
 
 
 def _msg(msg: SlackMessage) -> dict[str, object]:

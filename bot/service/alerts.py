@@ -1,0 +1,429 @@
+"""Alert ingestion: alerts → one open ticket per problem, one transaction per delivery.
+
+Dedup by group key; repeats only count; recovery is an update, never a close; a burst of new alert
+tickets becomes a storm shown as one summary message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.alerts.model import Alert, AlertStatus
+from bot.clock import Clock
+from bot.render.escape import one_line
+from bot.service.notify import Notifier
+from bot.service.use_cases import CONTROL_CHARS, TEXT_MAX, TITLE_MAX
+from bot.tickets import State
+from bot.views import ticket_view
+from storage.models import (
+    AlertGroup,
+    AlertInstance,
+    AlertStorm,
+    AlertStormTicket,
+    ChatMessage,
+    Client,
+    ClientAlertLabel,
+    Ticket,
+    ticket_events_table,
+)
+
+log = logging.getLogger(__name__)
+
+PRIORITIES = ("low", "medium", "high", "critical")
+STORM_WINDOW = timedelta(minutes=1)
+ACTOR = "monitoring"
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    tech_channel: str
+    severity_map: Mapping[str, str] = field(
+        default_factory=lambda: {"warning": "high", "info": "medium"}
+    )
+    storm_threshold: int = 10
+
+
+@dataclass
+class IngestResult:
+    """What one delivery did; `alerts` counts every alert stored (new, repeated or changed)."""
+
+    alerts: int = 0
+    created: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+
+
+class AlertService:
+    """Turns alerts into tickets and updates; each `ingest` is one committed transaction."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Session],
+        notifier: Notifier,
+        clock: Clock,
+        policy: AlertPolicy,
+    ) -> None:
+        self._sessions = session_factory
+        self._notify = notifier
+        self._clock = clock
+        self._policy = policy
+
+    def ingest(self, alerts: Sequence[Alert]) -> IngestResult:
+        """Store `alerts` and write their notifications; retried once on a concurrent insert."""
+        for attempt in range(3):
+            try:
+                with self._sessions.begin() as s:
+                    return self._ingest(s, alerts)
+            except IntegrityError:  # another replica created the same group at the same moment
+                if attempt == 2:
+                    raise
+                log.info("alert group created concurrently; retrying")
+        raise AssertionError("unreachable")
+
+    # ---- one delivery ----------------------------------------------------------------------
+    def _ingest(self, s: Session, alerts: Sequence[Alert]) -> IngestResult:
+        result = IngestResult()
+        groups: dict[str, list[Alert]] = {}
+        for alert in alerts:
+            groups.setdefault(alert.group_key, []).append(alert)
+        now = self._clock.now()
+        for key, items in groups.items():
+            self._ingest_group(s, key, _latest_per_fingerprint(items), now, result)
+        return result
+
+    def _ingest_group(
+        self, s: Session, key: str, items: list[Alert], now: datetime, result: IngestResult
+    ) -> None:
+        group = self._find_group(s, key)
+        ticket = group.ticket if group is not None else None
+        firing = [a for a in items if a.status is AlertStatus.FIRING]
+        result.alerts += len(items)
+        if ticket is None or ticket.state == State.CLOSED.value:
+            if group is None:
+                group = AlertGroup(
+                    key_hash=_hash(key),
+                    key=key,
+                    source=items[0].source,
+                    status=AlertStatus.RESOLVED.value,
+                    notifications=0,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                )
+                s.add(group)
+                s.flush()
+            if not firing:  # a recovery of a problem with no open ticket: remembered, no noise
+                self._upsert_instances(s, group, items, now, opening=True)
+                group.status = AlertStatus.RESOLVED.value
+                group.last_seen_at, group.notifications = now, group.notifications + 1
+                return
+            previous = ticket.id if ticket is not None else None
+            ticket = self._open(s, firing, previous, now)
+            group.ticket = ticket
+            group.status = AlertStatus.FIRING.value
+            group.last_seen_at, group.notifications = now, group.notifications + 1
+            s.flush()
+            self._upsert_instances(s, group, items, now, opening=True)
+            result.created.append(ticket.id)
+            return
+        assert group is not None  # an open ticket was found through its group
+        changes = self._upsert_instances(s, group, items, now)
+        group.last_seen_at, group.notifications = now, group.notifications + 1
+        if not (changes.joined or changes.again or changes.recovered):
+            return  # a repeat: counted, never announced
+        result.updated.append(ticket.id)
+        view = ticket_view(ticket, now)
+        if changes.joined or changes.again:
+            group.status = AlertStatus.FIRING.value
+            self._timeline(s, ticket, "alert_update", _summary(changes), now)
+            self._notify.alerts_joined(s, ticket, view, changes.joined, changes.again)
+        if changes.recovered:
+            still = self._still_firing(s, group)
+            if still == 0:
+                group.status = AlertStatus.RESOLVED.value
+                at = max((a.ends_at for a in items if a.ends_at), default=now)
+                self._timeline(s, ticket, "alert_recovered", "monitoring reports recovered", now)
+                self._notify.alert_recovered(s, ticket, view, at)
+            else:
+                self._timeline(
+                    s, ticket, "alert_update", f"{len(changes.recovered)} alert(s) recovered", now
+                )
+                self._notify.alerts_partly_recovered(s, ticket, view, changes.recovered, still)
+
+    def _find_group(self, s: Session, key: str) -> AlertGroup | None:
+        query = select(AlertGroup).where(AlertGroup.key_hash == _hash(key))
+        if s.bind is not None and s.bind.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return s.scalar(query)
+
+    # ---- a new ticket ----------------------------------------------------------------------
+    def _open(self, s: Session, firing: list[Alert], previous: int | None, now: datetime) -> Ticket:
+        first = firing[0]
+        client = self._client_for(s, firing)
+        priority = self._priority(first.severity)
+        title = _title(first.title)
+        ticket = Ticket(
+            title=title,
+            description=_description(firing, previous),
+            priority=priority,
+            state=State.NEW.value,
+            source="monitoring",
+            source_link=first.link,
+            client=client,
+            client_unknown=client is None,
+            origin_channel=client.slack_channel_id if client is not None else None,
+            created_at=now,
+            updated_at=now,
+            helpers=[],
+        )
+        s.add(ticket)
+        s.flush()
+        text = f"{priority} — {title}" + (f" (follows #{previous})" if previous else "")
+        self._timeline(s, ticket, "created", text, now, data={"alert": first.group_key[:500]})
+        storm, started = self._storm_for(s, ticket, now)
+        labels = {k: str(v) for k, v in first.labels.items()}
+        self._notify.alert_raised(
+            s,
+            ticket,
+            ticket_view(ticket, now),
+            labels=labels,
+            previous=previous,
+            storm=storm,
+            storm_started=started,
+        )
+        return ticket
+
+    def _priority(self, severity: str | None) -> str:
+        mapped = self._policy.severity_map.get((severity or "").strip().lower())
+        return mapped if mapped in PRIORITIES else "critical"
+
+    def _client_for(self, s: Session, alerts: list[Alert]) -> Client | None:
+        for alert in alerts:
+            if alert.client:
+                named = s.scalar(
+                    select(Client).where(func.lower(Client.name) == alert.client.strip().lower())
+                )
+                if named is not None:
+                    return named
+        pairs = {(k, str(v)) for a in alerts for k, v in a.labels.items()}
+        if not pairs:
+            return None
+        keys = {k for k, _ in pairs}
+        rows = s.scalars(
+            select(ClientAlertLabel)
+            .where(ClientAlertLabel.key.in_(keys))
+            .order_by(ClientAlertLabel.id)
+        ).all()
+        for row in rows:
+            if (row.key, row.value) in pairs:
+                return row.client
+        for alert in alerts:  # `client=acme` with no label mapping: try the client's name
+            value = alert.labels.get("client")
+            if value:
+                named = s.scalar(select(Client).where(func.lower(Client.name) == value.lower()))
+                if named is not None:
+                    return named
+        return None
+
+    def _storm_for(
+        self, s: Session, ticket: Ticket, now: datetime
+    ) -> tuple[AlertStorm | None, bool]:
+        """Join the running storm, or start one when this minute's new alert tickets pass the
+        threshold; tickets of the minute whose cards are not posted yet join it too."""
+        since = now - STORM_WINDOW
+        channel = self._policy.tech_channel
+        storm = s.scalar(
+            select(AlertStorm)
+            .where(AlertStorm.channel == channel, AlertStorm.last_ticket_at >= since)
+            .order_by(AlertStorm.id.desc())
+            .limit(1)
+        )
+        started = False
+        if storm is None:
+            recent = s.scalar(
+                select(func.count())
+                .select_from(Ticket)
+                .where(Ticket.source == "monitoring", Ticket.created_at >= since)
+            )
+            if int(recent or 0) <= self._policy.storm_threshold:
+                return None, False
+            storm = AlertStorm(channel=channel, started_at=now, last_ticket_at=now, ticket_count=0)
+            s.add(storm)
+            s.flush()
+            started = True
+            carded = select(ChatMessage.ticket_id).where(ChatMessage.role == "card")
+            waiting = s.scalars(
+                select(Ticket.id).where(
+                    Ticket.source == "monitoring",
+                    Ticket.created_at >= since,
+                    Ticket.id != ticket.id,
+                    Ticket.id.not_in(carded),
+                )
+            ).all()
+            for ticket_id in waiting:
+                s.add(AlertStormTicket(storm_id=storm.id, ticket_id=ticket_id, added_at=now))
+                self._notify.storm_card(s, ticket_id)
+            storm.ticket_count = len(waiting)
+        s.add(AlertStormTicket(storm_id=storm.id, ticket_id=ticket.id, added_at=now))
+        storm.ticket_count += 1
+        storm.last_ticket_at = now
+        return storm, started
+
+    # ---- instances -------------------------------------------------------------------------
+    def _upsert_instances(
+        self,
+        s: Session,
+        group: AlertGroup,
+        items: list[Alert],
+        now: datetime,
+        *,
+        opening: bool = False,
+    ) -> _Changes:
+        """Store each alert's latest word; say which joined, fired again or recovered."""
+        changes = _Changes()
+        known = {
+            row.fingerprint: row
+            for row in s.scalars(
+                select(AlertInstance).where(
+                    AlertInstance.group_id == group.id,
+                    AlertInstance.fingerprint.in_([a.fingerprint for a in items]),
+                )
+            )
+        }
+        fresh: list[dict[str, Any]] = []
+        for alert in items:
+            row = known.get(alert.fingerprint)
+            title = _title(alert.title)
+            if row is None:
+                fresh.append(
+                    {
+                        "group_id": group.id,
+                        "fingerprint": alert.fingerprint,
+                        "status": alert.status.value,
+                        "title": title,
+                        "labels": dict(alert.labels),
+                        "starts_at": alert.starts_at,
+                        "ends_at": alert.ends_at,
+                        "seen": 1,
+                        "first_seen_at": now,
+                        "last_seen_at": now,
+                    }
+                )
+                if alert.status is AlertStatus.FIRING and not opening:
+                    changes.joined.append(title)
+                continue
+            if row.status != alert.status.value and not opening:
+                if alert.status is AlertStatus.FIRING:
+                    changes.again.append(title)
+                else:
+                    changes.recovered.append(title)
+            s.execute(
+                update(AlertInstance)
+                .where(AlertInstance.id == row.id)
+                .values(
+                    status=alert.status.value,
+                    title=title,
+                    starts_at=alert.starts_at or row.starts_at,
+                    ends_at=alert.ends_at,
+                    seen=AlertInstance.seen + 1,
+                    last_seen_at=now,
+                )
+            )
+        if fresh:
+            s.execute(insert(AlertInstance), fresh)
+        return changes
+
+    def _still_firing(self, s: Session, group: AlertGroup) -> int:
+        return int(
+            s.scalar(
+                select(func.count())
+                .select_from(AlertInstance)
+                .where(
+                    AlertInstance.group_id == group.id,
+                    AlertInstance.status == AlertStatus.FIRING.value,
+                )
+            )
+            or 0
+        )
+
+    def _timeline(
+        self,
+        s: Session,
+        ticket: Ticket,
+        kind: str,
+        text: str,
+        now: datetime,
+        *,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        s.execute(
+            insert(ticket_events_table),
+            {
+                "ticket_id": ticket.id,
+                "at": now,
+                "actor_id": None,
+                "actor_label": ACTOR,
+                "kind": kind,
+                "surface": ACTOR,
+                "text": text[:TEXT_MAX],
+                "data": data or {},
+            },
+        )
+        if kind != "created":
+            ticket.updated_at = now
+
+
+@dataclass
+class _Changes:
+    joined: list[str] = field(default_factory=list)
+    again: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+
+
+def _latest_per_fingerprint(items: list[Alert]) -> list[Alert]:
+    """A delivery may repeat an alert (generic lists); its last word counts."""
+    latest: dict[str, Alert] = {}
+    for alert in items:
+        latest[alert.fingerprint] = alert
+    return list(latest.values())
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _title(raw: str) -> str:
+    title = one_line(CONTROL_CHARS.sub("", raw or ""), TITLE_MAX)
+    return title or "Monitoring alert"
+
+
+def _summary(changes: _Changes) -> str:
+    parts = []
+    if changes.joined:
+        parts.append(f"{len(changes.joined)} alert(s) joined")
+    if changes.again:
+        parts.append(f"{len(changes.again)} firing again")
+    return ", ".join(parts)
+
+
+def _description(firing: list[Alert], previous: int | None) -> str:
+    first = firing[0]
+    lines = [CONTROL_CHARS.sub("", first.description or "").strip()]
+    if previous is not None:
+        lines.append(f"The same alert fired again after #{previous} was closed.")
+    if first.labels:
+        lines.append("Labels: " + ", ".join(f"{k}={v}" for k, v in sorted(first.labels.items())))
+    if len(firing) > 1:
+        lines.append(f"{len(firing)} alerts firing:")
+        lines += [f"- {one_line(a.title, 200)}" for a in firing[:50]]
+        if len(firing) > 50:
+            lines.append(f"… and {len(firing) - 50} more")
+    return CONTROL_CHARS.sub("", "\n\n".join(x for x in lines if x))[:TEXT_MAX]

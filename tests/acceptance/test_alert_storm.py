@@ -1,0 +1,68 @@
+"""An alert storm: many new problems at once fold into one summary message, and no 429 is hit."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from bot.sandbox.stack import CAST, Stack
+from storage.models import ChatMessage
+from tests.acceptance.alert_helpers import alert_stack, am_alert, am_body, post, tickets
+from tests.acceptance.helpers import block_text, bot_messages, mails_to
+
+THRESHOLD = 5
+PROBLEMS = 60
+
+
+def storm_summaries(stack: Stack) -> list[object]:
+    return [m for m in bot_messages(stack, CAST.tech_channel) if "Alert storm" in m.text]
+
+
+def listed(message: object) -> set[int]:
+    return {int(n) for n in re.findall(r"\*#(\d+)\*", block_text(getattr(message, "blocks", [])))}
+
+
+def test_a_storm_folds_into_one_summary_within_slacks_rate_limits(database_url: str) -> None:
+    env = {"TICKETBOT_ALERT_STORM_THRESHOLD": str(THRESHOLD)}
+    with alert_stack(database_url, **env) as stack:
+        stack.emu.enforce_rate_limits = True
+        for batch in range(PROBLEMS // 10):  # ten problems per notification, as the benchmark does
+            alerts = [
+                am_alert(f"host{batch}-{i}:9100", alertname=f"Problem{batch * 10 + i}")
+                for i in range(10)
+            ]
+            body = am_body(*alerts)
+            body["groupLabels"] = {"alertname": alerts[0]["labels"]["alertname"], "service": "db"}
+            answer = post(stack, "/alerts/alertmanager", body)
+            assert answer.status == 200, answer.text
+        assert len(tickets(stack)) == PROBLEMS
+
+        def summary_complete() -> bool:
+            found = storm_summaries(stack)
+            return len(found) == 1 and len(listed(found[0])) >= PROBLEMS - THRESHOLD
+
+        stack.emu.wait_for(summary_complete, 30, description="the storm summary lists the storm")
+        (summary,) = storm_summaries(stack)
+        with stack.rt.sessions() as s:
+            top_level_cards = {
+                row.ticket_id
+                for row in s.scalars(select(ChatMessage).where(ChatMessage.role == "card"))
+                if row.thread_ts is None
+            }
+        assert len(top_level_cards) <= THRESHOLD
+        assert top_level_cards | listed(summary) == {t.id for t in tickets(stack)}
+        top_level = [
+            m
+            for m in bot_messages(stack, CAST.tech_channel)
+            if not m.thread_ts or m.thread_ts == m.ts
+        ]
+        assert len(top_level) <= THRESHOLD + 1  # the channel is not buried
+        assert summary.updates, "the summary is updated in place, not re-posted"
+        assert stack.emu.stats.ratelimited == 0
+        storm_dms = [m for m in stack.emu.dms(CAST.manager) if "Alert storm" in m.text]
+        assert len(storm_dms) == 1
+        stack.wait_delivered_channel("email", 60)
+        subjects = {m["Subject"] for m in mails_to(stack, "tom@msp.example")}
+        for t in tickets(stack):  # every ticket's critical email still goes to every technician
+            assert any(s.startswith(f"[#{t.id}]") for s in subjects), t.id
