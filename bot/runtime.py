@@ -46,7 +46,7 @@ class Runtime:
     directory: Directory
     service: TicketService
     alerts: AlertService
-    dispatcher: Dispatcher
+    dispatchers: tuple[Dispatcher, ...]
     bolt: App
     web: Starlette
     metrics: Metrics
@@ -56,14 +56,16 @@ class Runtime:
 
     def start_background(self) -> None:
         """Learn the technicians and start delivering the outbox."""
-        self.dispatcher.release_orphaned_claims()
+        for dispatcher in self.dispatchers:
+            dispatcher.release_orphaned_claims()
         try:
             self.directory.refresh_technicians()
             with self.sessions.begin() as s:
                 self.directory.sync(s, sorted(self.directory.technicians))
         except Exception:  # Slack unreachable at start: serve anyway, names fill in later
             log.warning("could not load the technician directory from Slack; continuing")
-        self.dispatcher.start()
+        for dispatcher in self.dispatchers:
+            dispatcher.start()
 
     def serve_http(self, sock: socket.socket | None = None, *, in_thread: bool = False) -> None:
         """Serve the HTTP endpoints with uvicorn (on `sock`, or settings.host:port)."""
@@ -118,7 +120,8 @@ class Runtime:
             if self._server_thread is not None:
                 self._server_thread.join(10)
             self._server = None
-        self.dispatcher.stop()
+        for dispatcher in self.dispatchers:
+            dispatcher.stop()
         self.engine.dispose()
 
 
@@ -151,15 +154,25 @@ def build_runtime(
     email = None
     if settings.smtp is not None and settings.email_from:
         email = EmailSender(settings.smtp, settings.email_from)
-    dispatcher = Dispatcher(
-        session_factory=sessions,
-        clock=clock,
-        slack=gateway,
-        email=email,
-        tech_channel=settings.tech_channel,
-        metrics=metrics,
-        policy=policy,
+    dispatchers = tuple(
+        Dispatcher(
+            session_factory=sessions,
+            clock=clock,
+            slack=gateway,
+            email=email,
+            tech_channel=settings.tech_channel,
+            metrics=metrics,
+            policy=policy,
+            worker_id=f"outbox-{channel}",
+            channels=(channel,),
+        )
+        for channel in ("slack", "email")
     )
+
+    def wake_dispatchers() -> None:
+        for d in dispatchers:
+            d.wake()
+
     notifier = Notifier(
         NotifySettings(
             tech_channel=settings.tech_channel,
@@ -171,7 +184,7 @@ def build_runtime(
             ),
         ),
         directory,
-        OutboxWriter(clock, on_commit=dispatcher.wake),
+        OutboxWriter(clock, on_commit=wake_dispatchers),
     )
     service = TicketService(
         session_factory=sessions, directory=directory, notifier=notifier, clock=clock
@@ -233,7 +246,7 @@ def build_runtime(
         directory=directory,
         service=service,
         alerts=alerts,
-        dispatcher=dispatcher,
+        dispatchers=dispatchers,
         bolt=bolt,
         web=web,
         metrics=metrics,

@@ -12,10 +12,11 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.sql import Select
 
 from bot.clock import Clock
 from bot.delivery import storm
@@ -29,10 +30,16 @@ from storage.models import AlertStorm, ChatMessage, OutboxRow, Ticket
 
 log = logging.getLogger(__name__)
 
+_T = TypeVar("_T")
+
 # Channel errors where a client-thread root may instead go to the submitter's DM.
 NOT_POSTABLE = ("channel_not_found", "not_in_channel", "is_archived", "restricted_action")
 # chat.postEphemeral errors after which the user is told in a DM instead.
 EPHEMERAL_FALLBACK = ("user_not_in_channel", "channel_not_found", "not_in_channel", "is_archived")
+
+
+# The shortest gap between two renders of a storm summary while tickets keep joining it.
+STORM_REFRESH = timedelta(seconds=0.5)
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,7 @@ class Dispatcher:
         metrics: Metrics | None = None,
         policy: DispatchPolicy | None = None,
         worker_id: str = "dispatcher",
+        channels: tuple[str, ...] | None = None,
     ) -> None:
         self._sessions = session_factory
         self._clock = clock
@@ -130,7 +138,12 @@ class Dispatcher:
         self._metrics = metrics or Metrics()
         self._policy = policy or DispatchPolicy()
         self._pacer = _ChannelPacer(self._policy.channel_rate, self._policy.channel_burst)
+        # chat.update of storm summaries: Slack's Tier 3 (about 50 a minute, bursts allowed).
+        self._update_pacer = _ChannelPacer(50 / 60, 20)
         self._worker_id = worker_id
+        # Which outbox channels this worker delivers (None: all); one worker per channel keeps a
+        # slow mail server from delaying Slack, and the other way round.
+        self._channels = channels
         self._wake = threading.Event()
         self._jitter = random.Random()  # its own: the global generator belongs to the caller
         self._stop = threading.Event()
@@ -179,8 +192,10 @@ class Dispatcher:
         with self._sessions() as s:
             # Only future times count: rows already due but not claimed wait behind their stream.
             due = s.scalar(
-                select(func.min(OutboxRow.next_attempt_at)).where(
-                    OutboxRow.status == "pending", OutboxRow.next_attempt_at > now
+                self._mine(
+                    select(func.min(OutboxRow.next_attempt_at)).where(
+                        OutboxRow.status == "pending", OutboxRow.next_attempt_at > now
+                    )
                 )
             )
         wait = self._policy.poll_interval
@@ -197,7 +212,9 @@ class Dispatcher:
         if self._skip_locked:
             return 0
         with self._sessions.begin() as s:
-            orphans = list(s.scalars(select(OutboxRow.id).where(OutboxRow.status == "sending")))
+            orphans = list(
+                s.scalars(self._mine(select(OutboxRow.id).where(OutboxRow.status == "sending")))
+            )
             if orphans:
                 s.execute(
                     update(OutboxRow)
@@ -234,6 +251,12 @@ class Dispatcher:
             self._deliver_one(row)
         return len(sendable)
 
+    def _mine(self, query: Select[_T]) -> Select[_T]:
+        """`query` narrowed to the outbox channels this worker delivers."""
+        if self._channels is None:
+            return query
+        return query.where(OutboxRow.channel.in_(self._channels))
+
     def _claim(self) -> list[_Claimed]:
         now = self._clock.now()
         earlier = aliased(OutboxRow)
@@ -246,7 +269,7 @@ class Dispatcher:
             and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
             and_(OutboxRow.status == "sending", OutboxRow.locked_until < now),
         )
-        query = select(OutboxRow).where(due, ~blocked)
+        query = self._mine(select(OutboxRow).where(due, ~blocked))
         paced = self._pacer.blocked(now)
         if paced:
             query = query.where(or_(OutboxRow.target.is_(None), OutboxRow.target.not_in(paced)))
@@ -424,17 +447,20 @@ class Dispatcher:
         if snap.summary_ts is None:
             channel, ts = self._post_paced(snap.channel, text=msg.text, blocks=msg.blocks)
         else:
-            retry_at = self._pacer.take(f"update:{snap.channel}", self._clock.now())
+            retry_at = self._update_pacer.take(snap.channel, self._clock.now())
             if retry_at is not None:
                 raise _Deferred(retry_at)
             channel, ts = snap.channel, snap.summary_ts
             self._slack.update(channel, ts, text=msg.text, blocks=msg.blocks)
         with self._sessions.begin() as s:
-            s.execute(
-                update(AlertStorm)
-                .where(AlertStorm.id == storm_id)
-                .values(summary_ts=ts, rendered_count=snap.total)
-            )
+            # Locked: a storm ticket being added now commits first, so it is seen as `behind`.
+            current = s.get(AlertStorm, storm_id, with_for_update=self._skip_locked)
+            if current is None:
+                return {"skipped": "storm gone"}
+            current.summary_ts, current.rendered_count = ts, snap.total
+            behind = current.ticket_count > snap.total
+        if behind:  # more tickets joined meanwhile: this row renders again, half a second on
+            raise _Deferred(self._clock.now() + STORM_REFRESH)
         return {"channel": channel, "ts": ts, "tickets": snap.total}
 
     def _post(self, ticket_id: int | None, p: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from bot.render.alerts import StormLine
 from storage.models import AlertStorm, AlertStormTicket, Client, Ticket
 
 # The summary lists at most this many tickets; the rest is counted ("… and N more").
-MAX_LINES = 300
+MAX_LINES = 1000
 
 
 @dataclass(frozen=True)

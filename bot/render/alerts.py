@@ -26,7 +26,9 @@ from bot.render.escape import mrkdwn, one_line
 from bot.render.view import EmailContent, SlackMessage, TicketView
 
 LIST_BUDGET = 2500  # characters of alert lines in one update message
-STORM_BUDGET = 12_000  # characters of ticket lines in the storm summary
+# Characters of ticket lines in the storm summary: ~600 tickets in 13 sections, well inside
+# Slack's 50 blocks of 3,000 characters each.
+STORM_BUDGET = 39_000
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,8 @@ def storm_summary(
     )
     rows = [
         f"{PRIORITY_EMOJI.get(line.priority, '')} *#{line.ticket_id}* "
-        f"{mrkdwn(one_line(line.title, 150))}"
-        + (f" — {mrkdwn(one_line(line.client, 60))}" if line.client else " — MSP-internal")
+        f"{mrkdwn(one_line(line.title, 80))}"
+        + (f" — {mrkdwn(one_line(line.client, 40))}" if line.client else " — MSP-internal")
         for line in lines
     ]
     blocks = [section(head), *packed_lines(rows, STORM_BUDGET, more="… and {n} more")]

@@ -206,32 +206,33 @@ class AlertService:
         return mapped if mapped in PRIORITIES else "critical"
 
     def _client_for(self, s: Session, alerts: list[Alert]) -> Client | None:
-        for alert in alerts:
-            if alert.client:
-                named = s.scalar(
-                    select(Client).where(func.lower(Client.name) == alert.client.strip().lower())
-                )
-                if named is not None:
-                    return named
+        """An explicit client name, else a client's alert label, else a `client` label naming
+        a client; at most three queries however many alerts the group has."""
+        names = list(dict.fromkeys(a.client.strip().lower() for a in alerts if a.client))
+        if names:
+            named = self._client_named(s, names)
+            if named is not None:
+                return named
         pairs = {(k, str(v)) for a in alerts for k, v in a.labels.items()}
         if not pairs:
             return None
-        keys = {k for k, _ in pairs}
         rows = s.scalars(
             select(ClientAlertLabel)
-            .where(ClientAlertLabel.key.in_(keys))
+            .where(ClientAlertLabel.key.in_({k for k, _ in pairs}))
             .order_by(ClientAlertLabel.id)
         ).all()
         for row in rows:
             if (row.key, row.value) in pairs:
                 return row.client
-        for alert in alerts:  # `client=acme` with no label mapping: try the client's name
-            value = alert.labels.get("client")
-            if value:
-                named = s.scalar(select(Client).where(func.lower(Client.name) == value.lower()))
-                if named is not None:
-                    return named
-        return None
+        values = list(dict.fromkeys(v.lower() for k, v in sorted(pairs) if k == "client" and v))
+        return self._client_named(s, values) if values else None
+
+    def _client_named(self, s: Session, names: list[str]) -> Client | None:
+        found = {
+            c.name.lower(): c
+            for c in s.scalars(select(Client).where(func.lower(Client.name).in_(names)))
+        }
+        return next((found[n] for n in names if n in found), None)
 
     def _storm_for(
         self, s: Session, ticket: Ticket, now: datetime

@@ -15,7 +15,7 @@ from bot.render.view import EmailContent, PersonRef, SlackMessage, TicketView
 from bot.service.directory import Directory
 from bot.service.outbox import OutboxWriter
 from bot.views import person_ref
-from storage.models import AlertStorm, Person, Ticket, TicketEvent
+from storage.models import AlertStorm, OutboxRow, Person, Ticket, TicketEvent
 
 # Timeline kinds whose actor counts as "involved" for the closing notice.
 INVOLVING_KINDS = ("update", "client_reply", "helper_added", "onsite", "resolved", "assigned")
@@ -180,7 +180,13 @@ class Notifier:
         return out
 
     def technician_people(self, session: Session) -> list[Person]:
-        return self._directory.people(session, self._directory.technicians)
+        """The technicians (read once per transaction: an alert storm opens many tickets)."""
+        cached: list[Person] | None = session.info.get("ticketbot.technicians")
+        if cached is None:
+            cached = session.info["ticketbot.technicians"] = self._directory.people(
+                session, self._directory.technicians
+            )
+        return cached
 
     def manager_ids(self) -> list[str]:
         return sorted(self._directory.managers)
@@ -431,7 +437,7 @@ class Notifier:
                     session,
                     channel="slack",
                     kind="post",
-                    stream=f"storm:{storm.id}",
+                    stream=f"storm-dm:{storm.id}:{manager}",
                     payload={"channel": manager, **_msg(msg)},
                     target=manager,
                 )
@@ -450,12 +456,32 @@ class Notifier:
         )
 
     def storm_changed(self, session: Session, storm: AlertStorm) -> None:
-        """Post or refresh the storm summary; rendered from the database at delivery time."""
+        """Post or refresh the storm summary; rendered from the database at delivery time.
+
+        One queued row per storm is enough: the row in delivery re-renders while the storm's
+        ticket count is ahead of what it showed.
+        """
+        queued: set[int] = session.info.setdefault("ticketbot.storms_queued", set())
+        if storm.id in queued:
+            return
+        stream = f"storm:{storm.id}"
+        waiting = session.scalar(
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.stream == stream,
+                OutboxRow.kind == "storm",
+                OutboxRow.status.in_(("pending", "sending")),
+            )
+            .limit(1)
+        )
+        queued.add(storm.id)
+        if waiting is not None:
+            return
         self._outbox.add(
             session,
             channel="slack",
             kind="storm",
-            stream=f"storm:{storm.id}",
+            stream=stream,
             payload={"storm_id": storm.id, "mention": self._settings.critical_mention},
         )
 
