@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.render.view import OnsiteView, PersonRef, TicketView, TimelineEntry
-from storage.models import Person, Ticket, TicketEvent
+from bot.render.view import MonitoringView, OnsiteView, PersonRef, TicketView, TimelineEntry
+from storage.models import AlertGroup, AlertInstance, Person, Ticket, TicketEvent
 
 
 def person_ref(person: Person) -> PersonRef:
@@ -58,3 +58,28 @@ def timeline(session: Session, ticket_id: int) -> list[TimelineEntry]:
         TimelineEntry(at=r.at, actor=r.actor_label, kind=r.kind, text=r.text, surface=r.surface)
         for r in rows
     ]
+
+
+def monitoring_view(session: Session, ticket_id: int) -> MonitoringView | None:
+    """Counts over the alert groups that raised or joined this ticket."""
+    row = session.execute(
+        select(func.sum(AlertGroup.notifications), func.max(AlertGroup.last_seen_at)).where(
+            AlertGroup.ticket_id == ticket_id
+        )
+    ).one()
+    if row[0] is None or row[1] is None:
+        return None
+    states = dict(
+        session.execute(
+            select(AlertInstance.status, func.count())
+            .join(AlertGroup, AlertGroup.id == AlertInstance.group_id)
+            .where(AlertGroup.ticket_id == ticket_id)
+            .group_by(AlertInstance.status)
+        ).all()
+    )
+    return MonitoringView(
+        notifications=int(row[0]),
+        last_seen=row[1],
+        firing=int(states.get("firing", 0)),
+        alerts=int(sum(states.values())),
+    )

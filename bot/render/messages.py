@@ -268,6 +268,16 @@ def status(
         blocks.append(section(onsite_line(view)))
     if view.resolution_note and view.state in ("awaiting_confirmation", "closed"):
         blocks.append(section(resolution_text(view)))
+    if view.monitoring is not None:
+        m = view.monitoring
+        blocks.append(
+            context(
+                [
+                    f"📟 Monitoring: {m.firing} of {m.alerts} alert(s) firing · "
+                    f"{m.notifications} notification(s), the last {_timestamp(m.last_seen)}"
+                ]
+            )
+        )
     blocks += [divider(), section("*Timeline*")]
 
     entries = [e for e in timeline if include_internal or e.kind != "internal_note"]

@@ -23,6 +23,16 @@ class OnsiteView:
 
 
 @dataclass(frozen=True)
+class MonitoringView:
+    """What monitoring has said about a ticket's problem: repeats only show up here."""
+
+    notifications: int
+    last_seen: datetime
+    firing: int
+    alerts: int
+
+
+@dataclass(frozen=True)
 class TicketView:
     """A ticket as the renderers see it. All text fields are raw user/alert text (unescaped)."""
 
@@ -44,6 +54,7 @@ class TicketView:
     onsite: OnsiteView | None = None
     resolution_note: str | None = None
     version: int = 1
+    monitoring: MonitoringView | None = None  # filled where it is shown (/ticket status)
 
 
 @dataclass(frozen=True)

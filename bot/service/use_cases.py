@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sqlalchemy import insert, select
@@ -21,7 +21,7 @@ from bot.service.directory import Directory, SlackUser
 from bot.service.errors import ConflictError, NotFoundError, UserInputError
 from bot.service.notify import Notifier
 from bot.tickets import Event, Role, State
-from bot.views import person_ref, ticket_view, timeline
+from bot.views import monitoring_view, person_ref, ticket_view, timeline
 from storage.models import (
     ChatMessage,
     Client,
@@ -490,7 +490,10 @@ class TicketService:
             ticket = self._ticket(s, ticket_id)
             if not self._may_see(s, actor, ticket):
                 raise NotFoundError(f"There is no ticket #{ticket_id} you can see.")
-            return self._view(ticket), timeline(s, ticket.id)
+            view = self._view(ticket)
+            if ticket.source == "monitoring":
+                view = replace(view, monitoring=monitoring_view(s, ticket.id))
+            return view, timeline(s, ticket.id)
 
     def my_open(self, actor: Actor) -> list[TicketView]:
         with self._sessions() as s:

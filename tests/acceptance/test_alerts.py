@@ -98,6 +98,8 @@ def test_repeats_add_no_noise_and_a_joining_alert_is_one_update(stack: Stack) ->
     assert len(tickets(stack)) == 1
     assert group_notifications(stack) == 4
     assert len(stack.emu.calls_to("chat.postMessage")) == calls_before
+    status = stack.emu.slash_command(CAST.tech1, CAST.tech_channel, "status 1")
+    assert "1 of 1 alert(s) firing · 4 notification(s)" in block_text(status.json)
     grown = am_body(am_alert("db1:9100"), am_alert("db2:9100", summary="Disk 97% full on db2"))
     data = accepted(post(stack, "/alerts/alertmanager", grown))
     assert (data["created"], data["updated"]) == ([], [1])
