@@ -90,9 +90,13 @@ class Watcher:
         self._thread.join()
 
     def _run(self) -> None:
+        versions: dict[str, int] = {}  # message ts → how many edits were already read
         while not self._stop.wait(0.02):
             now = time.perf_counter()
             for msg in self._emu.messages(TECH):
+                if versions.get(msg.ts) == len(msg.updates):
+                    continue  # unchanged since the last look: keep the watcher cheap
+                versions[msg.ts] = len(msg.updates)
                 top = not msg.thread_ts or msg.thread_ts == msg.ts
                 if "Alert storm" in msg.text:
                     ids = SUMMARY_ID.findall(str(msg.blocks))
