@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +29,7 @@ from bot.service import TicketService
 from bot.service.alerts import AlertPolicy, AlertService
 from bot.service.directory import Directory
 from bot.service.notify import Notifier, NotifySettings
-from bot.service.outbox import OutboxWriter
+from bot.service.outbox import OutboxWriter, Written
 from bot.slack_app import build_bolt_app
 from bot.web import build_web_app
 from handlers import AlertsChannel
@@ -35,6 +37,11 @@ from storage.engine import make_engine, make_session_factory
 from storage.models import OutboxRow
 
 log = logging.getLogger(__name__)
+
+# Threads that run Bolt's listeners in HTTP mode. Each request writes one transaction and acks;
+# more threads than this only fight over the GIL (and SQLite has one writer anyway), fewer would
+# let a few listeners waiting on Slack (views.open) hold up every other ack.
+SLACK_THREADS = 8
 
 
 @dataclass
@@ -49,6 +56,7 @@ class Runtime:
     dispatchers: tuple[Dispatcher, ...]
     bolt: App
     web: Starlette
+    slack_pool: ThreadPoolExecutor
     metrics: Metrics
     _server: uvicorn.Server | None = None
     _server_thread: threading.Thread | None = None
@@ -87,6 +95,7 @@ class Runtime:
             self._server_thread = thread
             thread.start()
         else:
+            _tune_gc()
             server.run(sockets=sockets)
 
     def wait_http_started(self, timeout: float = 10.0) -> None:
@@ -122,7 +131,21 @@ class Runtime:
             self._server = None
         for dispatcher in self.dispatchers:
             dispatcher.stop()
+        self.slack_pool.shutdown(wait=False)
         self.engine.dispose()
+
+
+def _tune_gc() -> None:
+    """For a process that serves from here on (not for tests, which serve in a thread).
+
+    Everything built so far (modules, mappers, settings) lives as long as the process: frozen,
+    the cycle collector stops walking it, and a full collection pauses every request for ~10 ms
+    instead of ~70 ms. Requests allocate thousands of objects each, almost all freed by reference
+    counting; collecting cycles every 10,000 allocations instead of every 700 cuts the collector's
+    time about sevenfold.
+    """
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def build_runtime(
@@ -169,9 +192,9 @@ def build_runtime(
         for channel in ("slack", "email")
     )
 
-    def wake_dispatchers() -> None:
+    def wake_dispatchers(written: Written) -> None:
         for d in dispatchers:
-            d.wake()
+            d.wake(written)
 
     notifier = Notifier(
         NotifySettings(
@@ -227,10 +250,13 @@ def build_runtime(
         return {(("status", str(status)),): float(n) for status, n in rows}
 
     metrics.gauge("ticketbot_outbox_rows", outbox_rows)
+    # The threads Bolt's listeners run on in HTTP mode: each writes one transaction, then acks.
+    slack_pool = ThreadPoolExecutor(max_workers=SLACK_THREADS, thread_name_prefix="slack")
     web = build_web_app(
         bolt=None if settings.socket_mode else bolt,
         healthy=healthy,
         metrics=metrics,
+        slack_pool=slack_pool,
         routes=alert_routes(
             token=settings.alert_webhook_token,
             ingest=alerts.ingest,
@@ -249,5 +275,6 @@ def build_runtime(
         dispatchers=dispatchers,
         bolt=bolt,
         web=web,
+        slack_pool=slack_pool,
         metrics=metrics,
     )

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from urllib.parse import parse_qsl
 
-from slack_bolt import App, BoltContext, BoltRequest
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.request.internals import build_context
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from bot.metrics import Metrics
 
@@ -27,20 +30,11 @@ def build_web_app(
     bolt: App | None,
     healthy: Callable[[], bool],
     metrics: Metrics,
+    slack_pool: Executor,
     routes: Sequence[Route] = (),
 ) -> Starlette:
-    """`bolt` is None in Socket Mode: Slack then talks over the websocket, not this endpoint."""
-
-    async def slack_events(request: Request) -> Response:
-        if bolt is None:
-            return JSONResponse({"error": "this deployment runs Slack in Socket Mode"}, 404)
-        body = await read_capped(request, MAX_SLACK_BODY)
-        if body is None:
-            return JSONResponse({"error": "request body too large"}, 413)
-        # Bolt's listeners are synchronous: run them on the thread pool, never on the event loop.
-        bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request(request, body))
-        metrics.inc("ticketbot_slack_requests_total", status=str(bolt_response.status))
-        return to_starlette_response(bolt_response)
+    """`bolt` is None in Socket Mode: Slack then talks over the websocket, not this endpoint.
+    Bolt's listeners run on `slack_pool`'s threads."""
 
     async def healthz(_: Request) -> Response:
         ok = await run_in_threadpool(healthy)
@@ -52,7 +46,7 @@ def build_web_app(
 
     return Starlette(
         routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/slack/events", SlackEvents(bolt, metrics, slack_pool), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *routes,
@@ -60,13 +54,83 @@ def build_web_app(
     )
 
 
-def bolt_request(request: Request, body: bytes) -> BoltRequest:
+class SlackEvents:
+    """`POST /slack/events` as a bare ASGI app: every Slack command, click and event comes here.
+
+    Bolt's listeners are synchronous, so `App.dispatch` runs on a pool thread, never on the event
+    loop. This is the busiest endpoint, so it skips Starlette's Request and Response objects.
+    """
+
+    def __init__(self, bolt: App | None, metrics: Metrics, pool: Executor) -> None:
+        self._bolt = bolt
+        self._metrics = metrics
+        self._pool = pool
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        bolt = self._bolt
+        if bolt is None:
+            await _send_json(send, 404, {"error": "this deployment runs Slack in Socket Mode"})
+            return
+        # Repeated headers: the last one wins, as in Bolt's own adapters.
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
+        }
+        body = await _read_body(receive, headers.get("content-length"), MAX_SLACK_BODY)
+        if body is None:
+            await _send_json(send, 413, {"error": "request body too large"})
+            return
+        query = scope["query_string"].decode("latin-1")
+        loop = asyncio.get_running_loop()
+        response = await loop.run_in_executor(self._pool, _dispatch, bolt, headers, query, body)
+        self._metrics.inc("ticketbot_slack_requests_total", status=str(response.status))
+        # No cookies: this app has no OAuth flow.
+        await _send(
+            send, response.status, response.body, response.first_headers_without_set_cookie()
+        )
+
+
+def _dispatch(bolt: App, headers: dict[str, str], query: str, body: bytes) -> BoltResponse:
+    # On the pool thread, parsing too: a click's body is URL-encoded JSON, slow to unquote.
+    return bolt.dispatch(bolt_request(headers, query, body))
+
+
+async def _send_json(send: Send, status: int, content: dict[str, str]) -> None:
+    body = json.dumps(content, separators=(",", ":"))
+    await _send(send, status, body, {"content-type": "application/json"})
+
+
+async def _send(send: Send, status: int, body: str, headers: dict[str, str]) -> None:
+    content = body.encode("utf-8")
+    raw = [(b"content-length", str(len(content)).encode("latin-1"))]
+    raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": content})
+
+
+async def _read_body(receive: Receive, declared: str | None, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than `limit` bytes."""
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks = bytearray()
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.extend(message.get("body", b""))
+        if len(chunks) > limit:
+            return None
+        more = message.get("more_body", False)
+    return bytes(chunks)
+
+
+def bolt_request(headers: dict[str, str], query: str, body: bytes) -> BoltRequest:
     """Bolt's request, with its form parsing fixed.
 
     slack-bolt 1.30 takes any form body that merely contains the word "payload" for an
     interactivity payload, so `/ticket the payload server is down` parsed as {} and got a 404.
     """
-    bolt_req = to_bolt_request(request, body)
+    bolt_req = BoltRequest(body=body.decode("utf-8"), query=query, headers={**headers})
     if not bolt_req.body and bolt_req.raw_body and not bolt_req.raw_body.lstrip().startswith("{"):
         form = dict(parse_qsl(bolt_req.raw_body, keep_blank_values=True))
         if "payload" not in form and form:

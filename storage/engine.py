@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+PING_AFTER_IDLE = 1.0  # seconds a pooled connection may sit unused before it is pinged
+_IDLE_SINCE = "ticketbot.idle_since"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -40,20 +46,69 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         def _sqlite_begin(conn: Any) -> None:
             writer.acquire()
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                _sqlite(conn, "BEGIN IMMEDIATE")
             except BaseException:
                 writer.release()
                 raise
             conn.info["ticketbot.writer"] = True
 
+        # These events come *before* the DBAPI commit or rollback. Ending the transaction here,
+        # then letting the next writer in, keeps its BEGIN IMMEDIATE from meeting our still-open
+        # transaction and sleeping in SQLite's busy handler; pysqlite's own commit() or rollback()
+        # that follows finds no transaction and does nothing.
         @event.listens_for(engine, "commit")
+        def _sqlite_commit(conn: Any) -> None:
+            _sqlite_end(conn, "COMMIT")
+
         @event.listens_for(engine, "rollback")
-        def _sqlite_end(conn: Any) -> None:
-            if conn.info.pop("ticketbot.writer", False):
+        def _sqlite_rollback(conn: Any) -> None:
+            _sqlite_end(conn, "ROLLBACK")
+
+        def _sqlite_end(conn: Any, sql: str) -> None:
+            if not conn.info.pop("ticketbot.writer", False):
+                return
+            try:
+                # SQLite itself ends the transaction on some errors: then there is nothing to end.
+                if not (conn.closed or conn.invalidated) and _in_transaction(conn):
+                    _sqlite(conn, sql)
+            finally:
                 writer.release()
 
         return engine
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+
+    # A connection that sat unused in the pool may have been dropped (a database restart, a
+    # firewall's idle timeout): it is pinged before use. One reused within a second is not; the
+    # ping (SQLAlchemy's pool_pre_ping does it on every checkout) would be one more round trip
+    # per request. A connection that dies in use is invalidated with the whole pool, as always.
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as e:
+            raise InvalidatePoolError(f"connection failed its ping: {e}") from e
+
+    return engine
+
+
+def _sqlite(conn: Any, sql: str) -> None:
+    """Run a transaction statement on pysqlite itself: SQLAlchemy's execution machinery costs
+    several times the statement. Errors are wrapped as SQLAlchemy wraps them."""
+    try:
+        conn.connection.dbapi_connection.execute(sql)
+    except sqlite3.Error as e:
+        raise DBAPIError.instance(sql, None, e, sqlite3.Error) from e
+
+
+def _in_transaction(conn: Any) -> bool:
+    return bool(conn.connection.dbapi_connection.in_transaction)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

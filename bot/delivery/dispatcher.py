@@ -25,6 +25,7 @@ from bot.delivery.errors import DeliveryError
 from bot.delivery.slack import SlackGateway
 from bot.metrics import Metrics
 from bot.render import alerts, card
+from bot.service.outbox import Written
 from bot.views import ticket_view
 from storage.models import AlertStorm, ChatMessage, OutboxRow, Ticket
 
@@ -153,8 +154,19 @@ class Dispatcher:
         self._skip_locked = session_factory.kw["bind"].dialect.name == "postgresql"
 
     # ---- lifecycle -------------------------------------------------------------------------
-    def wake(self) -> None:
+    def wake(self, written: Written | None = None) -> None:
+        """Start a pass soon; with the (channel, target) of rows just committed, only when one
+        of them is this worker's and may go now (a channel out of its pace has a timer for it)."""
+        if written is not None:
+            now = self._clock.now()
+            if not any(self._sendable(channel, target, now) for channel, target in written):
+                return
         self._wake.set()
+
+    def _sendable(self, channel: str, target: str | None, now: datetime) -> bool:
+        if self._channels is not None and channel not in self._channels:
+            return False
+        return target is None or self._pacer.available(target, now) >= 1.0
 
     def start(self) -> None:
         if self._thread is not None:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, event, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from bot.clock import Clock
 from bot.tickets import Role
@@ -20,6 +21,27 @@ from storage.models import Client, ClientDomain, Person, Ticket
 log = logging.getLogger(__name__)
 
 REFRESH_AFTER = timedelta(hours=24)
+# People are read on every request, so each row read is also kept in memory for this long: the
+# bound on how stale another process's change to a name or email can look here.
+REMEMBER_PEOPLE_FOR = timedelta(minutes=5)
+
+_PERSON_BY_SLACK_ID = select(Person).where(Person.slack_user_id == bindparam("slack_id"))
+_WRITTEN = "ticketbot.people_written"  # Session.info: Slack ids whose rows this session changes
+# A client by channel, by id, or by email domain (a NULL parameter matches nothing).
+_CLIENTS_FOR_TICKET = (
+    select(Client, ClientDomain.domain)
+    .outerjoin(
+        ClientDomain,
+        and_(ClientDomain.client_id == Client.id, ClientDomain.domain == bindparam("domain")),
+    )
+    .where(
+        or_(
+            Client.slack_channel_id == bindparam("channel"),
+            Client.id == bindparam("client_id"),
+            ClientDomain.domain.is_not(None),
+        )
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +50,18 @@ class SlackUser:
     name: str
     email: str | None
     is_bot: bool = False
+
+
+@dataclass(frozen=True)
+class _Remembered:
+    """A committed `people` row as read at `read_at`."""
+
+    id: int
+    name: str
+    email: str | None
+    client_id: int | None
+    refreshed_at: datetime
+    read_at: datetime
 
 
 class UserLookup(Protocol):
@@ -59,6 +93,11 @@ class Directory:
         self._lock = threading.Lock()
         # When each cached person was last refreshed from Slack: skips a query per request.
         self._refreshed: dict[str, datetime] = {}
+        # Rows of `people` by Slack id: skips another. Every write of a person goes through this
+        # class and forgets the row (see _writing); `_epoch` counts those writes, so that a read
+        # that raced one is not remembered.
+        self._people: dict[str, _Remembered] = {}
+        self._epoch = 0
 
     @property
     def managers(self) -> frozenset[str]:
@@ -116,8 +155,17 @@ class Directory:
 
     def person(self, session: Session, slack_id: str, info: SlackUser | None = None) -> Person:
         """The cached Person for a Slack user, created or refreshed from `info` when given."""
-        person = session.scalar(select(Person).where(Person.slack_user_id == slack_id))
+        if info is None:
+            remembered = self._remembered(session, slack_id)
+            if remembered is not None:
+                return remembered
+        epoch = self._epoch
+        person = session.scalar(_PERSON_BY_SLACK_ID, {"slack_id": slack_id})
+        if person is not None and info is None:
+            self._remember(session, person, epoch)
+            return person
         now = self._clock.now()
+        self._writing(session, slack_id)
         if person is None:
             person = self._create(session, slack_id, info, now)
         elif info is not None:
@@ -151,6 +199,64 @@ class Directory:
             return existing
         return person
 
+    def _remembered(self, session: Session, slack_id: str) -> Person | None:
+        """The remembered row as a Person of `session`, without a query; None when not known."""
+        row = self._people.get(slack_id)
+        if row is None or self._clock.now() - row.read_at > REMEMBER_PEOPLE_FOR:
+            return None
+        if slack_id in session.info.get(_WRITTEN, ()):
+            return None
+        present = session.identity_map.get(identity_key(Person, row.id))
+        if isinstance(present, Person):  # loaded in this session already (say, with a ticket)
+            return present
+        person = Person(
+            id=row.id,
+            slack_user_id=slack_id,
+            name=row.name,
+            email=row.email,
+            client_id=row.client_id,
+            refreshed_at=row.refreshed_at,
+        )
+        make_transient_to_detached(person)  # persistent as if loaded, once added
+        session.add(person)
+        return person
+
+    def _remember(self, session: Session, person: Person, epoch: int) -> None:
+        """Keep a copy of a row just read, unless a write of a person may have raced the read."""
+        if person.slack_user_id is None or session.info.get(_WRITTEN):
+            return
+        row = _Remembered(
+            id=person.id,
+            name=person.name,
+            email=person.email,
+            client_id=person.client_id,
+            refreshed_at=person.refreshed_at,
+            read_at=self._clock.now(),
+        )
+        with self._lock:
+            if self._epoch == epoch:
+                self._people[person.slack_user_id] = row
+
+    def _writing(self, session: Session, slack_id: str) -> None:
+        """`session` is about to change this person's row: forget the copy now, and again when the
+        transaction ends (another request may have remembered the old row in between)."""
+        written: set[str] | None = session.info.get(_WRITTEN)
+        if written is None:
+            written = session.info[_WRITTEN] = set()
+            event.listen(session, "after_transaction_end", self._transaction_ended)
+        written.add(slack_id)
+        self._forget(written)
+
+    def _transaction_ended(self, session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:  # the outermost one: committed or rolled back
+            self._forget(session.info.pop(_WRITTEN, ()))
+
+    def _forget(self, slack_ids: Iterable[str]) -> None:
+        with self._lock:
+            self._epoch += 1
+            for slack_id in slack_ids:
+                self._people.pop(slack_id, None)
+
     def sync(self, session: Session, slack_ids: Iterable[str]) -> None:
         """Fetch and cache several users (technicians and managers at start)."""
         for slack_id in slack_ids:
@@ -165,6 +271,35 @@ class Directory:
         if not channel_id:
             return None
         return session.scalar(select(Client).where(Client.slack_channel_id == channel_id))
+
+    def client_for_ticket(
+        self, session: Session, person: Person, channel_id: str | None
+    ) -> Client | None:
+        """The client of a new ticket: the channel's, else the person's, else their email domain's.
+
+        A domain match becomes the person's client (a client added since we last saw them). One
+        statement for all three lookups; a client list is short enough to scan.
+        """
+        domain = person.email.rsplit("@", 1)[-1].lower() if person.email else None
+        if not (channel_id or person.client_id is not None or domain):
+            return None
+        params = {"channel": channel_id or None, "client_id": person.client_id, "domain": domain}
+        rows = session.execute(_CLIENTS_FOR_TICKET, params).all()
+        for client, _ in rows:
+            if channel_id and client.slack_channel_id == channel_id:
+                return client
+        for client, _ in rows:
+            if client.id == person.client_id:
+                return client
+        if not person.email:
+            return None
+        by_domain = next((client for client, matched in rows if matched is not None), None)
+        client_id = by_domain.id if by_domain is not None else None
+        if person.client_id != client_id:  # even an unchanged value would cost a flush
+            if person.slack_user_id is not None:
+                self._writing(session, person.slack_user_id)
+            person.client_id = client_id
+        return by_domain
 
     def roles(self, person: Person, ticket: Ticket) -> frozenset[Role]:
         """The actor's roles relative to this ticket."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from typing import Any
 
 from sqlalchemy import event, insert
@@ -11,13 +11,19 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from storage.models import outbox_table
 
+_INSERT = insert(outbox_table)
 _PENDING = "ticketbot.outbox_rows"
+_WRITTEN = "ticketbot.outbox_written"
+
+# What a commit wrote: the (channel, target) of its rows, so that only a dispatcher that can send
+# one of them now needs to wake up.
+Written = Set[tuple[str, str | None]]
 
 
 class OutboxWriter:
     """Collects a transaction's outbox rows and inserts them in one statement as it commits."""
 
-    def __init__(self, clock: Clock, *, on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(self, clock: Clock, *, on_commit: Callable[[Written], None] | None = None) -> None:
         self._clock = clock
         self._on_commit = on_commit
 
@@ -56,8 +62,14 @@ class OutboxWriter:
     def _write(self, session: Session) -> None:
         rows = session.info.pop(_PENDING, None)
         if rows:
-            session.execute(insert(outbox_table), rows)
+            # Straight to the connection, once new rows they may refer to are in: the rest of
+            # the flush can wait for the commit that follows.
+            if session.new:
+                session.flush()
+            session.connection().execute(_INSERT, rows)
+            session.info[_WRITTEN] = {(row["channel"], row["target"]) for row in rows}
 
-    def _committed(self, _session: Session) -> None:
-        if self._on_commit is not None:
-            self._on_commit()
+    def _committed(self, session: Session) -> None:
+        written = session.info.pop(_WRITTEN, None)
+        if written and self._on_commit is not None:
+            self._on_commit(written)

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot import tickets
@@ -24,16 +25,31 @@ from bot.tickets import Event, Role, State
 from bot.views import monitoring_view, person_ref, ticket_view, timeline
 from storage.models import (
     ChatMessage,
-    Client,
     Person,
     ProcessedEvent,
     Ticket,
     TicketEvent,
     TicketHelper,
     ticket_events_table,
+    tickets_table,
 )
 
 log = logging.getLogger(__name__)
+
+_INSERT_TICKET = insert(tickets_table).returning(tickets_table.c.id)
+_INSERT_EVENT = insert(ticket_events_table)
+_UPDATE_TICKET = update(tickets_table).where(
+    tickets_table.c.id == bindparam("ticket_id"),
+    tickets_table.c.version == bindparam("seen_version"),
+)
+# Helpers joined into the one SELECT, not the mapping's separate selectin round trip; a statement
+# built once costs less per use than Session.get's own.
+_TICKET_BY_ID = (
+    select(Ticket).options(joinedload(Ticket.helpers)).where(Ticket.id == bindparam("ticket_id"))
+)
+_TICKET_KEYS = frozenset(inspect(Ticket).attrs.keys())
+# A change of only these is saved with one Core UPDATE (see TicketService._save).
+_PLAIN_COLUMNS = frozenset(inspect(Ticket).column_attrs.keys()) - {"id", "version"}
 
 T = TypeVar("T")
 
@@ -103,29 +119,34 @@ class TicketService:
         def run(s: Session) -> int:
             now = self._clock.now()
             person = self._directory.person(s, actor.slack_id, info)
-            client = self._directory.client_for_channel(s, origin_channel)
-            if client is None and person.client_id is not None:
-                client = s.get(Client, person.client_id)
-            if client is None and person.email:  # a client added since we last saw this person
-                client = self._directory.client_for_email(s, person.email)
-                person.client_id = client.id if client is not None else None
+            client = self._directory.client_for_ticket(s, person, origin_channel)
+            values: dict[str, Any] = {
+                "title": title,
+                "description": description,
+                "priority": priority,
+                "state": State.NEW.value,
+                "affected": affected,
+                "source": actor.surface,
+                "client_id": client.id if client is not None else None,
+                "client_unknown": client is None,
+                "submitter_id": person.id,
+                "origin_channel": origin_channel,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+            # A Core insert (the unit of work buys nothing for one new row); `ticket` is a
+            # transient copy for the view and the notifier, never added to the session.
+            ticket_id = s.execute(_INSERT_TICKET, values).scalar_one()
             ticket = Ticket(
-                title=title,
-                description=description,
-                priority=priority,
-                state=State.NEW.value,
-                affected=affected,
-                source=actor.surface,
+                id=ticket_id,
+                **values,
                 client=client,
-                client_unknown=client is None,
                 submitter=person,
-                origin_channel=origin_channel,
-                created_at=now,
-                updated_at=now,
+                assignee=None,
+                onsite_person=None,
                 helpers=[],
             )
-            s.add(ticket)
-            s.flush()
             self._record(
                 s,
                 ticket,
@@ -557,8 +578,33 @@ class TicketService:
         def run(s: Session) -> None:
             person, ticket = self._actor_and_ticket(s, actor, ticket_id, info)
             fn(s, person, ticket)
+            self._save(s, ticket)
 
         self._run(run)
+
+    def _save(self, s: Session, ticket: Ticket) -> None:
+        """Write the ticket now with one Core UPDATE when only its own columns changed.
+
+        The UPDATE carries the version the ticket was read at, as the ORM's would, so a concurrent
+        change still raises StaleDataError. The saved ticket leaves the session (the unit of work
+        would cost several times the UPDATE for one row); any other change is left to it.
+        """
+        state = inspect(ticket)
+        changed = _TICKET_KEYS - state.unmodified
+        if not changed or not changed <= _PLAIN_COLUMNS or s.new or s.deleted:
+            return
+        values = {key: getattr(ticket, key) for key in changed}
+        seen = ticket.version
+        result = s.connection().execute(
+            _UPDATE_TICKET,
+            {"ticket_id": ticket.id, "seen_version": seen, **values, "version": seen + 1},
+        )
+        if result.rowcount != 1:
+            raise StaleDataError(f"ticket {ticket.id} changed after version {seen} was read")
+        for key, value in values.items():
+            set_committed_value(ticket, key, value)
+        set_committed_value(ticket, "version", seen + 1)
+        s.expunge(ticket)
 
     def _fresh_info(self, slack_id: str) -> SlackUser | None:
         if self._directory.is_fresh(slack_id):
@@ -574,7 +620,7 @@ class TicketService:
         return self._directory.person(s, actor.slack_id, info), ticket
 
     def _ticket(self, s: Session, ticket_id: int) -> Ticket:
-        ticket = s.get(Ticket, ticket_id)
+        ticket = s.execute(_TICKET_BY_ID, {"ticket_id": ticket_id}).unique().scalar_one_or_none()
         if ticket is None:
             raise NotFoundError(f"There is no ticket #{ticket_id}.")
         return ticket
@@ -609,8 +655,12 @@ class TicketService:
         source: tuple[str, str] | None = None,
     ) -> None:
         # A Core insert: timeline rows are never read back in the same transaction as objects.
-        s.execute(
-            insert(ticket_events_table),
+        # It goes straight to the connection (no autoflush, see _save) once new rows it may
+        # refer to are in.
+        if s.new:
+            s.flush()
+        s.connection().execute(
+            _INSERT_EVENT,
             {
                 "ticket_id": ticket.id,
                 "at": self._clock.now(),
