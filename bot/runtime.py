@@ -16,7 +16,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from bot.alert_web import alert_routes
 from bot.clock import Clock, SystemClock
@@ -55,7 +55,7 @@ class Runtime:
     alerts: AlertService
     dispatchers: tuple[Dispatcher, ...]
     bolt: App
-    web: Starlette
+    web: ASGIApp
     slack_pool: ThreadPoolExecutor
     metrics: Metrics
     _server: uvicorn.Server | None = None

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import BindParameter
 
 from bot.clock import Clock
 from bot.delivery import storm
@@ -27,7 +28,7 @@ from bot.metrics import Metrics
 from bot.render import alerts, card
 from bot.service.outbox import Written
 from bot.views import ticket_view
-from storage.models import AlertStorm, ChatMessage, OutboxRow, Ticket
+from storage.models import AlertStorm, ChatMessage, OutboxRow, Ticket, outbox_table
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,7 @@ class Dispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._skip_locked = session_factory.kw["bind"].dialect.name == "postgresql"
+        self._claim_query = self._build_claim_query()
 
     # ---- lifecycle -------------------------------------------------------------------------
     def wake(self, written: Written | None = None) -> None:
@@ -243,27 +245,9 @@ class Dispatcher:
     def run_once(self) -> int:
         """Claim and deliver one batch; returns how many rows were attempted."""
         rows = self._claim()
-        now = self._clock.now()
-        budget: dict[str, float] = {}
-        sendable, later = [], []
         for row in rows:
-            if row.target is not None:
-                left = budget.setdefault(row.target, self._pacer.available(row.target, now))
-                if left < 1.0:
-                    later.append(row.id)
-                    continue
-                budget[row.target] = left - 1.0
-            sendable.append(row)
-        if later:  # over the channel's pace: back in the queue, untouched, for a later pass
-            with self._sessions.begin() as s:
-                s.execute(
-                    update(OutboxRow)
-                    .where(OutboxRow.id.in_(later))
-                    .values(status="pending", locked_until=None)
-                )
-        for row in sendable:
             self._deliver_one(row)
-        return len(sendable)
+        return len(rows)
 
     def _mine(self, query: Select[_T]) -> Select[_T]:
         """`query` narrowed to the outbox channels this worker delivers."""
@@ -272,37 +256,57 @@ class Dispatcher:
         return query.where(OutboxRow.channel.in_(self._channels))
 
     def _claim(self) -> list[_Claimed]:
+        """Mark due rows `sending` under a lease, at most what each channel's pace allows now;
+        the rest stay pending, untouched, for a later pass."""
         now = self._clock.now()
-        earlier = aliased(OutboxRow)
-        blocked = exists().where(
-            earlier.stream == OutboxRow.stream,
-            earlier.id < OutboxRow.id,
-            earlier.status.in_(("pending", "sending")),
-        )
-        due = or_(
-            and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
-            and_(OutboxRow.status == "sending", OutboxRow.locked_until < now),
-        )
-        query = self._mine(select(OutboxRow).where(due, ~blocked))
-        paced = self._pacer.blocked(now)
-        if paced:
-            query = query.where(or_(OutboxRow.target.is_(None), OutboxRow.target.not_in(paced)))
-        # A storm summary goes first: it stands for every card the storm holds back.
-        first = case((OutboxRow.kind == "storm", 0), else_=1)
-        query = query.order_by(first, OutboxRow.id).limit(self._policy.batch)
+        query = self._claim_query
         if self._skip_locked:
-            query = query.with_for_update(skip_locked=True, of=OutboxRow)
+            query = query.with_for_update(skip_locked=True)
+        params = {"now": now, "paced": self._pacer.blocked(now)}
         with self._sessions.begin() as s:
-            rows = s.scalars(query).all()
-            for row in rows:
-                row.status = "sending"
-                row.locked_until = now + self._policy.lease
-            return [
-                _Claimed(
-                    r.id, r.ticket_id, r.channel, r.kind, dict(r.payload), r.attempts, r.target
+            budget: dict[str, float] = {}
+            claimed: list[_Claimed] = []
+            for r in s.execute(query, params):
+                if r.target is not None:
+                    left = budget.setdefault(r.target, self._pacer.available(r.target, now))
+                    if left < 1.0:
+                        continue
+                    budget[r.target] = left - 1.0
+                claimed.append(
+                    _Claimed(r.id, r.ticket_id, r.channel, r.kind, r.payload, r.attempts, r.target)
                 )
-                for r in rows
-            ]
+            if claimed:
+                s.execute(
+                    update(outbox_table)
+                    .where(outbox_table.c.id.in_([row.id for row in claimed]))
+                    .values(status="sending", locked_until=now + self._policy.lease)
+                )
+        return claimed
+
+    def _build_claim_query(self) -> Select[Any]:
+        """Due rows, each the oldest undelivered of its stream, outside paced channels (`:paced`),
+        storm summaries first: one stands for every card the storm holds back."""
+        o = outbox_table.c
+        earlier = outbox_table.alias("earlier")
+        blocked = exists().where(
+            earlier.c.stream == o.stream,
+            earlier.c.id < o.id,
+            earlier.c.status.in_(("pending", "sending")),
+        )
+        now: BindParameter[datetime] = bindparam("now")
+        due = or_(
+            and_(o.status == "pending", o.next_attempt_at <= now),
+            and_(o.status == "sending", o.locked_until < now),
+        )
+        query = select(o.id, o.ticket_id, o.channel, o.kind, o.payload, o.attempts, o.target).where(
+            due,
+            ~blocked,
+            or_(o.target.is_(None), o.target.not_in(bindparam("paced", expanding=True))),
+        )
+        if self._channels is not None:
+            query = query.where(o.channel.in_(self._channels))
+        first = case((o.kind == "storm", 0), else_=1)
+        return query.order_by(first, o.id).limit(self._policy.batch)
 
     def _deliver_one(self, row: _Claimed) -> None:
         row_id, channel, attempts = row.id, row.channel, row.attempts
