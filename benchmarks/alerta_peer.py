@@ -325,11 +325,12 @@ def post_storm(
     timeout: float = 120.0,
     headers: Mapping[str, str] | None = None,
     on_send: Callable[[int, float], None] | None = None,
+    on_answer: Callable[[int, float], None] | None = None,
 ) -> PostStats:
     """POST every body as JSON to `url` from `clients` threads sharing one queue.
 
     `headers` are added to every post (e.g. a bearer token); `on_send(index, perf_counter())` is
-    called as each post goes out.
+    called as each post goes out, `on_answer(index, perf_counter())` as its answer comes back.
 
     A new connection per post, as Alertmanager does. Wall time runs from the first post to the
     last answer; a post that gets a non-2xx answer or no answer counts as failed.
@@ -352,7 +353,10 @@ def post_storm(
             if on_send is not None:
                 on_send(index, began)
             error = _post_once(target, body, timeout, headers or {})
-            elapsed = time.perf_counter() - began
+            answered = time.perf_counter()
+            if on_answer is not None:
+                on_answer(index, answered)
+            elapsed = answered - began
             with lock:
                 latencies.append(elapsed)
                 if error:

@@ -14,6 +14,8 @@ from sqlalchemy.pool import StaticPool
 
 PING_AFTER_IDLE = 1.0  # seconds a pooled connection may sit unused before it is pinged
 _IDLE_SINCE = "ticketbot.idle_since"
+_READ_ONLY = "ticketbot_read_only"  # an execution option: transactions that only read
+_FIRST = "ticketbot_write_first"  # an execution option: short writes that go before others
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -40,11 +42,15 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         # One writer at a time anyway (SQLite): queue this process's writers on a lock instead of
         # in SQLite's busy handler, which sleeps in growing steps and makes the tail latency.
-        writer = threading.Lock()
+        writer = _WriterQueue()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            writer.acquire()
+            if conn.get_execution_options().get(_READ_ONLY):
+                # Deferred: in WAL mode a reader sees the last commit and never waits for a writer.
+                _sqlite(conn, "BEGIN")
+                return
+            writer.acquire(first=bool(conn.get_execution_options().get(_FIRST)))
             try:
                 _sqlite(conn, "BEGIN IMMEDIATE")
             except BaseException:
@@ -111,5 +117,40 @@ def _in_transaction(conn: Any) -> bool:
     return bool(conn.connection.dbapi_connection.in_transaction)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(
+    engine: Engine, *, read_only: bool = False, write_first: bool = False
+) -> sessionmaker[Session]:
+    """Sessions on `engine`. On SQLite, a `read_only` session's transactions (which must not
+    write) skip the queue of writers, and a `write_first` session's go to its head: for the
+    outbox's own short bookkeeping, so that delivery keeps pace with a burst of requests."""
+    options = {_READ_ONLY: read_only, _FIRST: write_first}
+    bind = engine.execution_options(**options) if read_only or write_first else engine
+    return sessionmaker(bind, expire_on_commit=False)
+
+
+class _WriterQueue:
+    """The one SQLite writer of this process at a time; `first` waiters go before the others."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._held = False
+        self._first_waiting = 0
+
+    def acquire(self, *, first: bool = False) -> None:
+        with self._changed:
+            if first:
+                self._first_waiting += 1
+                try:
+                    while self._held:
+                        self._changed.wait()
+                finally:
+                    self._first_waiting -= 1
+            else:
+                while self._held or self._first_waiting:
+                    self._changed.wait()
+            self._held = True
+
+    def release(self) -> None:
+        with self._changed:
+            self._held = False
+            self._changed.notify_all()

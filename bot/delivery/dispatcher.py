@@ -10,6 +10,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -28,6 +29,7 @@ from bot.metrics import Metrics
 from bot.render import alerts, card
 from bot.service.outbox import Written
 from bot.views import ticket_view
+from storage.engine import make_session_factory
 from storage.models import AlertStorm, ChatMessage, OutboxRow, Ticket, outbox_table
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ EPHEMERAL_FALLBACK = ("user_not_in_channel", "channel_not_found", "not_in_channe
 
 
 # The shortest gap between two renders of a storm summary while tickets keep joining it.
-STORM_REFRESH = timedelta(seconds=0.5)
+STORM_REFRESH = timedelta(seconds=0.3)
 
 
 @dataclass(frozen=True)
@@ -62,23 +64,33 @@ class DispatchPolicy:
 
 
 class _ChannelPacer:
-    """A token bucket per Slack channel, plus pauses ordered by Retry-After."""
+    """A token bucket per Slack channel, plus pauses ordered by Retry-After.
 
-    def __init__(self, rate: float, burst: int) -> None:
+    `reserved` keeps tokens of a channel for urgent posts: ordinary posts leave them alone.
+    """
+
+    def __init__(
+        self, rate: float, burst: int, reserved: Mapping[str, float] | None = None
+    ) -> None:
         self._rate = rate
         self._burst = float(burst)
+        self._reserved = dict(reserved or {})
         self._buckets: dict[str, tuple[float, datetime]] = {}
         self._paused: dict[str, datetime] = {}
         self._lock = threading.Lock()
 
-    def available(self, channel: str, now: datetime) -> float:
+    def available(self, channel: str, now: datetime, *, urgent: bool = False) -> float:
         """Posts the channel may take now (0 while paused by a Retry-After)."""
         with self._lock:
-            until = self._paused.get(channel)
-            if until is not None and until > now:
-                return 0.0
-            tokens, at = self._buckets.get(channel, (self._burst, now))
-            return min(self._burst, tokens + (now - at).total_seconds() * self._rate)
+            return self._available(channel, now, urgent)
+
+    def _available(self, channel: str, now: datetime, urgent: bool) -> float:
+        until = self._paused.get(channel)
+        if until is not None and until > now:
+            return 0.0
+        tokens, at = self._buckets.get(channel, (self._burst, now))
+        tokens = min(self._burst, tokens + (now - at).total_seconds() * self._rate)
+        return max(0.0, tokens - (0.0 if urgent else self._reserved.get(channel, 0.0)))
 
     def next_token_in(self, now: datetime) -> float | None:
         """Seconds until some channel that is out of budget may post again."""
@@ -87,19 +99,20 @@ class _ChannelPacer:
             for until in self._paused.values():
                 if until > now:
                     waits.append((until - now).total_seconds())
-            for tokens, at in self._buckets.values():
+            for channel, (tokens, at) in self._buckets.items():
                 current = tokens + (now - at).total_seconds() * self._rate
-                if current < 1.0:
-                    waits.append((1.0 - current) / self._rate)
+                needed = 1.0 + self._reserved.get(channel, 0.0)
+                if current < needed:
+                    waits.append((needed - current) / self._rate)
         return min(waits) if waits else None
 
     def blocked(self, now: datetime) -> list[str]:
-        """Channels with no post left in their budget right now."""
+        """Channels with no ordinary post left in their budget right now."""
         with self._lock:
             channels = set(self._buckets) | set(self._paused)
-        return sorted(c for c in channels if self.available(c, now) < 1.0)
+            return sorted(c for c in channels if self._available(c, now, False) < 1.0)
 
-    def take(self, channel: str, now: datetime) -> datetime | None:
+    def take(self, channel: str, now: datetime, *, urgent: bool = False) -> datetime | None:
         """None when a post may go now; else the time to try again."""
         with self._lock:
             until = self._paused.get(channel)
@@ -107,9 +120,10 @@ class _ChannelPacer:
                 return until
             tokens, at = self._buckets.get(channel, (self._burst, now))
             tokens = min(self._burst, tokens + (now - at).total_seconds() * self._rate)
-            if tokens < 1.0:
+            needed = 1.0 + (0.0 if urgent else self._reserved.get(channel, 0.0))
+            if tokens < needed:
                 self._buckets[channel] = (tokens, now)
-                return now + timedelta(seconds=(1.0 - tokens) / self._rate)
+                return now + timedelta(seconds=(needed - tokens) / self._rate)
             self._buckets[channel] = (tokens - 1.0, now)
             return None
 
@@ -134,14 +148,24 @@ class Dispatcher:
         worker_id: str = "dispatcher",
         channels: tuple[str, ...] | None = None,
     ) -> None:
-        self._sessions = session_factory
+        bind = session_factory.kw["bind"]
+        # Its own transactions are short: on SQLite they go before the requests' (and reads need
+        # not wait for writers at all), so that delivery keeps up with a burst of requests.
+        self._sessions = make_session_factory(bind, write_first=True)
+        self._reads = make_session_factory(bind, read_only=True)
         self._clock = clock
         self._slack = slack
         self._email = email
         self._tech_channel = tech_channel
         self._metrics = metrics or Metrics()
         self._policy = policy or DispatchPolicy()
-        self._pacer = _ChannelPacer(self._policy.channel_rate, self._policy.channel_burst)
+        # One post of the technician channel's burst is kept for an alert storm's summary, so
+        # that it shows at once even when the storm's first cards have just gone out.
+        reserve = {tech_channel: 1.0} if self._policy.channel_burst > 1 else {}
+        self._pacer = _ChannelPacer(
+            self._policy.channel_rate, self._policy.channel_burst, reserved=reserve
+        )
+        self._storm_updated: dict[int, datetime] = {}  # storm id → its summary's last chat.update
         # chat.update of storm summaries: Slack's Tier 3 (about 50 a minute, bursts allowed).
         self._update_pacer = _ChannelPacer(50 / 60, 20)
         self._worker_id = worker_id
@@ -152,7 +176,7 @@ class Dispatcher:
         self._jitter = random.Random()  # its own: the global generator belongs to the caller
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._skip_locked = session_factory.kw["bind"].dialect.name == "postgresql"
+        self._skip_locked = bind.dialect.name == "postgresql"
         self._claim_query = self._build_claim_query()
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -205,7 +229,7 @@ class Dispatcher:
     def _idle_seconds(self) -> float:
         """How long to sleep: until the next deferred row is due, at most one poll interval."""
         now = self._clock.now()
-        with self._sessions() as s:
+        with self._reads() as s:
             # Only future times count: rows already due but not claimed wait behind their stream.
             due = s.scalar(
                 self._mine(
@@ -311,6 +335,11 @@ class Dispatcher:
     def _deliver_one(self, row: _Claimed) -> None:
         row_id, channel, attempts = row.id, row.channel, row.attempts
         try:
+            if row.kind == "storm":  # finishes its own row (see _storm)
+                self._storm(
+                    row_id, int(row.payload["storm_id"]), str(row.payload.get("mention") or "")
+                )
+                return
             if channel == "email":
                 result = self._deliver_email(row.payload)
             else:
@@ -359,7 +388,9 @@ class Dispatcher:
         result: dict[str, Any] | None = None,
         error: str | None = None,
         count_attempt: bool,
+        session: Session | None = None,
     ) -> None:
+        """Record how a delivery went, in its own transaction or in `session`'s."""
         now = self._clock.now()
         values: dict[str, Any] = {"status": status, "locked_until": None}
         if count_attempt:
@@ -371,8 +402,12 @@ class Dispatcher:
         if status == "done":
             values["delivered_at"] = now
             values["result"] = result or {}
+        statement = update(OutboxRow).where(OutboxRow.id == row_id).values(**values)
+        if session is not None:
+            session.execute(statement)
+            return
         with self._sessions.begin() as s:
-            s.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(**values))
+            s.execute(statement)
 
     # ---- email -----------------------------------------------------------------------------
     def _deliver_email(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -384,8 +419,6 @@ class Dispatcher:
     def _deliver_slack(self, ticket_id: int | None, kind: str, p: dict[str, Any]) -> dict[str, Any]:
         if kind == "card":
             return self._card(int(ticket_id or 0), p.get("mention"), bool(p.get("storm_card")))
-        if kind == "storm":
-            return self._storm(int(p["storm_id"]), str(p.get("mention") or ""))
         if kind == "post":
             return self._post(ticket_id, p)
         if kind == "ephemeral":
@@ -410,7 +443,7 @@ class Dispatcher:
     def _card(
         self, ticket_id: int, mention: str | None, storm_card: bool = False
     ) -> dict[str, Any]:
-        with self._sessions() as s:
+        with self._reads() as s:
             ticket = s.get(Ticket, ticket_id)
             if ticket is None:
                 return {"skipped": "ticket gone"}
@@ -450,36 +483,66 @@ class Dispatcher:
         """True when the ticket's card is still waiting to be posted into a storm's thread."""
         if ticket_id is None:
             return False
-        with self._sessions() as s:
+        with self._reads() as s:
             return storm.storm_of(s, ticket_id) is not None
 
-    def _storm(self, storm_id: int, mention: str) -> dict[str, Any]:
-        """Post the storm summary once, then keep it current in place (coalescing updates)."""
-        with self._sessions() as s:
+    def _storm(self, row_id: int, storm_id: int, mention: str) -> None:
+        """Post the storm summary once, then keep it current in place (coalescing updates).
+
+        The row is finished in the transaction that locks the storm: a delivery adding tickets
+        to it (AlertService._close_storms) either commits first, and this row renders again, or
+        comes after and finds the row done, and queues a new one.
+        """
+        with self._reads() as s:
             snap = storm.snapshot(s, storm_id)
         if snap is None:
-            return {"skipped": "storm gone"}
-        if snap.summary_ts is not None and snap.rendered >= snap.total:
-            return {"skipped": "summary already current"}
-        msg = alerts.storm_summary(snap.lines, snap.total, snap.started_at, mention)
-        if snap.summary_ts is None:
-            channel, ts = self._post_paced(snap.channel, text=msg.text, blocks=msg.blocks)
-        else:
-            retry_at = self._update_pacer.take(snap.channel, self._clock.now())
-            if retry_at is not None:
-                raise _Deferred(retry_at)
-            channel, ts = snap.channel, snap.summary_ts
-            self._slack.update(channel, ts, text=msg.text, blocks=msg.blocks)
+            self._finish(
+                row_id, status="done", result={"skipped": "storm gone"}, count_attempt=True
+            )
+            return
+        ts, shown = snap.summary_ts, snap.rendered
+        result: dict[str, Any] = {"skipped": "summary already current"}
+        if ts is None or shown < snap.total:
+            msg = alerts.storm_summary(snap.lines, snap.total, snap.started_at, mention)
+            if ts is None:
+                _, ts = self._post_paced(
+                    snap.channel, urgent=True, text=msg.text, blocks=msg.blocks
+                )
+            else:
+                now = self._clock.now()
+                last = self._storm_updated.get(storm_id)
+                if last is not None and now - last < STORM_REFRESH:
+                    raise _Deferred(last + STORM_REFRESH)
+                retry_at = self._update_pacer.take(snap.channel, now)
+                if retry_at is not None:
+                    raise _Deferred(retry_at)
+                self._storm_updated = {
+                    k: at for k, at in self._storm_updated.items() if now - at < STORM_REFRESH
+                }
+                self._storm_updated[storm_id] = now
+                self._slack.update(snap.channel, ts, text=msg.text, blocks=msg.blocks)
+            shown = snap.total
+            result = {"channel": snap.channel, "ts": ts, "tickets": shown}
+        # FOR NO KEY UPDATE on PostgreSQL: it need not wait for deliveries that only insert rows
+        # referring to the storm (they hold KEY SHARE), only for one counting tickets into it.
+        lock: bool | dict[str, bool] = {"key_share": True} if self._skip_locked else False
         with self._sessions.begin() as s:
-            # Locked: a storm ticket being added now commits first, so it is seen as `behind`.
-            current = s.get(AlertStorm, storm_id, with_for_update=self._skip_locked)
+            current = s.get(AlertStorm, storm_id, with_for_update=lock)
             if current is None:
-                return {"skipped": "storm gone"}
-            current.summary_ts, current.rendered_count = ts, snap.total
-            behind = current.ticket_count > snap.total
-        if behind:  # more tickets joined meanwhile: this row renders again, half a second on
-            raise _Deferred(self._clock.now() + STORM_REFRESH)
-        return {"channel": channel, "ts": ts, "tickets": snap.total}
+                result = {"skipped": "storm gone"}
+            else:
+                current.summary_ts, current.rendered_count = ts, shown
+                if current.ticket_count > shown:  # more joined meanwhile: render again soon
+                    self._finish(
+                        row_id,
+                        status="pending",
+                        next_at=self._clock.now() + STORM_REFRESH,
+                        count_attempt=False,
+                        session=s,
+                    )
+                    return
+            self._finish(row_id, status="done", result=result, count_attempt=True, session=s)
+        self._metrics.inc("ticketbot_outbox_delivered_total", channel="slack")
 
     def _post(self, ticket_id: int | None, p: dict[str, Any]) -> dict[str, Any]:
         channel = p.get("channel")
@@ -525,9 +588,10 @@ class Dispatcher:
         channel, ts = self._post_paced(p["user"], text=p["text"], blocks=p.get("blocks"))
         return {"channel": channel, "ts": ts, "fallback": "dm"}
 
-    def _post_paced(self, channel: str, **message: Any) -> tuple[str, str]:
-        """chat.postMessage within the channel's pace; a 429 pauses the channel for Retry-After."""
-        retry_at = self._pacer.take(channel, self._clock.now())
+    def _post_paced(self, channel: str, *, urgent: bool = False, **message: Any) -> tuple[str, str]:
+        """chat.postMessage within the channel's pace; a 429 pauses the channel for Retry-After.
+        An `urgent` post may use the channel's reserved tokens."""
+        retry_at = self._pacer.take(channel, self._clock.now(), urgent=urgent)
         if retry_at is not None:
             raise _Deferred(retry_at)
         try:
@@ -555,7 +619,7 @@ class Dispatcher:
             query = query.where(
                 ChatMessage.source_channel == source[0], ChatMessage.source_ts == source[1]
             )
-        with self._sessions() as s:
+        with self._reads() as s:
             msg = s.scalars(query.order_by(ChatMessage.id.desc()).limit(1)).first()
             if msg is None:
                 return None

@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 PRIORITIES = ("low", "medium", "high", "critical")
 STORM_WINDOW = timedelta(minutes=1)
+_STORM_JOINS = "ticketbot.storm_joins"  # Session.info: storm id → (storm, tickets joined)
+_STORM_LOCK = 0x7469636B_73746D  # pg_advisory_xact_lock key: starting an alert storm
 ACTOR = "monitoring"
 
 
@@ -98,6 +100,7 @@ class AlertService:
         now = self._clock.now()
         for key, items in groups.items():
             self._ingest_group(s, key, _latest_per_fingerprint(items), now, result)
+        self._close_storms(s, now)
         return result
 
     def _ingest_group(
@@ -238,45 +241,74 @@ class AlertService:
         self, s: Session, ticket: Ticket, now: datetime
     ) -> tuple[AlertStorm | None, bool]:
         """Join the running storm, or start one when this minute's new alert tickets pass the
-        threshold; tickets of the minute whose cards are not posted yet join it too."""
+        threshold; tickets of the minute whose cards are not posted yet join it too.
+
+        A running storm's count moves in `_close_storms`, at the end of the transaction, so that
+        concurrent deliveries hold its row only briefly.
+        """
         since = now - STORM_WINDOW
         channel = self._policy.tech_channel
-        storm = s.scalar(
+        storm = self._running_storm(s, channel, since)
+        if storm is None and s.bind is not None and s.bind.dialect.name == "postgresql":
+            # One storm per channel: a concurrent delivery deciding the same waits here, then
+            # finds the storm this one started.
+            s.execute(select(func.pg_advisory_xact_lock(_STORM_LOCK)))
+            storm = self._running_storm(s, channel, since)
+        if storm is not None:
+            s.add(AlertStormTicket(storm_id=storm.id, ticket_id=ticket.id, added_at=now))
+            joined: dict[int, tuple[AlertStorm, int]] = s.info.setdefault(_STORM_JOINS, {})
+            _, count = joined.get(storm.id, (storm, 0))
+            joined[storm.id] = (storm, count + 1)
+            return storm, False
+        recent = s.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.source == "monitoring", Ticket.created_at >= since)
+        )
+        if int(recent or 0) <= self._policy.storm_threshold:
+            return None, False
+        carded = select(ChatMessage.ticket_id).where(ChatMessage.role == "card")
+        waiting = s.scalars(
+            select(Ticket.id).where(
+                Ticket.source == "monitoring",
+                Ticket.created_at >= since,
+                Ticket.id != ticket.id,
+                Ticket.id.not_in(carded),
+            )
+        ).all()
+        storm = AlertStorm(
+            channel=channel, started_at=now, last_ticket_at=now, ticket_count=len(waiting) + 1
+        )
+        s.add(storm)
+        s.flush()
+        for ticket_id in [*waiting, ticket.id]:
+            s.add(AlertStormTicket(storm_id=storm.id, ticket_id=ticket_id, added_at=now))
+        for ticket_id in waiting:
+            self._notify.storm_card(s, ticket_id)
+        self._notify.storm_changed(s, storm)
+        return storm, True
+
+    def _running_storm(self, s: Session, channel: str, since: datetime) -> AlertStorm | None:
+        return s.scalar(
             select(AlertStorm)
             .where(AlertStorm.channel == channel, AlertStorm.last_ticket_at >= since)
             .order_by(AlertStorm.id.desc())
             .limit(1)
         )
-        started = False
-        if storm is None:
-            recent = s.scalar(
-                select(func.count())
-                .select_from(Ticket)
-                .where(Ticket.source == "monitoring", Ticket.created_at >= since)
+
+    def _close_storms(self, s: Session, now: datetime) -> None:
+        """Count this delivery's tickets into the storms they joined, then have each summary
+        refreshed. The count is one atomic UPDATE; it locks the storm row until commit, and
+        only then is the summary's outbox row looked at (see Dispatcher._storm)."""
+        joined: dict[int, tuple[AlertStorm, int]] = s.info.pop(_STORM_JOINS, {})
+        for storm_id, (storm, count) in joined.items():
+            s.execute(
+                update(AlertStorm)
+                .where(AlertStorm.id == storm_id)
+                .values(ticket_count=AlertStorm.ticket_count + count, last_ticket_at=now)
+                .execution_options(synchronize_session=False)
             )
-            if int(recent or 0) <= self._policy.storm_threshold:
-                return None, False
-            storm = AlertStorm(channel=channel, started_at=now, last_ticket_at=now, ticket_count=0)
-            s.add(storm)
-            s.flush()
-            started = True
-            carded = select(ChatMessage.ticket_id).where(ChatMessage.role == "card")
-            waiting = s.scalars(
-                select(Ticket.id).where(
-                    Ticket.source == "monitoring",
-                    Ticket.created_at >= since,
-                    Ticket.id != ticket.id,
-                    Ticket.id.not_in(carded),
-                )
-            ).all()
-            for ticket_id in waiting:
-                s.add(AlertStormTicket(storm_id=storm.id, ticket_id=ticket_id, added_at=now))
-                self._notify.storm_card(s, ticket_id)
-            storm.ticket_count = len(waiting)
-        s.add(AlertStormTicket(storm_id=storm.id, ticket_id=ticket.id, added_at=now))
-        storm.ticket_count += 1
-        storm.last_ticket_at = now
-        return storm, started
+            self._notify.storm_changed(s, storm)
 
     # ---- instances -------------------------------------------------------------------------
     def _upsert_instances(

@@ -413,9 +413,8 @@ class Notifier:
         )
         if storm is None:
             self._slack(session, ticket, "card", mention)
-        else:
+        else:  # the summary is refreshed when the delivery's storm count is in (AlertService)
             self.storm_card(session, ticket.id)
-            self.storm_changed(session, storm)
         self.client_root(session, ticket, alerts.received(view, previous))
         self.email(
             session, ticket, self.client_addresses(ticket), alerts.email_received(view), root=True

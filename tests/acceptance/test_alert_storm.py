@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import threading
 
 from sqlalchemy import select
 
 from bot.sandbox.stack import CAST, Stack
-from storage.models import ChatMessage
+from storage.models import AlertStorm, AlertStormTicket, ChatMessage
 from tests.acceptance.alert_helpers import alert_stack, am_alert, am_body, post, tickets
 from tests.acceptance.helpers import block_text, bot_messages, mails_to
 
@@ -66,3 +67,46 @@ def test_a_storm_folds_into_one_summary_within_slacks_rate_limits(database_url: 
         subjects = {m["Subject"] for m in mails_to(stack, "tom@msp.example")}
         for t in tickets(stack):  # every ticket's critical email still goes to every technician
             assert any(s.startswith(f"[#{t.id}]") for s in subjects), t.id
+
+
+def test_concurrent_deliveries_make_one_storm_that_shows_every_ticket(database_url: str) -> None:
+    """Eight notifications at once from eight connections: one storm, its count exact, and
+    its summary (refreshed while they commit) ends up listing every ticket it holds."""
+    env = {"TICKETBOT_ALERT_STORM_THRESHOLD": str(THRESHOLD)}
+    with alert_stack(database_url, **env) as stack:
+        stack.emu.enforce_rate_limits = True
+        bodies = []
+        for batch in range(8):
+            alerts = [
+                am_alert(f"host{batch}-{i}:9100", alertname=f"Concurrent{batch * 5 + i}")
+                for i in range(5)
+            ]
+            bodies.append(am_body(*alerts))
+        answers: list[int] = []
+        start = threading.Barrier(len(bodies))
+
+        def deliver(body: dict[str, object]) -> None:
+            start.wait(10)
+            answers.append(post(stack, "/alerts/alertmanager", body).status)
+
+        threads = [threading.Thread(target=deliver, args=(b,)) for b in bodies]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert answers == [200] * len(bodies)
+        opened = {t.id for t in tickets(stack)}
+        assert len(opened) == 40
+        with stack.rt.sessions() as s:
+            storms = s.scalars(select(AlertStorm)).all()
+            assert len(storms) == 1, "concurrent deliveries each started a storm"
+            held = set(s.scalars(select(AlertStormTicket.ticket_id)))
+            assert storms[0].ticket_count == len(held), "a concurrent count was lost"
+        assert held <= opened and len(held) >= len(opened) - THRESHOLD
+
+        def summary_lists_all() -> bool:
+            found = storm_summaries(stack)
+            return len(found) == 1 and listed(found[0]) == held
+
+        stack.emu.wait_for(summary_lists_all, 30, description="the summary lists the storm")
+        assert stack.emu.stats.ratelimited == 0
