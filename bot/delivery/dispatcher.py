@@ -11,11 +11,11 @@ import random
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import BindParameter
@@ -172,43 +172,52 @@ class Dispatcher:
         # Which outbox channels this worker delivers (None: all); one worker per channel keeps a
         # slow mail server from delaying Slack, and the other way round.
         self._channels = channels
-        self._wake = threading.Event()
         self._jitter = random.Random()  # its own: the global generator belongs to the caller
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._skip_locked = bind.dialect.name == "postgresql"
-        self._claim_query = self._build_claim_query()
+        # Storm summaries have a lane (a thread) of their own: a pass through a busy channel's
+        # posts must not hold up the one message that stands for a whole storm.
+        lanes = [_Lane("rest", self._build_claim_query(storms=False))]
+        if channels is None or "slack" in channels:
+            lanes.append(_Lane("storm", self._build_claim_query(storms=True)))
+        self._lanes = tuple(lanes)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def wake(self, written: Written | None = None) -> None:
-        """Start a pass soon; with the (channel, target) of rows just committed, only when one
-        of them is this worker's and may go now (a channel out of its pace has a timer for it)."""
-        if written is not None:
-            now = self._clock.now()
-            if not any(self._sendable(channel, target, now) for channel, target in written):
-                return
-        self._wake.set()
+        """Start a pass soon; with the (channel, kind, target) of rows just committed, only in a
+        lane that has one of them to send now (a channel out of its pace has a timer for it)."""
+        now = self._clock.now()
+        for lane in self._lanes:
+            if written is None or any(self._sendable(lane, row, now) for row in written):
+                lane.wake.set()
 
-    def _sendable(self, channel: str, target: str | None, now: datetime) -> bool:
+    def _sendable(self, lane: _Lane, row: tuple[str, str, str | None], now: datetime) -> bool:
+        channel, kind, target = row
         if self._channels is not None and channel not in self._channels:
+            return False
+        if (kind == "storm") != lane.storms:
             return False
         return target is None or self._pacer.available(target, now) >= 1.0
 
     def start(self) -> None:
-        if self._thread is not None:
+        if any(lane.thread is not None for lane in self._lanes):
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name=self._worker_id, daemon=True)
-        self._thread.start()
+        for lane in self._lanes:
+            name = self._worker_id if lane.name == "rest" else f"{self._worker_id}-{lane.name}"
+            lane.thread = threading.Thread(target=self._loop, args=(lane,), name=name, daemon=True)
+            lane.thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        for lane in self._lanes:
+            lane.wake.set()
+        for lane in self._lanes:
+            if lane.thread is not None:
+                lane.thread.join(timeout)
+                lane.thread = None
 
-    def _loop(self) -> None:
+    def _loop(self, lane: _Lane) -> None:
         last_pass = float("-inf")
         while not self._stop.is_set():
             rest = self._policy.pass_gap - (time.monotonic() - last_pass)
@@ -216,32 +225,36 @@ class Dispatcher:
                 return
             last_pass = time.monotonic()
             # Cleared before the pass: a commit made during it wakes the next one.
-            self._wake.clear()
+            lane.wake.clear()
             try:
-                handled = self.run_once()
-                idle = 0.0 if handled else self._idle_seconds()
+                handled = self._pass(lane)
+                idle = 0.0 if handled else self._idle_seconds(lane)
             except Exception:  # the loop must survive a database blip; rows stay pending
                 log.exception("outbox dispatcher pass failed")
                 idle = self._policy.poll_interval
             if idle > 0:
-                self._wake.wait(idle)
+                lane.wake.wait(idle)
 
-    def _idle_seconds(self) -> float:
-        """How long to sleep: until the next deferred row is due, at most one poll interval."""
+    def _idle_seconds(self, lane: _Lane) -> float:
+        """How long to sleep: until the lane's next deferred row is due, at most one poll
+        interval."""
         now = self._clock.now()
+        storm = OutboxRow.kind == "storm"
         with self._reads() as s:
             # Only future times count: rows already due but not claimed wait behind their stream.
             due = s.scalar(
                 self._mine(
                     select(func.min(OutboxRow.next_attempt_at)).where(
-                        OutboxRow.status == "pending", OutboxRow.next_attempt_at > now
+                        OutboxRow.status == "pending",
+                        OutboxRow.next_attempt_at > now,
+                        storm if lane.storms else ~storm,
                     )
                 )
             )
         wait = self._policy.poll_interval
         if due is not None:
             wait = min(wait, (due - now).total_seconds())
-        token = self._pacer.next_token_in(now)
+        token = None if lane.storms else self._pacer.next_token_in(now)
         if token is not None:
             wait = min(wait, token)
         return max(wait, 0.001)
@@ -267,8 +280,12 @@ class Dispatcher:
 
     # ---- one pass --------------------------------------------------------------------------
     def run_once(self) -> int:
-        """Claim and deliver one batch; returns how many rows were attempted."""
-        rows = self._claim()
+        """One pass of every lane; returns how many rows were attempted."""
+        return sum(self._pass(lane) for lane in self._lanes)
+
+    def _pass(self, lane: _Lane) -> int:
+        """Claim and deliver one batch of the lane's rows; returns how many were attempted."""
+        rows = self._claim(lane)
         for row in rows:
             self._deliver_one(row)
         return len(rows)
@@ -279,11 +296,11 @@ class Dispatcher:
             return query
         return query.where(OutboxRow.channel.in_(self._channels))
 
-    def _claim(self) -> list[_Claimed]:
+    def _claim(self, lane: _Lane) -> list[_Claimed]:
         """Mark due rows `sending` under a lease, at most what each channel's pace allows now;
         the rest stay pending, untouched, for a later pass."""
         now = self._clock.now()
-        query = self._claim_query
+        query = lane.claim
         if self._skip_locked:
             query = query.with_for_update(skip_locked=True)
         params = {"now": now, "paced": self._pacer.blocked(now)}
@@ -307,9 +324,9 @@ class Dispatcher:
                 )
         return claimed
 
-    def _build_claim_query(self) -> Select[Any]:
-        """Due rows, each the oldest undelivered of its stream, outside paced channels (`:paced`),
-        storm summaries first: one stands for every card the storm holds back."""
+    def _build_claim_query(self, *, storms: bool) -> Select[Any]:
+        """Due rows, each the oldest undelivered of its stream, outside paced channels (`:paced`):
+        the storm summaries, or everything else."""
         o = outbox_table.c
         earlier = outbox_table.alias("earlier")
         blocked = exists().where(
@@ -329,8 +346,8 @@ class Dispatcher:
         )
         if self._channels is not None:
             query = query.where(o.channel.in_(self._channels))
-        first = case((o.kind == "storm", 0), else_=1)
-        return query.order_by(first, o.id).limit(self._policy.batch)
+        query = query.where(o.kind == "storm" if storms else o.kind != "storm")
+        return query.order_by(o.id).limit(self._policy.batch)
 
     def _deliver_one(self, row: _Claimed) -> None:
         row_id, channel, attempts = row.id, row.channel, row.attempts
@@ -650,6 +667,20 @@ class Dispatcher:
                     created_at=self._clock.now(),
                 )
             )
+
+
+@dataclass
+class _Lane:
+    """One delivery thread of a dispatcher, with the rows it claims and its wake-up call."""
+
+    name: str
+    claim: Select[Any]
+    wake: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    @property
+    def storms(self) -> bool:
+        return self.name == "storm"
 
 
 @dataclass(frozen=True)

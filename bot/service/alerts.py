@@ -24,6 +24,7 @@ from bot.service.notify import Notifier
 from bot.service.use_cases import CONTROL_CHARS, TEXT_MAX, TITLE_MAX
 from bot.tickets import State
 from bot.views import ticket_view
+from storage.bulk import insert_rows
 from storage.models import (
     AlertGroup,
     AlertInstance,
@@ -33,6 +34,7 @@ from storage.models import (
     Client,
     ClientAlertLabel,
     Ticket,
+    alert_instances_table,
     ticket_events_table,
 )
 
@@ -370,8 +372,8 @@ class AlertService:
                     last_seen_at=now,
                 )
             )
-        if fresh:
-            s.execute(insert(AlertInstance), fresh)
+        # Straight to the connection: the group row they refer to is flushed already.
+        insert_rows(s.connection(), alert_instances_table, fresh)
         return changes
 
     def _still_firing(self, s: Session, group: AlertGroup) -> int:

@@ -5,22 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Set
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from storage.bulk import insert_rows
 from storage.models import outbox_table
 
-_INSERT = insert(outbox_table)
-# With RETURNING, SQLAlchemy sends several rows as one INSERT … VALUES (…), (…): on PostgreSQL
-# psycopg's executemany would pipeline one INSERT per row, several times the cost under load.
-_INSERT_ONE_STATEMENT = _INSERT.returning(outbox_table.c.id)
 _PENDING = "ticketbot.outbox_rows"
 _WRITTEN = "ticketbot.outbox_written"
 
-# What a commit wrote: the (channel, target) of its rows, so that only a dispatcher that can send
-# one of them now needs to wake up.
-Written = Set[tuple[str, str | None]]
+# What a commit wrote: the (channel, kind, target) of its rows, so that only a dispatcher that can
+# send one of them now needs to wake up.
+Written = Set[tuple[str, str, str | None]]
 
 
 class OutboxWriter:
@@ -69,12 +66,8 @@ class OutboxWriter:
             # the flush can wait for the commit that follows.
             if session.new:
                 session.flush()
-            connection = session.connection()
-            if len(rows) > 1 and connection.dialect.name == "postgresql":
-                connection.execute(_INSERT_ONE_STATEMENT, rows).all()
-            else:
-                connection.execute(_INSERT, rows)
-            session.info[_WRITTEN] = {(row["channel"], row["target"]) for row in rows}
+            insert_rows(session.connection(), outbox_table, rows)
+            session.info[_WRITTEN] = {(row["channel"], row["kind"], row["target"]) for row in rows}
 
     def _committed(self, session: Session) -> None:
         written = session.info.pop(_WRITTEN, None)
