@@ -302,3 +302,4 @@ Index("ix_tickets_source_created", Ticket.source, Ticket.created_at)
 outbox_table = Base.metadata.tables["outbox"]
 ticket_events_table = Base.metadata.tables["ticket_events"]
 tickets_table = Base.metadata.tables["tickets"]
+alert_instances_table = Base.metadata.tables["alert_instances"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.alerts.model import Alert, AlertStatus
 from bot.clock import Clock
@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 PRIORITIES = ("low", "medium", "high", "critical")
 STORM_WINDOW = timedelta(minutes=1)
+_CLIENTS = "ticketbot.alert_clients"  # Session.info: clients and labels read for a delivery
+_STORM = "ticketbot.storm"  # Session.info: the storm this delivery's tickets join
 _STORM_JOINS = "ticketbot.storm_joins"  # Session.info: storm id → (storm, tickets joined)
 _STORM_LOCK = 0x7469636B_73746D  # pg_advisory_xact_lock key: starting an alert storm
 ACTOR = "monitoring"
@@ -100,15 +102,22 @@ class AlertService:
         for alert in alerts:
             groups.setdefault(alert.group_key, []).append(alert)
         now = self._clock.now()
+        found = self._find_groups(s, list(groups))
         for key, items in groups.items():
-            self._ingest_group(s, key, _latest_per_fingerprint(items), now, result)
+            group = found.get(_hash(key))
+            self._ingest_group(s, key, group, _latest_per_fingerprint(items), now, result)
         self._close_storms(s, now)
         return result
 
     def _ingest_group(
-        self, s: Session, key: str, items: list[Alert], now: datetime, result: IngestResult
+        self,
+        s: Session,
+        key: str,
+        group: AlertGroup | None,
+        items: list[Alert],
+        now: datetime,
+        result: IngestResult,
     ) -> None:
-        group = self._find_group(s, key)
         ticket = group.ticket if group is not None else None
         firing = [a for a in items if a.status is AlertStatus.FIRING]
         result.alerts += len(items)
@@ -163,11 +172,18 @@ class AlertService:
                 )
                 self._notify.alerts_partly_recovered(s, ticket, view, changes.recovered, still)
 
-    def _find_group(self, s: Session, key: str) -> AlertGroup | None:
-        query = select(AlertGroup).where(AlertGroup.key_hash == _hash(key))
+    def _find_groups(self, s: Session, keys: list[str]) -> dict[str, AlertGroup]:
+        """The delivery's known groups with their tickets, by key hash. On PostgreSQL they are
+        locked, always in key-hash order, so two deliveries sharing groups cannot deadlock."""
+        query = (
+            select(AlertGroup)
+            .options(joinedload(AlertGroup.ticket))
+            .where(AlertGroup.key_hash.in_({_hash(key) for key in keys}))
+            .order_by(AlertGroup.key_hash)
+        )
         if s.bind is not None and s.bind.dialect.name == "postgresql":
-            query = query.with_for_update()
-        return s.scalar(query)
+            query = query.with_for_update(of=AlertGroup)
+        return {group.key_hash: group for group in s.scalars(query).unique()}
 
     # ---- a new ticket ----------------------------------------------------------------------
     def _open(self, s: Session, firing: list[Alert], previous: int | None, now: datetime) -> Ticket:
@@ -212,32 +228,35 @@ class AlertService:
 
     def _client_for(self, s: Session, alerts: list[Alert]) -> Client | None:
         """An explicit client name, else a client's alert label, else a `client` label naming
-        a client; at most three queries however many alerts the group has."""
-        names = list(dict.fromkeys(a.client.strip().lower() for a in alerts if a.client))
-        if names:
-            named = self._client_named(s, names)
-            if named is not None:
-                return named
+        a client. Clients and their labels are read once per delivery (an MSP has tens)."""
+        named, labelled = self._clients(s)
+        for name in dict.fromkeys(a.client.strip().lower() for a in alerts if a.client):
+            if name in named:
+                return named[name]
         pairs = {(k, str(v)) for a in alerts for k, v in a.labels.items()}
-        if not pairs:
-            return None
-        rows = s.scalars(
-            select(ClientAlertLabel)
-            .where(ClientAlertLabel.key.in_({k for k, _ in pairs}))
-            .order_by(ClientAlertLabel.id)
-        ).all()
-        for row in rows:
-            if (row.key, row.value) in pairs:
-                return row.client
-        values = list(dict.fromkeys(v.lower() for k, v in sorted(pairs) if k == "client" and v))
-        return self._client_named(s, values) if values else None
+        for pair, client in labelled:
+            if pair in pairs:
+                return client
+        for value in dict.fromkeys(v.lower() for k, v in sorted(pairs) if k == "client" and v):
+            if value in named:
+                return named[value]
+        return None
 
-    def _client_named(self, s: Session, names: list[str]) -> Client | None:
-        found = {
-            c.name.lower(): c
-            for c in s.scalars(select(Client).where(func.lower(Client.name).in_(names)))
-        }
-        return next((found[n] for n in names if n in found), None)
+    def _clients(
+        self, s: Session
+    ) -> tuple[dict[str, Client], list[tuple[tuple[str, str], Client]]]:
+        """Clients by lower-cased name, and (label, client) in the order labels were added."""
+        cached = s.info.get(_CLIENTS)
+        if cached is None:
+            clients = s.scalars(select(Client).order_by(Client.id)).all()
+            named: dict[str, Client] = {}
+            for client in clients:
+                named.setdefault(client.name.lower(), client)
+            by_id = {client.id: client for client in clients}
+            labels = s.scalars(select(ClientAlertLabel).order_by(ClientAlertLabel.id)).all()
+            labelled = [((row.key, row.value), by_id[row.client_id]) for row in labels]
+            cached = s.info[_CLIENTS] = (named, labelled)
+        return cached
 
     def _storm_for(
         self, s: Session, ticket: Ticket, now: datetime
@@ -283,6 +302,7 @@ class AlertService:
         )
         s.add(storm)
         s.flush()
+        s.info[_STORM] = storm
         for ticket_id in [*waiting, ticket.id]:
             s.add(AlertStormTicket(storm_id=storm.id, ticket_id=ticket_id, added_at=now))
         for ticket_id in waiting:
@@ -291,12 +311,18 @@ class AlertService:
         return storm, True
 
     def _running_storm(self, s: Session, channel: str, since: datetime) -> AlertStorm | None:
-        return s.scalar(
-            select(AlertStorm)
-            .where(AlertStorm.channel == channel, AlertStorm.last_ticket_at >= since)
-            .order_by(AlertStorm.id.desc())
-            .limit(1)
-        )
+        """The storm running in the channel; once found, remembered for the delivery."""
+        storm: AlertStorm | None = s.info.get(_STORM)
+        if storm is None:
+            storm = s.scalar(
+                select(AlertStorm)
+                .where(AlertStorm.channel == channel, AlertStorm.last_ticket_at >= since)
+                .order_by(AlertStorm.id.desc())
+                .limit(1)
+            )
+            if storm is not None:
+                s.info[_STORM] = storm
+        return storm
 
     def _close_storms(self, s: Session, now: datetime) -> None:
         """Count this delivery's tickets into the storms they joined, then have each summary
