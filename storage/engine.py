@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections import deque
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -129,28 +130,30 @@ def make_session_factory(
 
 
 class _WriterQueue:
-    """The one SQLite writer of this process at a time; `first` waiters go before the others."""
+    """The one SQLite writer of this process at a time, in arrival order, except that `first`
+    waiters go before the others. The lock passes straight to the next waiter: only that
+    thread wakes up."""
 
     def __init__(self) -> None:
-        self._changed = threading.Condition()
+        self._mutex = threading.Lock()
         self._held = False
-        self._first_waiting = 0
+        self._first: deque[threading.Lock] = deque()
+        self._others: deque[threading.Lock] = deque()
 
     def acquire(self, *, first: bool = False) -> None:
-        with self._changed:
-            if first:
-                self._first_waiting += 1
-                try:
-                    while self._held:
-                        self._changed.wait()
-                finally:
-                    self._first_waiting -= 1
-            else:
-                while self._held or self._first_waiting:
-                    self._changed.wait()
-            self._held = True
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            (self._first if first else self._others).append(turn)
+        turn.acquire()  # released by release(), which hands the writer over to us
 
     def release(self) -> None:
-        with self._changed:
-            self._held = False
-            self._changed.notify_all()
+        with self._mutex:
+            waiting = self._first or self._others
+            if waiting:
+                waiting.popleft().release()
+            else:
+                self._held = False

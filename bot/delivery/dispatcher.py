@@ -177,9 +177,9 @@ class Dispatcher:
         self._skip_locked = bind.dialect.name == "postgresql"
         # Storm summaries have a lane (a thread) of their own: a pass through a busy channel's
         # posts must not hold up the one message that stands for a whole storm.
-        lanes = [_Lane("rest", self._build_claim_query(storms=False))]
+        lanes = [_Lane("rest", *self._build_queries(storms=False))]
         if channels is None or "slack" in channels:
-            lanes.append(_Lane("storm", self._build_claim_query(storms=True)))
+            lanes.append(_Lane("storm", *self._build_queries(storms=True)))
         self._lanes = tuple(lanes)
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -239,18 +239,8 @@ class Dispatcher:
         """How long to sleep: until the lane's next deferred row is due, at most one poll
         interval."""
         now = self._clock.now()
-        storm = OutboxRow.kind == "storm"
         with self._reads() as s:
-            # Only future times count: rows already due but not claimed wait behind their stream.
-            due = s.scalar(
-                self._mine(
-                    select(func.min(OutboxRow.next_attempt_at)).where(
-                        OutboxRow.status == "pending",
-                        OutboxRow.next_attempt_at > now,
-                        storm if lane.storms else ~storm,
-                    )
-                )
-            )
+            due = s.scalar(lane.next_due, {"now": now})
         wait = self._policy.poll_interval
         if due is not None:
             wait = min(wait, (due - now).total_seconds())
@@ -324,9 +314,10 @@ class Dispatcher:
                 )
         return claimed
 
-    def _build_claim_query(self, *, storms: bool) -> Select[Any]:
-        """Due rows, each the oldest undelivered of its stream, outside paced channels (`:paced`):
-        the storm summaries, or everything else."""
+    def _build_queries(self, *, storms: bool) -> tuple[Select[Any], Select[Any]]:
+        """A lane's claim (due rows, each the oldest undelivered of its stream, outside paced
+        channels `:paced`) and the time its next deferred row falls due (only future times
+        count: rows already due but not claimed wait behind their stream)."""
         o = outbox_table.c
         earlier = outbox_table.alias("earlier")
         blocked = exists().where(
@@ -344,10 +335,14 @@ class Dispatcher:
             ~blocked,
             or_(o.target.is_(None), o.target.not_in(bindparam("paced", expanding=True))),
         )
+        mine = o.kind == "storm" if storms else o.kind != "storm"
         if self._channels is not None:
-            query = query.where(o.channel.in_(self._channels))
-        query = query.where(o.kind == "storm" if storms else o.kind != "storm")
-        return query.order_by(o.id).limit(self._policy.batch)
+            mine = and_(mine, o.channel.in_(self._channels))
+        claim = query.where(mine).order_by(o.id).limit(self._policy.batch)
+        next_due = select(func.min(o.next_attempt_at)).where(
+            mine, o.status == "pending", o.next_attempt_at > now
+        )
+        return claim, next_due
 
     def _deliver_one(self, row: _Claimed) -> None:
         row_id, channel, attempts = row.id, row.channel, row.attempts
@@ -675,6 +670,7 @@ class _Lane:
 
     name: str
     claim: Select[Any]
+    next_due: Select[Any]
     wake: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
 

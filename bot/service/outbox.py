@@ -67,7 +67,13 @@ class OutboxWriter:
             if session.new:
                 session.flush()
             insert_rows(session.connection(), outbox_table, rows)
-            session.info[_WRITTEN] = {(row["channel"], row["kind"], row["target"]) for row in rows}
+            # Only the first row of a stream may be sendable now: the others wait behind it.
+            heads: dict[str, dict[str, Any]] = {}
+            for row in rows:
+                heads.setdefault(row["stream"], row)
+            session.info[_WRITTEN] = {
+                (r["channel"], r["kind"], r["target"]) for r in heads.values()
+            }
 
     def _committed(self, session: Session) -> None:
         written = session.info.pop(_WRITTEN, None)

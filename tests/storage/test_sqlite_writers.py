@@ -74,7 +74,7 @@ def test_first_writers_go_before_writers_already_waiting() -> None:
         return thread
 
     def waiting(n: int) -> bool:
-        return len(queue._changed._waiters) == n  # type: ignore[attr-defined]
+        return len(queue._first) + len(queue._others) == n
 
     request = write("request", first=False)
     wait_until(lambda: waiting(1), 5)
