@@ -122,31 +122,34 @@ class AlertService:
         firing = [a for a in items if a.status is AlertStatus.FIRING]
         result.alerts += len(items)
         if ticket is None or ticket.state == State.CLOSED.value:
-            if group is None:
+            if firing:
+                previous = ticket.id if ticket is not None else None
+                ticket = self._open(s, firing, previous, now)
+                result.created.append(ticket.id)
+            else:  # a recovery of a problem with no open ticket: remembered, no noise
+                ticket = None
+            status = AlertStatus.FIRING if firing else AlertStatus.RESOLVED
+            if group is None:  # inserted whole, with its ticket: one statement
                 group = AlertGroup(
                     key_hash=_hash(key),
                     key=key,
                     source=items[0].source,
-                    status=AlertStatus.RESOLVED.value,
-                    notifications=0,
+                    ticket=ticket,
+                    status=status.value,
+                    notifications=1,
                     first_seen_at=now,
                     last_seen_at=now,
                 )
                 s.add(group)
                 s.flush()
-            if not firing:  # a recovery of a problem with no open ticket: remembered, no noise
-                self._upsert_instances(s, group, items, now, opening=True)
-                group.status = AlertStatus.RESOLVED.value
-                group.last_seen_at, group.notifications = now, group.notifications + 1
+                self._upsert_instances(s, group, items, now, opening=True, new_group=True)
                 return
-            previous = ticket.id if ticket is not None else None
-            ticket = self._open(s, firing, previous, now)
-            group.ticket = ticket
-            group.status = AlertStatus.FIRING.value
+            if ticket is not None:
+                group.ticket = ticket
+            group.status = status.value
             group.last_seen_at, group.notifications = now, group.notifications + 1
             s.flush()
             self._upsert_instances(s, group, items, now, opening=True)
-            result.created.append(ticket.id)
             return
         assert group is not None  # an open ticket was found through its group
         changes = self._upsert_instances(s, group, items, now)
@@ -347,18 +350,21 @@ class AlertService:
         now: datetime,
         *,
         opening: bool = False,
+        new_group: bool = False,
     ) -> _Changes:
         """Store each alert's latest word; say which joined, fired again or recovered."""
         changes = _Changes()
-        known = {
-            row.fingerprint: row
-            for row in s.scalars(
-                select(AlertInstance).where(
-                    AlertInstance.group_id == group.id,
-                    AlertInstance.fingerprint.in_([a.fingerprint for a in items]),
+        known: dict[str, AlertInstance] = {}
+        if not new_group:  # a group inserted just now has no instances to look up
+            known = {
+                row.fingerprint: row
+                for row in s.scalars(
+                    select(AlertInstance).where(
+                        AlertInstance.group_id == group.id,
+                        AlertInstance.fingerprint.in_([a.fingerprint for a in items]),
+                    )
                 )
-            )
-        }
+            }
         fresh: list[dict[str, Any]] = []
         for alert in items:
             row = known.get(alert.fingerprint)
