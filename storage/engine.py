@@ -47,8 +47,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            if conn.get_execution_options().get(_READ_ONLY):
+            if not memory and conn.get_execution_options().get(_READ_ONLY):
                 # Deferred: in WAL mode a reader sees the last commit and never waits for a writer.
+                # (An in-memory database is one shared connection: its readers queue too.)
                 _sqlite(conn, "BEGIN")
                 return
             writer.acquire(first=bool(conn.get_execution_options().get(_FIRST)))

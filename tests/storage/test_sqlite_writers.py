@@ -92,3 +92,35 @@ def test_a_writer_waits_while_a_first_writer_is_queued() -> None:
     queue.release()
     queue.acquire()  # nobody waiting: an ordinary writer gets straight in
     queue.release()
+
+
+def test_in_memory_readers_queue_behind_the_writer_on_the_one_shared_connection() -> None:
+    engine = make_engine("sqlite://")
+    upgrade(engine)
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with make_session_factory(engine).begin() as s:
+            s.execute(
+                insert(Person).values(
+                    slack_user_id="UWRITER", name="Writer", refreshed_at=datetime.now(UTC)
+                )
+            )
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    seen: list[int] = []
+    try:
+        assert holding.wait(10)
+        reader = threading.Thread(target=lambda: seen.append(_people(engine, read_only=True)))
+        reader.start()
+        reader.join(0.2)
+        assert reader.is_alive(), "the reader did not wait for the writer"
+    finally:
+        release.set()
+        thread.join(10)
+    reader.join(10)
+    assert seen == [1]  # it ran once the writer committed, on the same connection
+    engine.dispose()
