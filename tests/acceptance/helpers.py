@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from typing import Any
 
 from bot import ids
@@ -108,3 +109,18 @@ def assign(stack: Stack, ticket_id: int, technician: str = CAST.tech1) -> None:
     ok(stack.emu.click(CAST.manager, CAST.tech_channel, card(stack, ticket_id).ts, ids.ASSIGN))
     ok(stack.emu.submit_view(CAST.manager, values={"assignee": technician}))
     stack.wait_delivered()
+
+
+def command_body(text: str) -> bytes:
+    """A /ticket slash command's form body from the employee in the client channel, unsigned."""
+    return urllib.parse.urlencode(
+        {
+            "command": "/ticket",
+            "text": text,
+            "user_id": CAST.employee,
+            "channel_id": CAST.client_channel,
+            "team_id": "T0EMU",
+            "trigger_id": "1.2.3",
+            "response_url": "http://127.0.0.1:9/none",
+        }
+    ).encode()

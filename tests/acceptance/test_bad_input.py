@@ -11,23 +11,9 @@ from sqlalchemy import func, select
 from bot import ids
 from bot.sandbox.stack import CAST, Stack
 from storage.models import ProcessedEvent, Ticket
-from tests.acceptance.helpers import card, ok
+from tests.acceptance.helpers import card, command_body, ok
 
 FORM = "application/x-www-form-urlencoded"
-
-
-def _command_body(text: str) -> bytes:
-    return urllib.parse.urlencode(
-        {
-            "command": "/ticket",
-            "text": text,
-            "user_id": CAST.employee,
-            "channel_id": CAST.client_channel,
-            "team_id": "T0EMU",
-            "trigger_id": "1.2.3",
-            "response_url": "http://127.0.0.1:9/none",
-        }
-    ).encode()
 
 
 def _tickets(stack: Stack) -> int:
@@ -36,23 +22,23 @@ def _tickets(stack: Stack) -> int:
 
 
 def test_bad_signature_is_401_and_stores_nothing(stack: Stack) -> None:
-    answer = stack.emu.send_raw(_command_body("forged"), FORM, signature="v0=" + "0" * 64)
+    answer = stack.emu.send_raw(command_body("forged"), FORM, signature="v0=" + "0" * 64)
     assert answer.status == 401
     assert _tickets(stack) == 0
 
 
 def test_missing_signature_is_401(stack: Stack) -> None:
-    answer = stack.emu.send_raw(_command_body("unsigned"), FORM, signature="")
+    answer = stack.emu.send_raw(command_body("unsigned"), FORM, signature="")
     assert answer.status == 401
     assert _tickets(stack) == 0
 
 
 def test_stale_timestamp_is_401_even_when_signed(stack: Stack) -> None:
     stale = str(int(time.time()) - 600)
-    answer = stack.emu.send_raw(_command_body("replayed"), FORM, timestamp=stale)
+    answer = stack.emu.send_raw(command_body("replayed"), FORM, timestamp=stale)
     assert answer.status == 401
     future = str(int(time.time()) + 600)
-    assert stack.emu.send_raw(_command_body("future"), FORM, timestamp=future).status == 401
+    assert stack.emu.send_raw(command_body("future"), FORM, timestamp=future).status == 401
     assert _tickets(stack) == 0
 
 

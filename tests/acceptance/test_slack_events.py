@@ -6,7 +6,6 @@ import contextlib
 import http.client
 import json
 import time
-import urllib.parse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.sandbox.stack import CAST, Stack
+from bot.sandbox.stack import Stack
 from bot.sandbox.wire import sign
 from bot.web import MAX_SLACK_BODY
 from storage.models import Ticket
+from tests.acceptance.helpers import command_body
 
 FORM = "application/x-www-form-urlencoded"
 TOO_LARGE = {"error": "request body too large"}
@@ -33,24 +33,10 @@ class Answer:
         return json.loads(self.body)
 
 
-def _command(text: str) -> bytes:
-    return urllib.parse.urlencode(
-        {
-            "command": "/ticket",
-            "text": text,
-            "user_id": CAST.employee,
-            "channel_id": CAST.client_channel,
-            "team_id": "T0EMU",
-            "trigger_id": "1.2.3",
-            "response_url": "http://127.0.0.1:9/none",
-        }
-    ).encode()
-
-
 def _command_of_size(size: int) -> bytes:
     """A /ticket command body of exactly `size` bytes (the title padded with letters)."""
-    bare = _command("")
-    body = _command("a" * (size - len(bare)))
+    bare = command_body("")
+    body = command_body("a" * (size - len(bare)))
     assert len(body) == size
     return body
 
@@ -142,7 +128,7 @@ def test_chunked_body_at_the_cap_is_read(stack: Stack) -> None:
 
 
 def test_chunked_body_is_put_together_before_the_signature_check(stack: Stack) -> None:
-    body = _command("printer on fire")
+    body = command_body("printer on fire")
     answer = _post(stack, _signed(stack, body), chunks=_pieces(body, 7))
     assert answer.status == 200, answer.body
     assert _tickets(stack) == ["printer on fire"]
@@ -152,7 +138,7 @@ def test_chunked_body_is_put_together_before_the_signature_check(stack: Stack) -
 def test_socket_mode_deployment_answers_404_json(tmp_path: Path) -> None:
     # tests/acceptance/test_socket_mode.py checks the 404; this checks it is JSON and ignored.
     with Stack(database_url=f"sqlite:///{tmp_path / 'socket.db'}", socket_mode=True) as stack:
-        body = _command("over http by mistake")
+        body = command_body("over http by mistake")
         answer = _post(stack, _signed(stack, body), body=body)
         assert (answer.status, answer.content_type) == (404, "application/json")
         assert answer.json() == {"error": "this deployment runs Slack in Socket Mode"}
@@ -161,7 +147,7 @@ def test_socket_mode_deployment_answers_404_json(tmp_path: Path) -> None:
 
 # ---- repeated header names -----------------------------------------------------------------
 def test_repeated_headers_leave_the_signature_check_working(stack: Stack) -> None:
-    body = _command("scanner offline")
+    body = command_body("scanner offline")
     proxied = [
         ("X-Forwarded-For", "10.0.0.1"),
         ("X-Forwarded-For", "10.0.0.2"),
@@ -189,7 +175,7 @@ def test_repeated_signature_header_the_last_one_counts(
     stack: Stack, signatures: tuple[str, str], status: int
 ) -> None:
     # As in Bolt's own adapters: the last of repeated headers is the one read.
-    body = _command("keyboard sticky")
+    body = command_body("keyboard sticky")
     answer = _post(stack, _signed(stack, body, signatures=signatures), body=body)
     assert answer.status == status
     assert _tickets(stack) == (["keyboard sticky"] if status == 200 else [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,7 +31,10 @@ def _people(engine: Engine, *, read_only: bool) -> int:
         return int(s.scalar(select(func.count()).select_from(Person)) or 0)
 
 
-def test_a_read_only_session_reads_while_a_writer_holds_the_database(engine: Engine) -> None:
+@contextmanager
+def _uncommitted_write(engine: Engine) -> Iterator[None]:
+    """Inside: another thread holds a write transaction that has inserted a person; it commits
+    when the block ends."""
     holding, release = threading.Event(), threading.Event()
 
     def writer() -> None:
@@ -47,14 +51,19 @@ def test_a_read_only_session_reads_while_a_writer_holds_the_database(engine: Eng
     thread.start()
     try:
         assert holding.wait(10)
-        seen: list[int] = []
+        yield
+    finally:
+        release.set()
+        thread.join(10)
+
+
+def test_a_read_only_session_reads_while_a_writer_holds_the_database(engine: Engine) -> None:
+    seen: list[int] = []
+    with _uncommitted_write(engine):
         reader = threading.Thread(target=lambda: seen.append(_people(engine, read_only=True)))
         reader.start()
         reader.join(5)
         assert seen == [0], "the reader waited for the writer, or saw its uncommitted row"
-    finally:
-        release.set()
-        thread.join(10)
     assert _people(engine, read_only=True) == 1
 
 
@@ -97,30 +106,12 @@ def test_a_writer_waits_while_a_first_writer_is_queued() -> None:
 def test_in_memory_readers_queue_behind_the_writer_on_the_one_shared_connection() -> None:
     engine = make_engine("sqlite://")
     upgrade(engine)
-    holding, release = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        with make_session_factory(engine).begin() as s:
-            s.execute(
-                insert(Person).values(
-                    slack_user_id="UWRITER", name="Writer", refreshed_at=datetime.now(UTC)
-                )
-            )
-            holding.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=writer)
-    thread.start()
     seen: list[int] = []
-    try:
-        assert holding.wait(10)
+    with _uncommitted_write(engine):
         reader = threading.Thread(target=lambda: seen.append(_people(engine, read_only=True)))
         reader.start()
         reader.join(0.2)
         assert reader.is_alive(), "the reader did not wait for the writer"
-    finally:
-        release.set()
-        thread.join(10)
     reader.join(10)
     assert seen == [1]  # it ran once the writer committed, on the same connection
     engine.dispose()
