@@ -6,6 +6,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -19,8 +20,11 @@ _READ_ONLY = "ticketbot_read_only"  # an execution option: transactions that onl
 _FIRST = "ticketbot_write_first"  # an execution option: short writes that go before others
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Build an engine for `url`; SQLite gets WAL, foreign keys and a 30 s busy timeout."""
+def make_engine(
+    url: str, *, echo: bool = False, idle_clock: Callable[[], float] = time.monotonic
+) -> Engine:
+    """Build an engine for `url`; SQLite gets WAL, foreign keys and a 30 s busy timeout.
+    `idle_clock` (seconds) times how long a PostgreSQL connection sat unused in the pool."""
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:")
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
@@ -91,12 +95,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     # per request. A connection that dies in use is invalidated with the whole pool, as always.
     @event.listens_for(engine, "checkin")
     def _idle_from(_dbapi_conn: Any, record: Any) -> None:
-        record.info[_IDLE_SINCE] = time.monotonic()
+        record.info[_IDLE_SINCE] = idle_clock()
 
     @event.listens_for(engine, "checkout")
     def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         since = record.info.get(_IDLE_SINCE)
-        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+        if since is None or idle_clock() - since < PING_AFTER_IDLE:
             return
         try:
             engine.dialect.do_ping(dbapi_conn)

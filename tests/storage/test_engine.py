@@ -4,8 +4,7 @@ whichever way a transaction ends."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -21,9 +20,27 @@ from storage.models import Person
 # ---- PostgreSQL: a ping after PING_AFTER_IDLE seconds unused, none before ------------------
 
 
+class IdleClock:
+    """The engine's idle clock, moved by the test instead of waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def pass_idle_period(self) -> None:
+        self.now += PING_AFTER_IDLE + 0.5
+
+
 @pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
-    engine = make_engine(pg_url)
+def idle_clock() -> IdleClock:
+    return IdleClock()
+
+
+@pytest.fixture
+def pg_engine(pg_url: str, idle_clock: IdleClock) -> Iterator[Engine]:
+    engine = make_engine(pg_url, idle_clock=idle_clock)
     yield engine
     engine.dispose()
 
@@ -43,55 +60,43 @@ def _last_statement(admin: Engine, pid: int) -> str | None:
         return conn.execute(text(query), {"pid": pid}).scalar_one_or_none()
 
 
-def _backend_pid(engine: Engine) -> tuple[int, float]:
-    """Use a pooled connection once; its backend's pid and (monotonic) when it was returned."""
+def _backend_pid(engine: Engine) -> int:
+    """Use a pooled connection once; its backend's pid."""
     with engine.connect() as conn:
-        pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
-    return pid, time.monotonic()
-
-
-def _idle_since(returned_at: float) -> Callable[[], bool]:
-    return lambda: time.monotonic() - returned_at > PING_AFTER_IDLE
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
 
 def test_connection_reused_within_the_idle_period_is_not_pinged(
-    pg_engine: Engine, pg_admin: Engine
+    pg_engine: Engine, pg_admin: Engine, idle_clock: IdleClock
 ) -> None:
-    pid, returned_at = _backend_pid(pg_engine)
+    pid = _backend_pid(pg_engine)
     before = _last_statement(pg_admin, pid)
 
-    conn = pg_engine.connect()  # checkout: a ping would be a statement of its own
-    reused_within = time.monotonic() - returned_at
-    try:
-        if reused_within >= PING_AFTER_IDLE:
-            pytest.skip(f"checkout took {reused_within:.2f}s: too slow to see the cheap path")
+    with pg_engine.connect() as conn:  # checkout: a ping would be a statement of its own
         assert _last_statement(pg_admin, pid) == before
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
-    finally:
-        conn.close()
 
-    returned_at = time.monotonic()
-    wait_until(_idle_since(returned_at), PING_AFTER_IDLE + 10)
+    idle_clock.pass_idle_period()
     with pg_engine.connect() as conn:  # after the idle period: pinged on checkout
         assert _last_statement(pg_admin, pid) != before
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
 
 
 def test_idle_connection_whose_backend_died_is_replaced_on_checkout(
-    pg_engine: Engine, pg_admin: Engine
+    pg_engine: Engine, pg_admin: Engine, idle_clock: IdleClock
 ) -> None:
-    pid, returned_at = _backend_pid(pg_engine)
+    pid = _backend_pid(pg_engine)
     with pg_admin.connect() as conn:
         killed = conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
     assert killed is True
     wait_until(lambda: _last_statement(pg_admin, pid) is None, 10, lambda: f"{pid} still up")
-    wait_until(_idle_since(returned_at), PING_AFTER_IDLE + 10)
+    idle_clock.pass_idle_period()
 
     with pg_engine.connect() as conn:
         replacement = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
         assert conn.execute(text("SELECT 41 + 1")).scalar_one() == 42
     assert replacement != pid
-    assert _backend_pid(pg_engine)[0] == replacement  # and it is the one pooled now
+    assert _backend_pid(pg_engine) == replacement  # and it is the one pooled now
 
 
 # ---- SQLite: one writer at a time, released on commit and on every kind of rollback --------
