@@ -176,7 +176,8 @@ class Directory:
             self._refreshed[slack_id] = now
             if person.client_id is None and person.email:
                 client = self.client_for_email(session, person.email)
-                person.client_id = client.id if client is not None else None
+                if client is not None:  # setting None again would still cost an UPDATE
+                    person.client_id = client.id
         return person
 
     def _create(
