@@ -115,7 +115,15 @@ class SlackEvents:
 
 def _dispatch(bolt: App, headers: dict[str, str], query: str, body: bytes) -> BoltResponse:
     # On the pool thread, parsing too: a click's body is URL-encoded JSON, slow to unquote.
-    return bolt.dispatch(bolt_request(headers, query, body))
+    try:
+        request = bolt_request(headers, query, body)
+    except UnicodeDecodeError:  # Slack sends UTF-8; anything else is not from Slack
+        return BoltResponse(
+            status=400,
+            body=json.dumps({"error": "request body is not UTF-8"}),
+            headers={"content-type": "application/json"},
+        )
+    return bolt.dispatch(request)
 
 
 async def _send_json(send: Send, status: int, content: dict[str, str]) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.sandbox.stack import Stack
 from bot.sandbox.wire import sign
@@ -179,3 +179,12 @@ def test_repeated_signature_header_the_last_one_counts(
     answer = _post(stack, _signed(stack, body, signatures=signatures), body=body)
     assert answer.status == status
     assert _tickets(stack) == (["keyboard sticky"] if status == 200 else [])
+
+
+def test_a_body_that_is_not_utf8_is_400_json_and_stores_nothing(stack: Stack) -> None:
+    body = command_body("printer") + b"%20\xff\xfe"
+    answer = stack.emu.send_raw(body, "application/x-www-form-urlencoded")
+    assert answer.status == 400
+    assert json.loads(answer.body) == {"error": "request body is not UTF-8"}
+    with stack.rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 0
