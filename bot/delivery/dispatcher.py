@@ -269,10 +269,6 @@ class Dispatcher:
         return len(orphans)
 
     # ---- one pass --------------------------------------------------------------------------
-    def run_once(self) -> int:
-        """One pass of every lane; returns how many rows were attempted."""
-        return sum(self._pass(lane) for lane in self._lanes)
-
     def _pass(self, lane: _Lane) -> int:
         """Claim and deliver one batch of the lane's rows; returns how many were attempted."""
         rows = self._claim(lane)

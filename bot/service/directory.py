@@ -268,11 +268,6 @@ class Directory:
         row = session.get(ClientDomain, domain)
         return row.client if row else None
 
-    def client_for_channel(self, session: Session, channel_id: str | None) -> Client | None:
-        if not channel_id:
-            return None
-        return session.scalar(select(Client).where(Client.slack_channel_id == channel_id))
-
     def client_for_ticket(
         self, session: Session, person: Person, channel_id: str | None
     ) -> Client | None:
