@@ -10,22 +10,16 @@ from sqlalchemy import Connection, Insert, Table, insert
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT `rows` (all with the same keys) into `table`.
+    """INSERT `rows` (all with the same keys) into `table`, as one executemany.
 
-    With RETURNING, SQLAlchemy sends many rows as one INSERT … VALUES (…), (…)
-    ("insertmanyvalues"); on PostgreSQL that costs a fraction of psycopg's executemany, which
-    pipelines one INSERT per row. SQLite's executemany is already cheap.
+    psycopg pipelines an executemany into one round trip; measured with psycopg 3.3, that costs
+    less client CPU than SQLAlchemy's multi-row INSERT … RETURNING, and no more time.
     """
-    if not rows:
-        return
-    plain, returning = _statements(table)
-    if len(rows) > 1 and connection.dialect.name == "postgresql":
-        connection.execute(returning, list(rows)).all()
-    else:
-        connection.execute(plain, list(rows))
+    if rows:
+        connection.execute(_insert(table), list(rows))
 
 
 @cache
-def _statements(table: Table) -> tuple[Insert, Insert]:
-    statement = insert(table)
-    return statement, statement.returning(*table.primary_key.columns)
+def _insert(table: Table) -> Insert:
+    # Inline: no RETURNING of the new ids, which nobody reads.
+    return insert(table).inline()

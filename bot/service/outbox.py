@@ -6,13 +6,14 @@ from collections.abc import Callable, Set
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.clock import Clock
 from storage.bulk import insert_rows
 from storage.models import outbox_table
 
 _PENDING = "ticketbot.outbox_rows"
+_WRITER = "ticketbot.outbox_writer"
 _WRITTEN = "ticketbot.outbox_written"
 
 # What a commit wrote: the (channel, kind, target) of its rows, so that only a dispatcher that can
@@ -42,8 +43,7 @@ class OutboxWriter:
         rows = session.info.get(_PENDING)
         if rows is None:
             rows = session.info[_PENDING] = []
-            event.listen(session, "before_commit", self._write, once=True)
-            event.listen(session, "after_commit", self._committed, once=True)
+            session.info[_WRITER] = self
         rows.append(
             {
                 "ticket_id": ticket_id,
@@ -71,11 +71,35 @@ class OutboxWriter:
             heads: dict[str, dict[str, Any]] = {}
             for row in rows:
                 heads.setdefault(row["stream"], row)
-            session.info[_WRITTEN] = {
-                (r["channel"], r["kind"], r["target"]) for r in heads.values()
-            }
+            written = session.info.setdefault(_WRITTEN, set())  # a savepoint may have written
+            written.update((r["channel"], r["kind"], r["target"]) for r in heads.values())
 
     def _committed(self, session: Session) -> None:
         written = session.info.pop(_WRITTEN, None)
         if written and self._on_commit is not None:
             self._on_commit(written)
+
+
+# Listening on the Session class once: a listener added to each session costs more than the
+# INSERT it triggers. Sessions that wrote no outbox rows pass through with one dict lookup.
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    writer: OutboxWriter | None = session.info.get(_WRITER)
+    if writer is not None:
+        writer._write(session)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: nothing is visible to others yet
+        return
+    writer: OutboxWriter | None = session.info.pop(_WRITER, None)
+    if writer is not None:
+        writer._committed(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost one: rows of a rolled-back one are dropped
+        for key in (_PENDING, _WRITER, _WRITTEN):
+            session.info.pop(key, None)

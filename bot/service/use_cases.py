@@ -37,7 +37,8 @@ from storage.models import (
 log = logging.getLogger(__name__)
 
 _INSERT_TICKET = insert(tickets_table).returning(tickets_table.c.id)
-_INSERT_EVENT = insert(ticket_events_table)
+# Inline: the new row's id is never needed, so PostgreSQL gets no RETURNING to answer.
+_INSERT_EVENT = insert(ticket_events_table).inline()
 _UPDATE_TICKET = update(tickets_table).where(
     tickets_table.c.id == bindparam("ticket_id"),
     tickets_table.c.version == bindparam("seen_version"),
