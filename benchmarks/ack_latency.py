@@ -3,9 +3,13 @@
 Starts `ticketbot run` as its own process (HTTP mode, uvicorn) against the local Slack emulator,
 then sends signed requests from N concurrent clients, a new connection per request as Slack does.
 Prints p50/p95/p99 latency, requests/s, and the bot's idle and peak RSS, for SQLite and, when
-TEST_DATABASE_URL (or --postgres URL) is given, PostgreSQL.
+TEST_DATABASE_URL (or --postgres URL) is given, PostgreSQL; with --repeat, the databases take turns
+and medians follow. Each round also measures the floor: the same serving stack (uvicorn, our
+/slack/events endpoint, Bolt) with listeners that only ack, under the same load; on a shared host
+that tells a slow round from a slower bot.
 
-    python benchmarks/ack_latency.py [--requests 2000] [--concurrency 20] [--postgres URL]
+    python benchmarks/ack_latency.py [--requests 2000] [--concurrency 20] [--repeat N]
+                                     [--postgres URL] [--no-floor]
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,46 +67,18 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-class Bot:
-    def __init__(self, emu: SlackEmulator, secret: str, database_url: str) -> None:
-        self.port = free_port()
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SLACK_", "TICKETBOT_", "SMTP_")) and "proxy" not in k.lower()
-        }
-        env.update(
-            {
-                "SLACK_BOT_TOKEN": emu.bot_token,
-                "SLACK_SIGNING_SECRET": secret,
-                "SLACK_API_URL": emu.api_url,
-                "TICKETBOT_TECH_CHANNEL": TECH,
-                "TICKETBOT_MANAGERS": MANAGER,
-                "TICKETBOT_TECHNICIANS": ",".join(TECHS),
-                "DATABASE_URL": database_url,
-                "HOST": "127.0.0.1",
-                "PORT": str(self.port),
-                "PYTHON_DOTENV_DISABLED": "1",
-            }
-        )
-        subprocess.run(
-            [sys.executable, "-m", "bot", "db", "upgrade"],
-            env=env,
-            check=True,
-            capture_output=True,
-            cwd=ROOT,
-        )
-        # The bot's log goes to a file: a pipe nobody reads would fill and stall the bot.
+class Server:
+    """A server process of ours on a free port, its log in a file; started when /healthz answers."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], port: int) -> None:
+        self.port = port
+        # The log goes to a file: a pipe nobody reads would fill and stall the server.
         fd, path = tempfile.mkstemp(prefix="ticketbot-bench-", suffix=".log")
         os.close(fd)
         self.log_path = Path(path)
-        self.log = self.log_path.open("wb")  # noqa: SIM115 - open for the bot's whole life
+        self.log = self.log_path.open("wb")  # noqa: SIM115 - open for the server's whole life
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log,
+            argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -113,7 +90,7 @@ class Bot:
             except OSError:
                 threading.Event().wait(0.1)
         self.stop()
-        raise RuntimeError(f"the bot did not start; its log: {self.log_path}")
+        raise RuntimeError(f"{argv} did not start; its log: {self.log_path}")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -124,9 +101,97 @@ class Bot:
         self.log.close()
 
     def failures_logged(self) -> list[str]:
-        """Error lines of the bot's log (for the summary)."""
+        """Error lines of the log (for the summary)."""
         text = self.log_path.read_text(errors="replace")
         return [line for line in text.splitlines() if " ERROR " in line]
+
+
+def _clean_env() -> dict[str, str]:
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "TICKETBOT_", "SMTP_")) and "proxy" not in k.lower()
+    }
+
+
+def start_bot(emu: SlackEmulator, secret: str, database_url: str) -> Server:
+    """`ticketbot run` in HTTP mode, its database migrated first."""
+    port = free_port()
+    env = _clean_env()
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": emu.bot_token,
+            "SLACK_SIGNING_SECRET": secret,
+            "SLACK_API_URL": emu.api_url,
+            "TICKETBOT_TECH_CHANNEL": TECH,
+            "TICKETBOT_MANAGERS": MANAGER,
+            "TICKETBOT_TECHNICIANS": ",".join(TECHS),
+            "DATABASE_URL": database_url,
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "PYTHON_DOTENV_DISABLED": "1",
+        }
+    )
+    subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    return Server([sys.executable, "-m", "bot", "run"], env, port)
+
+
+def start_floor(secret: str) -> Server:
+    """The floor: this script's `--serve-floor` (the HTTP stack, listeners that only ack)."""
+    port = free_port()
+    env = _clean_env()
+    env.update({"FLOOR_SIGNING_SECRET": secret, "FLOOR_PORT": str(port)})
+    return Server([sys.executable, str(Path(__file__).resolve()), "--serve-floor"], env, port)
+
+
+def serve_floor() -> None:
+    """Serve /slack/events as `ticketbot run` does (uvicorn, our ASGI endpoint, Bolt on the same
+    pool, the same GC tuning), with a /ticket listener and a Request-help listener that only ack:
+    what the serving stack alone costs on this host right now."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import uvicorn
+    from slack_bolt import Ack, App
+    from slack_bolt.authorization import AuthorizeResult
+
+    from bot.metrics import Metrics
+    from bot.runtime import SLACK_THREADS, tune_gc, uvicorn_config
+    from bot.web import build_web_app
+
+    def authorize(**_: object) -> AuthorizeResult:
+        return AuthorizeResult(
+            enterprise_id=None, team_id="T0EMU", bot_user_id="UBOT", bot_id="BBOT", bot_token="x"
+        )
+
+    bolt = App(
+        signing_secret=os.environ["FLOOR_SIGNING_SECRET"],
+        authorize=authorize,
+        process_before_response=True,
+    )
+
+    @bolt.command(ids.COMMAND)
+    def command(ack: Ack) -> None:
+        ack(text="ok", response_type="ephemeral")
+
+    @bolt.action(ids.REQUEST_HELP)
+    def click(ack: Ack) -> None:
+        ack()
+
+    web = build_web_app(
+        bolt=bolt,
+        healthy=lambda: True,
+        metrics=Metrics(),
+        slack_pool=ThreadPoolExecutor(max_workers=SLACK_THREADS),
+    )
+    server = uvicorn.Server(uvicorn_config(web, "127.0.0.1", int(os.environ["FLOOR_PORT"])))
+    tune_gc()
+    server.run()
 
 
 def command_body(n: int) -> tuple[bytes, str]:
@@ -228,6 +293,33 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def measure(server: Server, secret: str, requests: int, concurrency: int) -> dict[str, float]:
+    """Warm up, then the measured mix: half /ticket commands, half Request-help clicks."""
+    threading.Event().wait(1.0)
+    idle = rss_kb(server.proc.pid)
+    warm = [command_body(i) for i in range(100)]
+    _, warm_fail, _ = load(server.port, secret, warm, concurrency)
+    bodies = []
+    for i in range(requests):
+        bodies.append(command_body(1000 + i) if i % 2 == 0 else click_body(i, 1 + i % 50))
+    server_cpu, own_cpu = cpu_seconds(server.proc.pid), sum(os.times()[:2])
+    latencies, failures, elapsed = load(server.port, secret, bodies, concurrency)
+    server_cpu = cpu_seconds(server.proc.pid) - server_cpu
+    own_cpu = sum(os.times()[:2]) - own_cpu
+    peak = rss_kb(server.proc.pid, "VmHWM")
+    return {
+        "p50": pct(latencies, 50),
+        "p95": pct(latencies, 95),
+        "p99": pct(latencies, 99),
+        "rps": len(latencies) / elapsed,
+        "failed": failures + warm_fail,
+        "idle_mb": idle / 1024,
+        "peak_mb": peak / 1024,
+        "bot_cpu_ms": server_cpu / requests * 1000,
+        "load_cpu_ms": own_cpu / requests * 1000,
+    }
+
+
 def run_one(label: str, database_url: str, requests: int, concurrency: int) -> dict[str, float]:
     secret = "bench-" + os.urandom(8).hex()
     with SlackEmulator(signing_secret=secret, bot_token="xoxb-bench") as emu:
@@ -237,38 +329,34 @@ def run_one(label: str, database_url: str, requests: int, concurrency: int) -> d
         emu.add_user(EMPLOYEE, "Erin Employee", email="erin@acme.example")
         emu.add_channel(TECH, "technicians", members=[MANAGER, *TECHS])
         emu.add_channel(CLIENT, "acme-help", members=[EMPLOYEE])
-        bot = Bot(emu, secret, database_url)
+        bot = start_bot(emu, secret, database_url)
         try:
-            threading.Event().wait(1.0)
-            idle = rss_kb(bot.proc.pid)
-            warm = [command_body(i) for i in range(100)]
-            _, warm_fail, _ = load(bot.port, secret, warm, concurrency)
-            bodies = []
-            for i in range(requests):
-                bodies.append(command_body(1000 + i) if i % 2 == 0 else click_body(i, 1 + i % 50))
-            bot_cpu, own_cpu = cpu_seconds(bot.proc.pid), sum(os.times()[:2])
-            latencies, failures, elapsed = load(bot.port, secret, bodies, concurrency)
-            bot_cpu = cpu_seconds(bot.proc.pid) - bot_cpu
-            own_cpu = sum(os.times()[:2]) - own_cpu
-            peak = rss_kb(bot.proc.pid, "VmHWM")
+            result = measure(bot, secret, requests, concurrency)
         finally:
             bot.stop()
-        errors = bot.failures_logged()
-        if errors:
-            print(f"  the bot logged {len(errors)} errors ({bot.log_path}); first: {errors[0]}")
-    result = {
-        "p50": pct(latencies, 50),
-        "p95": pct(latencies, 95),
-        "p99": pct(latencies, 99),
-        "rps": len(latencies) / elapsed,
-        "failed": failures + warm_fail,
-        "idle_mb": idle / 1024,
-        "peak_mb": peak / 1024,
-        "bot_cpu_ms": bot_cpu / requests * 1000,
-        "load_cpu_ms": own_cpu / requests * 1000,
-    }
+        _report_errors(bot)
     print(f"{label:<11} {requests} req @ {concurrency} concurrent: {_figures(result)}", flush=True)
     return result
+
+
+def run_floor(requests: int, concurrency: int) -> dict[str, float]:
+    secret = "bench-" + os.urandom(8).hex()
+    floor = start_floor(secret)
+    try:
+        result = measure(floor, secret, requests, concurrency)
+    finally:
+        floor.stop()
+    _report_errors(floor)
+    print(
+        f"{'floor':<11} {requests} req @ {concurrency} concurrent: {_figures(result)}", flush=True
+    )
+    return result
+
+
+def _report_errors(server: Server) -> None:
+    errors = server.failures_logged()
+    if errors:
+        print(f"  {len(errors)} errors logged ({server.log_path}); first: {errors[0]}")
 
 
 def _figures(r: dict[str, float]) -> str:
@@ -287,28 +375,41 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=1, help="runs per database (medians printed)")
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
+    parser.add_argument("--no-floor", action="store_true", help="skip the no-op floor runs")
+    parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    targets = []
+    if args.serve_floor:
+        serve_floor()
+        return 0
+    targets: list[tuple[str, Callable[[int], dict[str, float]]]] = []
+    if not args.no_floor:
+        targets.append(("floor", lambda _: run_floor(args.requests, args.concurrency)))
     with tempfile.TemporaryDirectory() as tmp:
-        targets.append(("SQLite", lambda i: f"sqlite:///{tmp}/bench{i}.db"))
+
+        def sqlite(i: int) -> dict[str, float]:
+            url = f"sqlite:///{tmp}/bench{i}.db"
+            return run_one("SQLite", url, args.requests, args.concurrency)
+
+        def postgres(_: int) -> dict[str, float]:
+            reset_postgres(args.postgres)
+            return run_one("PostgreSQL", str(args.postgres), args.requests, args.concurrency)
+
+        targets.append(("SQLite", sqlite))
         if args.postgres:
-
-            def pg(i: int) -> str:
-                reset_postgres(args.postgres)
-                return str(args.postgres)
-
-            targets.append(("PostgreSQL", pg))
+            targets.append(("PostgreSQL", postgres))
         print(
             "half /ticket <text> commands (a ticket each), half Request-help clicks; "
             "a new connection per request"
         )
-        for label, url_for in targets:
-            runs = [
-                run_one(label, url_for(i), args.requests, args.concurrency)
-                for i in range(args.repeat)
-            ]
-            if args.repeat > 1:
-                med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        # The floor and the databases take turns, so that each meets the same changes in the
+        # host's speed.
+        runs: dict[str, list[dict[str, float]]] = {label: [] for label, _ in targets}
+        for i in range(args.repeat):
+            for label, run in targets:
+                runs[label].append(run(i))
+        if args.repeat > 1:
+            for label, results in runs.items():
+                med = {k: statistics.median(r[k] for r in results) for k in results[0]}
                 print(f"{label:<11} median of {args.repeat}: {_figures(med)}")
     return 0
 

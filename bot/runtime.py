@@ -77,21 +77,7 @@ class Runtime:
 
     def serve_http(self, sock: socket.socket | None = None, *, in_thread: bool = False) -> None:
         """Serve the HTTP endpoints with uvicorn (on `sock`, or settings.host:port)."""
-        config = uvicorn.Config(
-            self.web,
-            host=self.settings.host,
-            port=self.settings.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_keep_alive=30,
-            # Nothing here reads the client's address, and Slack reads neither header: each costs
-            # a little on every ack.
-            proxy_headers=False,
-            server_header=False,
-            date_header=False,
-        )
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(uvicorn_config(self.web, self.settings.host, self.settings.port))
         self._server = server
         sockets = [sock] if sock is not None else None
         if in_thread:
@@ -100,7 +86,7 @@ class Runtime:
             self._server_thread = thread
             thread.start()
         else:
-            _tune_gc()
+            tune_gc()
             server.run(sockets=sockets)
 
     def wait_http_started(self, timeout: float = 10.0) -> None:
@@ -140,7 +126,25 @@ class Runtime:
         self.engine.dispose()
 
 
-def _tune_gc() -> None:
+def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
+    """How uvicorn serves the HTTP endpoints (the ack benchmark's floor server uses it too)."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=30,
+        # Nothing here reads the client's address, and Slack reads neither header: each costs a
+        # little on every ack.
+        proxy_headers=False,
+        server_header=False,
+        date_header=False,
+    )
+
+
+def tune_gc() -> None:
     """For a process that serves from here on (not for tests, which serve in a thread).
 
     Everything built so far (modules, mappers, settings) lives as long as the process: frozen,

@@ -1,0 +1,29 @@
+"""The ack benchmark still runs end to end (a few requests): its figures are quoted in reviews."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_ack_latency_benchmark_prints_floor_and_sqlite_figures() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    done = subprocess.run(
+        [sys.executable, "benchmarks/ack_latency.py", "--requests", "40", "--concurrency", "4"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for label in ("floor", "SQLite"):
+        line = next(line for line in lines if line.startswith(label))
+        assert re.search(r"p99 \d+\.\d ms .* failed 0 ", line), line
+    assert "errors logged" not in done.stdout
