@@ -9,11 +9,11 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.clock import Clock
-from storage.bulk import insert_rows
+from storage.batch import batch
 from storage.models import outbox_table
 
-_PENDING = "ticketbot.outbox_rows"
 _WRITER = "ticketbot.outbox_writer"
+_STREAMS = "ticketbot.outbox_streams"
 _WRITTEN = "ticketbot.outbox_written"
 
 # What a commit wrote: the (channel, kind, target) of its rows, so that only a dispatcher that can
@@ -22,7 +22,8 @@ Written = Set[tuple[str, str, str | None]]
 
 
 class OutboxWriter:
-    """Collects a transaction's outbox rows and inserts them in one statement as it commits."""
+    """Adds outbox rows to the transaction's write batch (storage.batch), and wakes the
+    dispatchers once the transaction has committed."""
 
     def __init__(self, clock: Clock, *, on_commit: Callable[[Written], None] | None = None) -> None:
         self._clock = clock
@@ -40,11 +41,8 @@ class OutboxWriter:
         target: str | None = None,
     ) -> None:
         now = self._clock.now()
-        rows = session.info.get(_PENDING)
-        if rows is None:
-            rows = session.info[_PENDING] = []
-            session.info[_WRITER] = self
-        rows.append(
+        batch(session).insert(
+            outbox_table,
             {
                 "ticket_id": ticket_id,
                 "stream": stream,
@@ -56,50 +54,34 @@ class OutboxWriter:
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,
-            }
+            },
         )
+        info = session.info
+        info[_WRITER] = self
+        streams: set[str] = info.setdefault(_STREAMS, set())
+        if stream not in streams:  # only the first row of a stream may be sendable now
+            streams.add(stream)
+            info.setdefault(_WRITTEN, set()).add((channel, kind, target))
 
-    def _write(self, session: Session) -> None:
-        rows = session.info.pop(_PENDING, None)
-        if rows:
-            # Straight to the connection, once new rows they may refer to are in: the rest of
-            # the flush can wait for the commit that follows.
-            if session.new:
-                session.flush()
-            insert_rows(session.connection(), outbox_table, rows)
-            # Only the first row of a stream may be sendable now: the others wait behind it.
-            heads: dict[str, dict[str, Any]] = {}
-            for row in rows:
-                heads.setdefault(row["stream"], row)
-            written = session.info.setdefault(_WRITTEN, set())  # a savepoint may have written
-            written.update((r["channel"], r["kind"], r["target"]) for r in heads.values())
-
-    def _committed(self, session: Session) -> None:
-        written = session.info.pop(_WRITTEN, None)
+    def _committed(self, written: Written) -> None:
         if written and self._on_commit is not None:
             self._on_commit(written)
 
 
 # Listening on the Session class once: a listener added to each session costs more than the
 # INSERT it triggers. Sessions that wrote no outbox rows pass through with one dict lookup.
-@event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
-    writer: OutboxWriter | None = session.info.get(_WRITER)
-    if writer is not None:
-        writer._write(session)
-
-
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint: nothing is visible to others yet
         return
     writer: OutboxWriter | None = session.info.pop(_WRITER, None)
     if writer is not None:
-        writer._committed(session)
+        session.info.pop(_STREAMS, None)
+        writer._committed(session.info.pop(_WRITTEN, set()))
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the outermost one: rows of a rolled-back one are dropped
-        for key in (_PENDING, _WRITER, _WRITTEN):
+    if transaction.parent is None:  # the outermost one: a rolled-back one wrote nothing
+        for key in (_WRITER, _STREAMS, _WRITTEN):
             session.info.pop(key, None)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy import bindparam, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -23,6 +23,7 @@ from bot.service.errors import ConflictError, NotFoundError, UserInputError
 from bot.service.notify import Notifier
 from bot.tickets import Event, Role, State
 from bot.views import monitoring_view, person_ref, ticket_view, timeline
+from storage.batch import batch
 from storage.models import (
     ChatMessage,
     Person,
@@ -37,12 +38,6 @@ from storage.models import (
 log = logging.getLogger(__name__)
 
 _INSERT_TICKET = insert(tickets_table).returning(tickets_table.c.id)
-# Inline: the new row's id is never needed, so PostgreSQL gets no RETURNING to answer.
-_INSERT_EVENT = insert(ticket_events_table).inline()
-_UPDATE_TICKET = update(tickets_table).where(
-    tickets_table.c.id == bindparam("ticket_id"),
-    tickets_table.c.version == bindparam("seen_version"),
-)
 # Helpers joined into the one SELECT, not the mapping's separate selectin round trip; a statement
 # built once costs less per use than Session.get's own.
 _TICKET_BY_ID = (
@@ -584,11 +579,13 @@ class TicketService:
         self._run(run)
 
     def _save(self, s: Session, ticket: Ticket) -> None:
-        """Write the ticket now with one Core UPDATE when only its own columns changed.
+        """Write the ticket with one Core UPDATE, in the write batch, when only its own columns
+        changed.
 
         The UPDATE carries the version the ticket was read at, as the ORM's would, so a concurrent
-        change still raises StaleDataError. The saved ticket leaves the session (the unit of work
-        would cost several times the UPDATE for one row); any other change is left to it.
+        change still raises StaleDataError (as the transaction commits). The saved ticket leaves
+        the session (the unit of work would cost several times the UPDATE for one row); any other
+        change is left to it.
         """
         state = inspect(ticket)
         changed = _TICKET_KEYS - state.unmodified
@@ -596,12 +593,7 @@ class TicketService:
             return
         values = {key: getattr(ticket, key) for key in changed}
         seen = ticket.version
-        result = s.connection().execute(
-            _UPDATE_TICKET,
-            {"ticket_id": ticket.id, "seen_version": seen, **values, "version": seen + 1},
-        )
-        if result.rowcount != 1:
-            raise StaleDataError(f"ticket {ticket.id} changed after version {seen} was read")
+        batch(s).update_versioned(tickets_table, ticket.id, seen, {**values, "version": seen + 1})
         for key, value in values.items():
             set_committed_value(ticket, key, value)
         set_committed_value(ticket, "version", seen + 1)
@@ -655,13 +647,10 @@ class TicketService:
         data: dict[str, Any] | None = None,
         source: tuple[str, str] | None = None,
     ) -> None:
-        # A Core insert: timeline rows are never read back in the same transaction as objects.
-        # It goes straight to the connection (no autoflush, see _save) once new rows it may
-        # refer to are in.
-        if s.new:
-            s.flush()
-        s.connection().execute(
-            _INSERT_EVENT,
+        # Into the write batch, sent as the transaction commits: timeline rows are never read
+        # back in the transaction that writes them.
+        batch(s).insert(
+            ticket_events_table,
             {
                 "ticket_id": ticket.id,
                 "at": self._clock.now(),

@@ -8,6 +8,7 @@ carry the version check, and `_run` retries a lost race twice before letting Sta
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -83,7 +84,8 @@ def test_save_bumps_the_version_by_one_and_persists_the_changed_columns(
     clock.advance(timedelta(minutes=3))
     statements.clear()
     service.change_priority(Actor(MANAGER), ticket_id, "high")
-    updates = [s for s in statements.sent if s.lstrip().upper().startswith("UPDATE TICKETS")]
+    # On PostgreSQL the UPDATE is one part of the write batch's single statement.
+    updates = [s for s in statements.sent if re.search(r"\bUPDATE tickets SET\b", s)]
     assert len(updates) == 1
 
     saved = _ticket(sessions, ticket_id)
@@ -116,7 +118,7 @@ class Rival:
     def _before(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
         if self.commits == self._times:
             return
-        if not statement.lstrip().upper().startswith("UPDATE TICKETS"):
+        if not re.search(r"\bUPDATE tickets SET\b", statement):  # alone or in the write batch
             return
         self.commits += 1
         with self._other.begin() as conn:
