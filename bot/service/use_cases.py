@@ -649,6 +649,8 @@ class TicketService:
     ) -> None:
         # Into the write batch, sent as the transaction commits: timeline rows are never read
         # back in the transaction that writes them.
+        if actor is not None and actor.id is None:  # added in this transaction: give it its id
+            s.flush()
         batch(s).insert(
             ticket_events_table,
             {

@@ -24,7 +24,7 @@ from bot.service.notify import Notifier, NotifySettings
 from bot.service.outbox import OutboxWriter
 from bot.service.use_cases import Actor
 from storage.engine import make_engine
-from storage.models import OutboxRow, Ticket, TicketEvent, tickets_table
+from storage.models import OutboxRow, Person, Ticket, TicketEvent, tickets_table
 from tests.service.conftest import EMPLOYEE, MANAGER, Statements, StaticUsers
 
 Change = Callable[[TicketService, int], None]
@@ -219,3 +219,20 @@ def test_change_that_keeps_losing_raises_stale_data_and_writes_nothing(
     assert not _applied(pg_sessions, ticket_id, change)
     assert (ticket.title, ticket.version) == ("renamed 3", 4)
     assert _written(pg_sessions, ticket_id) == before
+
+
+# ---- timeline rows go in the write batch ---------------------------------------------------
+def test_a_timeline_row_by_a_person_added_in_the_same_transaction_carries_their_id(
+    service: TicketService, sessions: sessionmaker[Session], clock: ManualClock
+) -> None:
+    ticket_id = _open(service)
+    with sessions.begin() as s:
+        ticket = s.get(Ticket, ticket_id)
+        assert ticket is not None
+        newcomer = Person(slack_user_id="UNEW", name="Nora New", refreshed_at=clock.now())
+        s.add(newcomer)  # not flushed yet: no id until the timeline row needs one
+        service._record(s, ticket, newcomer, "update", "hello", "slack")
+    with sessions() as s:
+        row = s.scalars(select(TicketEvent).where(TicketEvent.kind == "update")).one()
+        actor = s.get(Person, row.actor_id)
+        assert actor is not None and actor.slack_user_id == "UNEW"
