@@ -1,4 +1,5 @@
-"""Shared fixtures: a clean environment; SQLite and (TEST_DATABASE_URL) PostgreSQL databases."""
+"""Shared fixtures: a clean environment; SQLite and (TEST_DATABASE_URL) PostgreSQL databases,
+migrated, with an engine and sessions on request."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.engine import make_engine, make_session_factory
+from storage.migrate import upgrade
 
 SCRUBBED_PREFIXES = ("SLACK_", "TEAMS_", "SMTP_", "TICKETBOT_", "EMAIL_", "ALERT_")
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
@@ -105,3 +110,17 @@ def pg_url() -> str:
         pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL)")
     reset_postgres(url)
     return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """The migrated database of `database_url`."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)

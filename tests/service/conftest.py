@@ -51,19 +51,6 @@ class Statements:
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return make_session_factory(engine)
-
-
-@pytest.fixture
 def pg_engine(pg_url: str) -> Iterator[Engine]:
     """PostgreSQL only: for races that SQLite's one writer at a time rules out."""
     engine = make_engine(pg_url)

@@ -3,45 +3,24 @@ PostgreSQL as one statement; a lost race raises StaleDataError and writes nothin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, insert, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from storage.batch import ONE_STATEMENT_ROWS, batch
-from storage.engine import make_engine, make_session_factory
-from storage.migrate import upgrade
 from storage.models import outbox_table, ticket_events_table, tickets_table
+from tests.service.conftest import Statements
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return make_session_factory(engine)
-
-
-@pytest.fixture
 def sent(engine: Engine) -> list[str]:
-    statements: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    return statements
+    return Statements(engine).sent
 
 
 @pytest.fixture
