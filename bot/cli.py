@@ -14,6 +14,9 @@ from bot.config import ConfigError, Settings
 
 log = logging.getLogger("ticketbot")
 
+# Client fields kept for the features that will read them (Teams, business hours).
+_NOT_USED_YET = " (stored; not used yet)"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
@@ -61,11 +64,13 @@ def _parser() -> argparse.ArgumentParser:
         c.add_argument("--domain", action="append", default=[], help="email domain (repeatable)")
         c.add_argument("--contact-email", required=name == "add")
         c.add_argument("--slack-channel", help="the client's Slack channel id")
-        c.add_argument("--teams-webhook")
-        c.add_argument("--teams-outgoing-secret")
+        c.add_argument("--teams-webhook", help="Teams channel webhook URL" + _NOT_USED_YET)
+        c.add_argument(
+            "--teams-outgoing-secret", help="Teams outgoing-webhook token" + _NOT_USED_YET
+        )
         c.add_argument("--alert-label", action="append", default=[], help="KEY=VALUE (repeatable)")
-        c.add_argument("--timezone")
-        c.add_argument("--hours", help='e.g. "Mon-Fri 08:00-18:00"')
+        c.add_argument("--timezone", help="e.g. Europe/London" + _NOT_USED_YET)
+        c.add_argument("--hours", help='e.g. "Mon-Fri 08:00-18:00"' + _NOT_USED_YET)
     csub.add_parser("list", help="list client companies")
     rm = csub.add_parser("remove", help="remove a client company (its tickets stay)")
     rm.add_argument("--name", required=True)
@@ -106,6 +111,8 @@ def _run(_: argparse.Namespace) -> int:
         return 2
     if settings.smtp is None:
         log.info("email is off (SMTP_URL is not set)")
+    for warning in settings.start_warnings():
+        log.warning("%s", warning)
     try:
         runtime = build_runtime(settings, engine=engine)
     except DeliveryError as e:

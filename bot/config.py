@@ -1,4 +1,4 @@
-"""Typed settings for the configuration contract (ARCHITECTURE.md §2), built from a mapping.
+"""Typed settings for the keys `.env.example` documents, built from a mapping.
 
 Never reads the environment itself (the CLI passes `os.environ`); imports only the standard library
 and `bot.alerts` (itself standard-library only).
@@ -6,9 +6,8 @@ and `bot.alerts` (itself standard-library only).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
+import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
@@ -30,7 +29,7 @@ __all__ = [
     "parse_duration",
 ]
 
-# Every key `Settings.from_mapping` reads, in the order of the contract table (ARCHITECTURE.md §2).
+# Every key `Settings.from_mapping` reads, in the order `.env.example` documents them.
 KEYS = (
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
@@ -44,8 +43,6 @@ KEYS = (
     "DATABASE_URL",
     "SMTP_URL",
     "EMAIL_FROM",
-    "TEAMS_TECH_WEBHOOK_URL",
-    "TEAMS_OUTGOING_WEBHOOK_SECRET",
     "ALERT_WEBHOOK_TOKEN",
     "TICKETBOT_ALERT_DEDUP",
     "TICKETBOT_ALERT_SEVERITY_MAP",
@@ -53,12 +50,10 @@ KEYS = (
     "TICKETBOT_ALERT_FIRING_PATTERN",
     "TICKETBOT_ALERT_RESOLVED_PATTERN",
     "TICKETBOT_ALERT_BOTS",
-    "TICKETBOT_REPING_AFTER",
-    "TICKETBOT_REMIND_AFTER",
     "HOST",
     "PORT",
 )
-# Values never echoed in an error message (the URLs can carry a password or a webhook signature).
+# Values never echoed in an error message (the URLs can carry a password).
 SECRET_KEYS = frozenset(
     {
         "SLACK_BOT_TOKEN",
@@ -66,8 +61,6 @@ SECRET_KEYS = frozenset(
         "SLACK_APP_TOKEN",
         "DATABASE_URL",
         "SMTP_URL",
-        "TEAMS_TECH_WEBHOOK_URL",
-        "TEAMS_OUTGOING_WEBHOOK_SECRET",
         "ALERT_WEBHOOK_TOKEN",
     }
 )
@@ -80,9 +73,7 @@ DEFAULT_ALERT_STORM_THRESHOLD = 10
 ALERT_STORM_THRESHOLD_MAX = 100_000
 PRIORITIES = ("low", "medium", "high", "critical")
 BOT_NAME_MAX = 80  # Slack's limit for a bot's username
-DEFAULT_REPING_AFTER = timedelta(minutes=5)
-DEFAULT_REMIND_AFTER = timedelta(minutes=30)
-DEFAULT_HOST = "0.0.0.0"
+DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
 
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
@@ -98,6 +89,7 @@ _NAMED_EMAIL = re.compile(r"(?P<name>[^<>]*)<(?P<address>[^<>]*)>")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
+_LOOPBACK_NAMES = "127.0.0.1, another 127.x.x.x address, ::1 or localhost"
 _SMTP_FORMAT = "smtp://[user:pass@]host:port[?starttls=true] or smtps://[user:pass@]host:port"
 
 _T = TypeVar("_T")
@@ -203,15 +195,11 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     smtp: SmtpSettings | None = None
     email_from: str | None = None
-    teams_tech_webhook_url: str | None = None
-    teams_outgoing_webhook_secret: Secret | None = None  # base64, as Teams shows it
     alert_webhook_token: Secret | None = None
     alert_dedup: str = DEFAULT_ALERT_DEDUP  # "group" | "fingerprint"
     alert_severity_map: Mapping[str, str] = DEFAULT_ALERT_SEVERITY_MAP  # severity → priority
     alert_storm_threshold: int = DEFAULT_ALERT_STORM_THRESHOLD  # new alert tickets per minute
     alert_chat_rules: ChatAlertRules = DEFAULT_ALERT_CHAT_RULES
-    reping_after: timedelta = DEFAULT_REPING_AFTER
-    remind_after: timedelta = DEFAULT_REMIND_AFTER
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
 
@@ -234,15 +222,24 @@ class Settings:
         named = _NAMED_EMAIL.fullmatch(self.email_from)
         return named.group("address").strip() if named else self.email_from
 
+    def start_warnings(self) -> list[str]:
+        """Accepted but risky choices, which `ticketbot run` logs as it starts."""
+        warnings = []
+        if self.alerts_channel is not None and not self.alert_chat_rules.bots:
+            warnings.append(
+                "TICKETBOT_ALERTS_CHANNEL is set without TICKETBOT_ALERT_BOTS: any bot in that "
+                "channel can raise critical tickets; set TICKETBOT_ALERT_BOTS to your monitoring "
+                "bots' IDs or names to accept only theirs"
+            )
+        return warnings
+
     def __repr__(self) -> str:
-        # URLs may carry a password or a webhook signature: show them redacted.
+        # The database URL may carry a password: show it redacted.
         shown = []
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name == "database_url":
-                value = _redact_url(value, keep_path=True)
-            elif f.name == "teams_tech_webhook_url" and value is not None:
-                value = _redact_url(value, keep_path=False)
+                value = _redact_url(value)
             shown.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(shown)})"
 
@@ -296,6 +293,11 @@ class Settings:
             _parse_http_url,
             "must be an http(s) URL such as https://slack.com/api/",
         )
+        if slack_api_url is not None and not _https_or_loopback(slack_api_url):
+            problems.append(
+                "SLACK_API_URL must be an https:// URL unless its host is this machine "
+                f"({_LOOPBACK_NAMES}): over http:// the bot token would cross the network in clear"
+            )
         tech_channel = get.parsed("TICKETBOT_TECH_CHANNEL", _parse_channel_id, _CHANNEL_EXPECTED)
         if tech_channel is None and require_slack and "TICKETBOT_TECH_CHANNEL" not in get.invalid:
             problems.append(
@@ -341,17 +343,6 @@ class Settings:
                 "e.g. helpdesk@msp.example)"
             )
 
-        teams_tech_webhook_url = get.parsed(
-            "TEAMS_TECH_WEBHOOK_URL",
-            _parse_http_url,
-            "must be an http(s):// URL (the Teams Workflows or incoming webhook URL)",
-        )
-        teams_secret = get.secret("TEAMS_OUTGOING_WEBHOOK_SECRET")
-        if teams_secret is not None and not _is_base64(teams_secret.reveal()):
-            problems.append(
-                "TEAMS_OUTGOING_WEBHOOK_SECRET must be valid base64 (the security token Teams "
-                "shows once when the outgoing webhook is created)"
-            )
         alert_webhook_token = get.secret("ALERT_WEBHOOK_TOKEN")
         if alert_webhook_token is not None and _CONTROL.search(alert_webhook_token.reveal()):
             problems.append("ALERT_WEBHOOK_TOKEN must not contain control characters")
@@ -385,9 +376,6 @@ class Settings:
             bots=_default(alert_bots, DEFAULT_ALERT_CHAT_RULES.bots),
         )
 
-        duration_expected = "must be a positive duration such as 90s, 5m, 2h or 1d"
-        reping_after = get.parsed("TICKETBOT_REPING_AFTER", parse_duration, duration_expected)
-        remind_after = get.parsed("TICKETBOT_REMIND_AFTER", parse_duration, duration_expected)
         host = get.parsed("HOST", _parse_host, "must be a host name or IP address without spaces")
         port = get.parsed("PORT", _parse_port, "must be a whole number from 1 to 65535")
 
@@ -406,15 +394,11 @@ class Settings:
             database_url=_default(database_url, DEFAULT_DATABASE_URL),
             smtp=smtp,
             email_from=email_from,
-            teams_tech_webhook_url=teams_tech_webhook_url,
-            teams_outgoing_webhook_secret=teams_secret,
             alert_webhook_token=alert_webhook_token,
             alert_dedup=_default(alert_dedup, DEFAULT_ALERT_DEDUP),
             alert_severity_map=_default(alert_severity_map, DEFAULT_ALERT_SEVERITY_MAP),
             alert_storm_threshold=_default(alert_storm_threshold, DEFAULT_ALERT_STORM_THRESHOLD),
             alert_chat_rules=alert_chat_rules,
-            reping_after=_default(reping_after, DEFAULT_REPING_AFTER),
-            remind_after=_default(remind_after, DEFAULT_REMIND_AFTER),
             host=_default(host, DEFAULT_HOST),
             port=_default(port, DEFAULT_PORT),
         )
@@ -547,6 +531,11 @@ def _parse_smtp_url(url: str) -> tuple[SmtpSettings | None, list[str]]:
     password = unquote(parts.password) if parts.password else None
     if (username is None) != (password is None):
         problems.append("must give both a user name and a password, or neither")
+    if password is not None and not (ssl or starttls) and host and not _is_loopback(host):
+        problems.append(
+            "has a password but no TLS, so the password would cross the network in clear: use "
+            f"smtps:// or ?starttls=true (plain smtp:// with a password only to {_LOOPBACK_NAMES})"
+        )
     if problems or host is None:
         return None, list(dict.fromkeys(problems))
     return SmtpSettings(
@@ -623,9 +612,24 @@ def _parse_database_url(value: str) -> str:
 
 
 def _parse_http_url(value: str) -> str:
-    if not _HTTP_URL.fullmatch(value):
+    if not _HTTP_URL.fullmatch(value) or not urlsplit(value).hostname:
         raise ValueError(value)
     return value
+
+
+def _https_or_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" or _is_loopback(parts.hostname or "")
+
+
+def _is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: a connection that never leaves this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _parse_email_from(value: str) -> str:
@@ -648,13 +652,6 @@ def _parse_port(value: str) -> int:
     if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 65535:
         raise ValueError(value)
     return int(value)
-
-
-def _is_base64(value: str) -> bool:
-    try:
-        return len(base64.b64decode(value, validate=True)) > 0
-    except (binascii.Error, ValueError):
-        return False
 
 
 def _token_kind_hint(token: str) -> str:
@@ -683,8 +680,8 @@ def _shown(value: str, limit: int = 60) -> str:
     return repr(value)
 
 
-def _redact_url(url: str, *, keep_path: bool) -> str:
-    """`scheme://***@host/path?***`: no user info, no query and, unless `keep_path`, no path."""
+def _redact_url(url: str) -> str:
+    """`scheme://***@host/path?***`: no user info, no query."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         return "***"
@@ -692,6 +689,4 @@ def _redact_url(url: str, *, keep_path: bool) -> str:
         rest = "***" + rest[rest.rfind("@") :]
     if "?" in rest:
         rest = rest[: rest.find("?")] + "?***"
-    if not keep_path and "/" in rest:
-        rest = rest[: rest.find("/")] + "/***"
     return scheme + sep + rest

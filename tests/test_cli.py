@@ -182,3 +182,68 @@ def test_run_with_a_refused_token_says_so_and_exits_2(
     err = capsys.readouterr().err
     assert "Slack refused SLACK_BOT_TOKEN" in err and "invalid_auth" in err
     assert "xoxb-a-wrong-one" not in err and "Traceback" not in err
+
+
+def test_run_warns_at_start_when_any_bot_in_the_alerts_channel_counts(tmp_path: Path) -> None:
+    from bot.sandbox.emulator import SlackEmulator
+    from bot.sandbox.process import BotProcess
+
+    with SlackEmulator(signing_secret="s3cret", bot_token="xoxb-start") as emu:
+        emu.add_user("UMGR", "Maya Manager", email="maya@msp.example")
+        emu.add_channel("CTECH", "technicians", members=["UMGR"])
+        bot = BotProcess(
+            {
+                "SLACK_BOT_TOKEN": emu.bot_token,
+                "SLACK_SIGNING_SECRET": "s3cret",
+                "SLACK_API_URL": emu.api_url,
+                "TICKETBOT_TECH_CHANNEL": "CTECH",
+                "TICKETBOT_ALERTS_CHANNEL": "CALERTS",
+                "TICKETBOT_MANAGERS": "UMGR",
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+            }
+        )
+        try:
+            bot.start()
+        finally:
+            bot.stop()
+    warnings = [line for line in bot.log_tail().splitlines() if " WARNING " in line]
+    assert any(
+        "TICKETBOT_ALERTS_CHANNEL is set without TICKETBOT_ALERT_BOTS: any bot in that channel "
+        "can raise critical tickets" in line
+        for line in warnings
+    ), bot.log_tail()
+
+
+def test_run_refuses_secrets_in_clear_to_other_hosts_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1-2-3",
+        "SLACK_SIGNING_SECRET": "s3cret",
+        "SLACK_API_URL": "http://slack.example/api/",
+        "TICKETBOT_TECH_CHANNEL": "CTECH",
+        "TICKETBOT_MANAGERS": "UMGR",
+        "SMTP_URL": "smtp://helpdesk:mail-pass-123@mail.example:587",
+        "EMAIL_FROM": "helpdesk@msp.example",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+    assert main(["run"]) == 2
+
+    err = capsys.readouterr().err
+    assert "SLACK_API_URL must be an https:// URL" in err
+    assert "SMTP_URL has a password but no TLS" in err
+    assert "mail-pass-123" not in err
+
+
+def test_client_options_nothing_uses_yet_say_so_in_their_help(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["clients", "add", "--help"])
+
+    out = " ".join(capsys.readouterr().out.split())
+    for option in ("--teams-webhook", "--teams-outgoing-secret", "--timezone", "--hours"):
+        help_text = out.split(f"{option} {option[2:].upper().replace('-', '_')} ", 1)[1]
+        assert help_text.split(" --", 1)[0].endswith("(stored; not used yet)"), option
