@@ -65,7 +65,7 @@ _LABEL_LINE = re.compile(r"[\s•*_>-]*([A-Za-z][\w .\-]{0,39}?)[*_]*\s*:(?!//)[
 
 @dataclass(frozen=True)
 class ChatAlertRules:
-    """How alerts-channel messages are read; the defaults follow integrations.md §4.2."""
+    """How alerts-channel messages are read; the defaults suit Alertmanager, Grafana, Zabbix…"""
 
     firing: re.Pattern[str] = re.compile(DEFAULT_FIRING_PATTERN)
     resolved: re.Pattern[str] = re.compile(DEFAULT_RESOLVED_PATTERN)

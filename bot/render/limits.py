@@ -1,4 +1,4 @@
-"""Slack Block Kit limits (reference/slack.md §4) and visible truncation of long block lists."""
+"""Slack Block Kit limits (docs.slack.dev/reference/block-kit) and visible truncation of lists."""
 
 from __future__ import annotations
 

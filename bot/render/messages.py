@@ -1,4 +1,4 @@
-"""One Slack message per row of the notification matrix (ARCHITECTURE §1), plus the /ticket replies.
+"""A Slack message per row of the notification matrix (`bot/service/notify.py`) and /ticket replies.
 
 User text is escaped with `mrkdwn`; text arriving Slack-encoded goes through `neutralise_encoded`.
 """

@@ -1,4 +1,4 @@
-"""The notification matrix (ARCHITECTURE §1): which outbox rows each ticket event writes."""
+"""The notification matrix: which outbox rows each ticket event writes."""
 
 from __future__ import annotations
 

@@ -86,7 +86,7 @@ def am_alert(
 
 
 def am_body(*alerts: dict[str, Any], group_key: str = GROUP_KEY) -> dict[str, Any]:
-    """An Alertmanager version-4 notification for one group (shape of integrations.md §3.1)."""
+    """An Alertmanager version-4 notification for one group (as in `tests/alerts/bodies/`)."""
     firing = any(a["status"] == "firing" for a in alerts)
     return {
         "receiver": "ticketbot",

@@ -1,7 +1,8 @@
 """Real alert payloads, kept verbatim in `bodies/`: each `load()` returns a fresh copy.
 
-Sources: integrations.md §3.1 (Alertmanager 0.25.0), Grafana's webhook-notifier docs (unified
-alerting) and its legacy test notification, slack-payloads.md §8 (alerts-channel events).
+Sources: Alertmanager 0.25.0's webhook body (its docs/configuration.md, `<webhook_config>`),
+Grafana's webhook-notifier docs (unified alerting) and its legacy test notification, and messages
+that monitoring integrations post in Slack (the alerts-channel events).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A small checker of Slack Block Kit limits (reference/slack.md §4) and of ping safety."""
+"""A small checker of Block Kit limits (docs.slack.dev/reference/block-kit) and of ping safety."""
 
 from __future__ import annotations
 
