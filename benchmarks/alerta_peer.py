@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_VENV = HERE / ".alerta-venv"
-# The 9.x line is the one performance.md measured (9.1.0 on Python 3.11). The other two are
+# The 9.x line is the one measured against (9.1.0 on Python 3.11). The other two are
 # unpinned: the newest gunicorn and psycopg2-binary install and run alerta-server 9.1.0 here.
 REQUIREMENTS: tuple[str, ...] = ("alerta-server>=9.1,<10", "gunicorn", "psycopg2-binary")
 WEBHOOK_PATH = "/webhooks/prometheus"  # alerta.webhooks.custom: /webhooks/<entry point name>
