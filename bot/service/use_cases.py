@@ -472,10 +472,9 @@ class TicketService:
                 kind = replies.MADE_INTERNAL
                 self._notify.mirror_delete(s, ticket, source)
             elif original.kind in replies.CARD_REPLIES and not public and not marked and author:
-                refusal = self._publish_refusal(ticket, author)
+                refusal = self._publish(s, ticket, author, text, plain, source)
                 if refusal is None:
                     kind = replies.MADE_PUBLIC
-                    self._publish(s, ticket, author, text, plain, source)
                 elif author.slack_user_id:
                     self._notify.ephemeral(
                         s, author.slack_user_id, channel, messages.refused(refusal)
@@ -506,23 +505,6 @@ class TicketService:
         except DuplicateDeliveryError:
             return False
 
-    def _publish_refusal(self, ticket: Ticket, author: Person) -> str | None:
-        """Why an internal note edited into an update stays internal; None when it is published.
-
-        Only someone who is a technician (or manager) at the time of the edit publishes a note.
-        """
-        if not self._directory.is_technician(author.slack_user_id or ""):
-            return (
-                f"Your edited reply on ticket #{ticket.id} stays internal: "
-                "only a technician's reply reaches the client."
-            )
-        roles = self._directory.roles(author, ticket)
-        try:
-            tickets.apply(ticket.id, State(ticket.state), Event.UPDATE, roles)
-        except tickets.TransitionError as e:
-            return f"{e.message} Your edited reply stays internal."
-        return None
-
     def _publish(
         self,
         s: Session,
@@ -531,11 +513,23 @@ class TicketService:
         text: str,
         plain: str,
         source: tuple[str, str],
-    ) -> None:
-        """What a technician's update does: a state change if it starts work, mirror and email."""
+    ) -> str | None:
+        """An internal note edited into an update does what a fresh update does (a state change
+        if it starts work, the mirror, the email); or it stays internal and this says why.
+
+        Only someone who is a technician (or manager) at the time of the edit publishes a note.
+        """
+        if not self._directory.is_technician(author.slack_user_id or ""):
+            return (
+                f"Your edited reply on ticket #{ticket.id} stays internal: "
+                "only a technician's reply reaches the client."
+            )
         old = ticket.state
         roles = self._directory.roles(author, ticket)
-        ticket.state = tickets.apply(ticket.id, State(old), Event.UPDATE, roles).value
+        try:
+            ticket.state = tickets.apply(ticket.id, State(old), Event.UPDATE, roles).value
+        except tickets.TransitionError as e:
+            return f"{e.message} Your edited reply stays internal."
         self._notify.technician_update(
             s,
             ticket,
@@ -546,6 +540,7 @@ class TicketService:
             source,
             state_changed=old != ticket.state,
         )
+        return None
 
     def message_deleted(self, *, channel: str, ts: str, delivery_key: str) -> bool:
         """A recorded reply was deleted: a timeline row; its mirror goes if the client sees it."""

@@ -180,6 +180,7 @@ def test_non_technicians_internal_note_edited_to_public_stays_internal(
     sent = [m.message.get_body(("plain",)).get_content() for m in stack.mail.messages[before:]]
     assert not any("core switch" in body for body in sent)
     assert _kinds(stack, ts)[-1] == "internal_edit"
+    assert "stays internal" in stack.emu.ephemerals(GUEST)[-1].text
     client = _status(stack, CAST.employee, CAST.client_channel, tid)
     assert "core switch" not in client
 
