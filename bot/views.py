@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot import replies
 from bot.render.view import MonitoringView, OnsiteView, PersonRef, TicketView, TimelineEntry
 from storage.models import AlertGroup, AlertInstance, Person, Ticket, TicketEvent
 
@@ -51,12 +52,32 @@ def ticket_view(ticket: Ticket, now: datetime) -> TicketView:
 
 
 def timeline(session: Session, ticket_id: int) -> list[TimelineEntry]:
+    """The ticket's rows, oldest first. A reply's row is internal unless the client saw that
+    version and sees the reply now: internal notes, and an update made internal, stay internal."""
     rows = session.scalars(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
     ).all()
+    now_public: dict[tuple[str, str], bool] = {}
+    row_public: list[bool] = []
+    for r in rows:
+        if r.source_channel and r.source_ts:
+            key = (r.source_channel, r.source_ts)
+            now_public[key] = replies.after(now_public.get(key), r.kind)
+            row_public.append(now_public[key])
+        else:
+            row_public.append(True)
     return [
-        TimelineEntry(at=r.at, actor=r.actor_label, kind=r.kind, text=r.text, surface=r.surface)
-        for r in rows
+        TimelineEntry(
+            at=r.at,
+            actor=r.actor_label,
+            kind=r.kind,
+            text=r.text,
+            surface=r.surface,
+            internal=not (
+                public and now_public.get((r.source_channel or "", r.source_ts or ""), True)
+            ),
+        )
+        for r, public in zip(rows, row_public, strict=True)
     ]
 
 

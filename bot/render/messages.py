@@ -239,13 +239,22 @@ def _timestamp(at: datetime) -> str:
     return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{fallback_text}>"
 
 
+# Timeline kinds that say more than their name; the entry's text follows after a dash.
+_TIMELINE_LABELS = {
+    "made_internal": "made internal: mirror removed from the client's thread",
+    "made_public": "made public: mirrored to the client",
+    "internal_edit": "edited",
+}
+
+
 def timeline_line(entry: TimelineEntry) -> str:
-    """`time · who · what · (surface)`."""
-    what = mrkdwn(one_line(entry.kind, 40).replace("_", " "))
-    if entry.kind == "internal_note":
+    """`time · who · what · (surface)`; what staff only see is marked 🔒."""
+    label = _TIMELINE_LABELS.get(entry.kind)
+    what = mrkdwn(label or one_line(entry.kind, 40).replace("_", " "))
+    if entry.internal or entry.kind == "internal_note":
         what = "🔒 " + what
     if entry.text.strip():
-        what += ": " + mrkdwn(one_line(entry.text, 300))
+        what += (" — " if label else ": ") + mrkdwn(one_line(entry.text, 300))
     actor = mrkdwn(one_line(entry.actor, 80)) or "—"
     surface = mrkdwn(one_line(entry.surface, 20))
     return f"{_timestamp(entry.at)} · {actor} · {what} · ({surface})"
@@ -280,7 +289,9 @@ def status(
         )
     blocks += [divider(), section("*Timeline*")]
 
-    entries = [e for e in timeline if include_internal or e.kind != "internal_note"]
+    entries = [
+        e for e in timeline if include_internal or not (e.internal or e.kind == "internal_note")
+    ]
     budget = limits.MESSAGE_BLOCK_TEXT - limits.block_text_size(blocks) - 200
     kept: list[str] = []
     used = 0

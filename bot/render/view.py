@@ -64,6 +64,7 @@ class TimelineEntry:
     kind: str  # event kind, e.g. "created", "assigned", "update", "internal_note"
     text: str = ""
     surface: str = "slack"  # slack | email | cli | monitoring | teams
+    internal: bool = False  # a row of a reply the client does not see now: staff only
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,15 @@ from bot.views import person_ref
 from storage.models import AlertStorm, OutboxRow, Person, Ticket, TicketEvent
 
 # Timeline kinds whose actor counts as "involved" for the closing notice.
-INVOLVING_KINDS = ("update", "client_reply", "helper_added", "onsite", "resolved", "assigned")
+INVOLVING_KINDS = (
+    "update",
+    "made_public",
+    "client_reply",
+    "helper_added",
+    "onsite",
+    "resolved",
+    "assigned",
+)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot import tickets
+from bot import replies, tickets
 from bot.clock import Clock
 from bot.render import escape, messages
 from bot.render.view import AFFECTED_CHOICES, PRIORITIES, PersonRef, TicketView, TimelineEntry
@@ -444,37 +444,60 @@ class TicketService:
             return None
 
     def message_edited(self, *, channel: str, ts: str, text: str, delivery_key: str) -> bool:
-        """An edit of a reply we recorded: timeline row, and the mirror is updated."""
+        """An edit of a reply we recorded: a timeline row saying what it did to the client's view.
 
+        A card-thread reply follows its internal marker: an update edited into an internal note
+        loses its mirror (`made_internal`); an internal note edited into an update is mirrored and
+        emailed as a fresh update would be (`made_public`), when its author is a technician now and
+        the ticket takes updates, else it stays internal and the author is told why. Any other
+        edit of a reply the client sees updates the mirror (`edited`); the rest stay internal.
+        """
         text = clean_text(text)
 
         def run(s: Session) -> bool:
             self._claim_delivery(s, delivery_key)
-            original = self._source_event(s, channel, ts)
-            if original is None:
+            history = self._reply_history(s, channel, ts)
+            if not history or any(r.kind == replies.DELETED for r in history):
                 return False
+            original = history[0]
             ticket = self._ticket(s, original.ticket_id)
-            actor = s.get(Person, original.actor_id) if original.actor_id else None
+            author = s.get(Person, original.actor_id) if original.actor_id else None
             plain = escape.slack_to_plain(text, self._names(s))
             self._touch(ticket)
+            public = replies.is_public(r.kind for r in history)
+            marked = INTERNAL_MARKERS.match(plain) is not None
+            source = (channel, ts)
+            kind = replies.EDITED if public else replies.INTERNAL_EDIT
+            if original.kind in replies.CARD_REPLIES and public and marked:
+                kind = replies.MADE_INTERNAL
+                self._notify.mirror_delete(s, ticket, source)
+            elif original.kind in replies.CARD_REPLIES and not public and not marked and author:
+                refusal = self._publish(s, ticket, author, text, plain, source)
+                if refusal is None:
+                    kind = replies.MADE_PUBLIC
+                elif author.slack_user_id:
+                    self._notify.ephemeral(
+                        s, author.slack_user_id, channel, messages.refused(refusal)
+                    )
+            elif public and author is not None:
+                role = (
+                    "technician"
+                    if original.kind in replies.CARD_REPLIES
+                    else _role_label(self._directory.roles(author, ticket))
+                )
+                self._notify.mirror_edit(
+                    s, ticket, source, messages.mirrored(person_ref(author), role, text)
+                )
             self._record(
                 s,
                 ticket,
-                actor,
-                "edited",
+                author,
+                kind,
                 plain,
                 "slack",
                 data={"encoded": text, "of": original.id},
+                source=source,
             )
-            if original.kind in ("update", "client_reply") and actor is not None:
-                role = (
-                    "technician"
-                    if original.kind == "update"
-                    else _role_label(self._directory.roles(actor, ticket))
-                )
-                self._notify.mirror_edit(
-                    s, ticket, (channel, ts), messages.mirrored(person_ref(actor), role, text)
-                )
             return True
 
         try:
@@ -482,17 +505,66 @@ class TicketService:
         except DuplicateDeliveryError:
             return False
 
+    def _publish(
+        self,
+        s: Session,
+        ticket: Ticket,
+        author: Person,
+        text: str,
+        plain: str,
+        source: tuple[str, str],
+    ) -> str | None:
+        """An internal note edited into an update does what a fresh update does (a state change
+        if it starts work, the mirror, the email); or it stays internal and this says why.
+
+        Only someone who is a technician (or manager) at the time of the edit publishes a note.
+        """
+        if not self._directory.is_technician(author.slack_user_id or ""):
+            return (
+                f"Your edited reply on ticket #{ticket.id} stays internal: "
+                "only a technician's reply reaches the client."
+            )
+        old = ticket.state
+        roles = self._directory.roles(author, ticket)
+        try:
+            ticket.state = tickets.apply(ticket.id, State(old), Event.UPDATE, roles).value
+        except tickets.TransitionError as e:
+            return f"{e.message} Your edited reply stays internal."
+        self._notify.technician_update(
+            s,
+            ticket,
+            self._view(ticket),
+            author,
+            text,
+            plain,
+            source,
+            state_changed=old != ticket.state,
+        )
+        return None
+
     def message_deleted(self, *, channel: str, ts: str, delivery_key: str) -> bool:
+        """A recorded reply was deleted: a timeline row; its mirror goes if the client sees it."""
+
         def run(s: Session) -> bool:
             self._claim_delivery(s, delivery_key)
-            original = self._source_event(s, channel, ts)
-            if original is None:
+            history = self._reply_history(s, channel, ts)
+            if not history or any(r.kind == replies.DELETED for r in history):
                 return False
+            original = history[0]
             ticket = self._ticket(s, original.ticket_id)
             actor = s.get(Person, original.actor_id) if original.actor_id else None
             self._touch(ticket)
-            self._record(s, ticket, actor, "deleted", "", "slack", data={"of": original.id})
-            if original.kind in ("update", "client_reply"):
+            self._record(
+                s,
+                ticket,
+                actor,
+                replies.DELETED,
+                "",
+                "slack",
+                data={"of": original.id},
+                source=(channel, ts),
+            )
+            if replies.is_public(r.kind for r in history):
                 self._notify.mirror_delete(s, ticket, (channel, ts))
             return True
 
@@ -676,15 +748,14 @@ class TicketService:
         except IntegrityError:
             raise DuplicateDeliveryError(key) from None
 
-    def _source_event(self, s: Session, channel: str, ts: str) -> TicketEvent | None:
-        return s.scalar(
-            select(TicketEvent)
-            .where(
-                TicketEvent.source_channel == channel,
-                TicketEvent.source_ts == ts,
-                TicketEvent.kind.in_(("update", "internal_note", "client_reply")),
+    def _reply_history(self, s: Session, channel: str, ts: str) -> list[TicketEvent]:
+        """The timeline rows of the reply posted as channel/ts, oldest (the original) first."""
+        return list(
+            s.scalars(
+                select(TicketEvent)
+                .where(TicketEvent.source_channel == channel, TicketEvent.source_ts == ts)
+                .order_by(TicketEvent.id)
             )
-            .limit(1)
         )
 
     def _names(self, s: Session) -> dict[str, str]:

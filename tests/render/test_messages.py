@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -252,3 +253,18 @@ def test_refused_is_escaped() -> None:
 def test_people_without_slack_ids_are_named_not_mentioned() -> None:
     message = messages.assigned(make_view(assignee=PersonRef("Ann <Admin>", "not-an-id")))
     assert message.text == "Assigned to Ann &lt;Admin&gt;."
+
+
+def test_status_shows_what_an_edit_did_and_hides_what_the_client_lost() -> None:
+    timeline = [
+        entry(20, "Sam Tech", "update", "ETA 20"),
+        replace(entry(10, "Sam Tech", "made_internal", "internal: van broke"), internal=True),
+        entry(5, "Sam Tech", "made_public", "ETA 40"),
+    ]
+    staff = _texts(messages.status(make_view(), timeline, include_internal=True))
+    assert (
+        "🔒 made internal: mirror removed from the client's thread — internal: van broke" in staff
+    )
+    assert "made public: mirrored to the client — ETA 40" in staff
+    client = _texts(messages.status(make_view(), timeline))
+    assert "van broke" not in client and "ETA 40" in client
