@@ -1,7 +1,8 @@
 """The outbox dispatcher: claims due rows, delivers them in stream order, retries, parks failures.
 
-A stream (one ticket's Slack messages, one recipient's mail for a ticket) is delivered strictly in
-order: only its oldest undelivered row is eligible, so a thread reply never overtakes its parent.
+A stream is a conversation (a ticket's card and its thread, its client thread, a person's DMs, a
+recipient's mail): only its oldest undelivered row is eligible, so a reply never overtakes its
+parent and a row retrying in one stream delays no other; one needing another's message waits.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ NOT_POSTABLE = ("channel_not_found", "not_in_channel", "is_archived", "restricte
 # chat.postEphemeral errors after which the user is told in a DM instead.
 EPHEMERAL_FALLBACK = ("user_not_in_channel", "channel_not_found", "not_in_channel", "is_archived")
 
+
+# How long after a message's row is due (or now) a row needing that message looks again.
+RECORDER_POLL = timedelta(seconds=0.5)
 
 # The shortest gap between two renders of a storm summary while tickets keep joining it.
 STORM_REFRESH = timedelta(seconds=0.3)
@@ -300,7 +304,16 @@ class Dispatcher:
                         continue
                     budget[r.target] = left - 1.0
                 claimed.append(
-                    _Claimed(r.id, r.ticket_id, r.channel, r.kind, r.payload, r.attempts, r.target)
+                    _Claimed(
+                        r.id,
+                        r.stream,
+                        r.ticket_id,
+                        r.channel,
+                        r.kind,
+                        r.payload,
+                        r.attempts,
+                        r.target,
+                    )
                 )
             if claimed:
                 s.execute(
@@ -326,7 +339,9 @@ class Dispatcher:
             and_(o.status == "pending", o.next_attempt_at <= now),
             and_(o.status == "sending", o.locked_until < now),
         )
-        query = select(o.id, o.ticket_id, o.channel, o.kind, o.payload, o.attempts, o.target).where(
+        query = select(
+            o.id, o.stream, o.ticket_id, o.channel, o.kind, o.payload, o.attempts, o.target
+        ).where(
             due,
             ~blocked,
             or_(o.target.is_(None), o.target.not_in(bindparam("paced", expanding=True))),
@@ -351,9 +366,14 @@ class Dispatcher:
             if channel == "email":
                 result = self._deliver_email(row.payload)
             else:
-                result = self._deliver_slack(row.ticket_id, row.kind, row.payload)
+                result = self._deliver_slack(row)
         except _Deferred as d:
             self._finish(row_id, status="pending", next_at=d.until, count_attempt=False)
+            return
+        except _Orphaned as o:
+            log.error("outbox row %s parked: %s", row_id, o)
+            self._finish(row_id, status="parked", error=str(o), count_attempt=False)
+            self._metrics.inc("ticketbot_outbox_parked_total", channel=channel)
             return
         except DeliveryError as e:
             self._failed(row_id, channel, attempts + 1, e)
@@ -424,21 +444,22 @@ class Dispatcher:
         return {"message_id": self._email.send(payload)}
 
     # ---- Slack -----------------------------------------------------------------------------
-    def _deliver_slack(self, ticket_id: int | None, kind: str, p: dict[str, Any]) -> dict[str, Any]:
+    def _deliver_slack(self, row: _Claimed) -> dict[str, Any]:
+        ticket_id, kind, p = row.ticket_id, row.kind, row.payload
         if kind == "card":
             return self._card(int(ticket_id or 0), p.get("mention"), bool(p.get("storm_card")))
         if kind == "post":
-            return self._post(ticket_id, p)
+            return self._post(row)
         if kind == "ephemeral":
             return self._ephemeral(p)
         if kind == "replace":
-            msg = self._find(ticket_id, role=p["role"])
+            msg = self._needed(row, role=p["role"])
             if msg is None:
                 return {"skipped": f"no {p['role']} message"}
             self._slack.update(msg[0], msg[1], text=p["text"], blocks=p.get("blocks"))
             return {"channel": msg[0], "ts": msg[1]}
         if kind in ("update_mirror", "delete_mirror"):
-            mirror = self._find(ticket_id, role="mirror", source=tuple(p["source"]))
+            mirror = self._needed(row, role="mirror", source=tuple(p["source"]))
             if mirror is None:
                 return {"skipped": "mirror not found"}
             if kind == "update_mirror":
@@ -486,13 +507,6 @@ class Dispatcher:
         )
         self._record(ticket_id, "card", channel, ts, storm_ts, None, rendered_version=view.version)
         return {"channel": channel, "ts": ts, "version": view.version}
-
-    def _card_in_storm_thread(self, ticket_id: int | None) -> bool:
-        """True when the ticket's card is still waiting to be posted into a storm's thread."""
-        if ticket_id is None:
-            return False
-        with self._reads() as s:
-            return storm.storm_of(s, ticket_id) is not None
 
     def _storm(self, row_id: int, storm_id: int, mention: str) -> None:
         """Post the storm summary once, then keep it current in place (coalescing updates).
@@ -552,14 +566,13 @@ class Dispatcher:
             self._finish(row_id, status="done", result=result, count_attempt=True, session=s)
         self._metrics.inc("ticketbot_outbox_delivered_total", channel="slack")
 
-    def _post(self, ticket_id: int | None, p: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, row: _Claimed) -> dict[str, Any]:
+        ticket_id, p = row.ticket_id, row.payload
         channel = p.get("channel")
         thread_ts = None
         anchor = p.get("anchor")
         if anchor:
-            found = self._find(ticket_id, role=anchor, root=True)
-            if found is None and anchor == "card" and self._card_in_storm_thread(ticket_id):
-                raise _Deferred(self._clock.now() + timedelta(seconds=2))
+            found = self._needed(row, role=anchor, root=True)
             if found is None:
                 return {"skipped": f"no {anchor} thread"}
             channel, thread_ts = found
@@ -633,6 +646,56 @@ class Dispatcher:
                 return None
             return msg.channel, (msg.thread_ts or msg.ts) if root else msg.ts
 
+    def _needed(
+        self,
+        row: _Claimed,
+        *,
+        role: str,
+        source: tuple[str, ...] | None = None,
+        root: bool = False,
+    ) -> tuple[str, str] | None:
+        """The message `row` needs (see _find); None when no row will ever post it.
+
+        While an undelivered row that will post it (in another stream, or earlier in this one)
+        is on its way, raises _Deferred: no attempt is counted. When that row is parked, raises
+        _Orphaned: this one is parked too, naming it; `ticketbot outbox retry` of both sends
+        them in turn.
+        """
+        found = self._find(row.ticket_id, role=role, source=source, root=root)
+        if found is None and row.ticket_id is not None:
+            self._wait_for_recorder(row, role, source)
+            # Its row may have been delivered between the two reads: the message is in by now.
+            found = self._find(row.ticket_id, role=role, source=source, root=root)
+        return found
+
+    def _wait_for_recorder(self, row: _Claimed, role: str, source: tuple[str, ...] | None) -> None:
+        o = outbox_table.c
+        query = (
+            select(o.id, o.stream, o.status, o.payload, o.next_attempt_at)
+            .where(
+                o.ticket_id == row.ticket_id,
+                o.channel == "slack",
+                o.kind == ("card" if role == "card" else "post"),
+                o.status.in_(("pending", "sending", "parked")),
+                o.id != row.id,
+            )
+            .order_by(o.id)
+        )
+        with self._reads() as s:
+            recorders = [
+                r
+                for r in s.execute(query)
+                if not (r.stream == row.stream and r.id > row.id)  # those wait behind this one
+                and (role == "card" or r.payload.get("record_role") == role)
+                and (source is None or tuple(r.payload.get("source") or ()) == source)
+            ]
+        on_the_way = [r.next_attempt_at for r in recorders if r.status != "parked"]
+        if on_the_way:
+            raise _Deferred(max(self._clock.now(), min(on_the_way)) + RECORDER_POLL)
+        if recorders:
+            parked = ", ".join(str(r.id) for r in recorders)
+            raise _Orphaned(f"waits for its {role} message, in parked outbox row(s) {parked}")
+
     def _record(
         self,
         ticket_id: int,
@@ -678,6 +741,7 @@ class _Lane:
 @dataclass(frozen=True)
 class _Claimed:
     id: int
+    stream: str
     ticket_id: int | None
     channel: str
     kind: str
@@ -687,8 +751,13 @@ class _Claimed:
 
 
 class _Deferred(Exception):
-    """Not now (channel pacing): put the row back without counting an attempt."""
+    """Not now (channel pacing, or a message it needs is on its way): put the row back without
+    counting an attempt."""
 
     def __init__(self, until: datetime) -> None:
         super().__init__(until.isoformat())
         self.until = until
+
+
+class _Orphaned(Exception):
+    """The message a row needs belongs to a parked row: park this one too, without an attempt."""

@@ -6,7 +6,10 @@ import random
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
+
+from bot.clock import Clock
 
 
 @dataclass
@@ -16,6 +19,14 @@ class Fault:
     remaining: int
     retry_after: int
     channel: str | None
+    # A fault that lasts for a span of `clock` time instead of a number of calls.
+    until: datetime | None = None
+    clock: Clock | None = None
+
+    def expired(self) -> bool:
+        if self.until is None or self.clock is None:
+            return False
+        return self.clock.now() >= self.until
 
 
 class Faults:
@@ -50,6 +61,21 @@ class Faults:
         with self._lock:
             self._queue.append(Fault(method, kind, times, retry_after, channel))
 
+    def fail_channel(
+        self,
+        channel: str,
+        span: timedelta,
+        *,
+        clock: Clock,
+        method: str = "chat.postMessage",
+        kind: str = "server_error",
+    ) -> None:
+        """Fail every call of `method` to `channel` (as the caller names it: a user id for a DM)
+        until `span` of `clock` time has passed."""
+        with self._lock:
+            fault = Fault(method, kind, 0, 1, channel, until=clock.now() + span, clock=clock)
+            self._queue.append(fault)
+
     def random(
         self,
         probability: float = 0.3,
@@ -75,17 +101,23 @@ class Faults:
 
     @property
     def pending(self) -> int:
+        """Calls still to fail by the faults added for a number of calls."""
         with self._lock:
             return sum(f.remaining for f in self._queue)
 
     def take(self, method: str, params: Mapping[str, Any]) -> Fault | None:
         """The fault to serve for this call of `method`, if any (a queued one is used up)."""
         with self._lock:
-            for fault in self._queue:
+            for fault in list(self._queue):
+                if fault.expired():
+                    self._queue.remove(fault)
+                    continue
                 if fault.method not in ("*", method):
                     continue
                 if fault.channel is not None and params.get("channel") != fault.channel:
                     continue
+                if fault.until is not None:
+                    return fault
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._queue.remove(fault)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,42 +47,62 @@ class Notifier:
         self._outbox = outbox
 
     # ---- Slack -----------------------------------------------------------------------------
+    # A ticket's Slack rows go in one stream per conversation (see card_stream, client_stream,
+    # dm_stream), so that a row retrying in one never holds up another.
     def card(self, session: Session, ticket: Ticket) -> None:
         """Post the card, or update it in place; rendered from the ticket at delivery time."""
-        self._slack(session, ticket, "card", {})
+        self._slack(session, ticket, card_stream(ticket.id), "card", {})
 
     def tech_thread(
         self, session: Session, ticket: Ticket, msg: SlackMessage, **extra: object
     ) -> None:
-        self._post(session, ticket, msg, anchor="card", **extra)
+        self._post(session, ticket, card_stream(ticket.id), msg, anchor="card", **extra)
 
     def client_thread(
         self, session: Session, ticket: Ticket, msg: SlackMessage, **extra: object
     ) -> None:
-        self._post(session, ticket, msg, anchor="client_root", **extra)
+        self._post(session, ticket, client_stream(ticket.id), msg, anchor="client_root", **extra)
 
     def client_root(self, session: Session, ticket: Ticket, msg: SlackMessage) -> None:
+        """The client thread's first message; in the submitter's DM when the client channel
+        cannot take it (the thread, and so the rest of its stream, then lives there)."""
         submitter = ticket.submitter.slack_user_id if ticket.submitter else None
         channel = ticket.origin_channel or submitter
         if channel is None:
             return
         self._post(
-            session, ticket, msg, channel=channel, record_role="client_root", fallback_dm=submitter
+            session,
+            ticket,
+            client_stream(ticket.id),
+            msg,
+            channel=channel,
+            record_role="client_root",
+            fallback_dm=submitter,
         )
 
     def dm(self, session: Session, ticket: Ticket, slack_id: str, msg: SlackMessage) -> None:
-        self._post(session, ticket, msg, channel=slack_id)
+        self._post(session, ticket, dm_stream(slack_id), msg, channel=slack_id)
 
     def tech_channel(
         self, session: Session, ticket: Ticket, msg: SlackMessage, **extra: object
     ) -> None:
-        self._post(session, ticket, msg, channel=self._settings.tech_channel, **extra)
+        self._post(
+            session,
+            ticket,
+            card_stream(ticket.id),
+            msg,
+            channel=self._settings.tech_channel,
+            **extra,
+        )
 
     def replace_recorded(
         self, session: Session, ticket: Ticket, role: str, msg: SlackMessage
     ) -> None:
-        """chat.update the latest message recorded with `role` (e.g. the confirm buttons)."""
-        self._slack(session, ticket, "replace", {"role": role, **_msg(msg)})
+        """chat.update the latest message recorded with `role`: the confirm buttons, which
+        live in the client thread."""
+        self._slack(
+            session, ticket, client_stream(ticket.id), "replace", {"role": role, **_msg(msg)}
+        )
 
     def ephemeral(self, session: Session, user: str, channel: str, msg: SlackMessage) -> None:
         self._outbox.add(
@@ -96,28 +116,45 @@ class Notifier:
     def mirror_edit(
         self, session: Session, ticket: Ticket, source: tuple[str, str], msg: SlackMessage
     ) -> None:
-        self._slack(session, ticket, "update_mirror", {"source": list(source), **_msg(msg)})
+        payload = {"source": list(source), **_msg(msg)}
+        self._slack(session, ticket, self._mirror_stream(ticket, source), "update_mirror", payload)
 
     def mirror_delete(self, session: Session, ticket: Ticket, source: tuple[str, str]) -> None:
-        self._slack(session, ticket, "delete_mirror", {"source": list(source)})
+        payload = {"source": list(source)}
+        self._slack(session, ticket, self._mirror_stream(ticket, source), "delete_mirror", payload)
 
-    def _post(self, session: Session, ticket: Ticket, msg: SlackMessage, **fields: object) -> None:
-        self._slack(session, ticket, "post", {**fields, **_msg(msg)})
+    def _mirror_stream(self, ticket: Ticket, source: tuple[str, str]) -> str:
+        """A technician's update (in the technician channel) is mirrored into the client thread,
+        a client's reply into the card's thread. Were it ever the other way round, the
+        dispatcher would still hold the edit until its mirror is posted."""
+        if source[0] == self._settings.tech_channel:
+            return client_stream(ticket.id)
+        return card_stream(ticket.id)
+
+    def _post(
+        self, session: Session, ticket: Ticket, stream: str, msg: SlackMessage, **fields: object
+    ) -> None:
+        self._slack(session, ticket, stream, "post", {**fields, **_msg(msg)})
 
     def _slack(
-        self, session: Session, ticket: Ticket, kind: str, payload: dict[str, object]
+        self,
+        session: Session,
+        ticket: Ticket,
+        stream: str,
+        kind: str,
+        payload: Mapping[str, object],
     ) -> None:
         self._outbox.add(
             session,
             channel="slack",
             kind=kind,
-            stream=f"slack:{ticket.id}",
+            stream=stream,
             payload=dict(payload),
             ticket_id=ticket.id,
             target=self._target(ticket, kind, payload),
         )
 
-    def _target(self, ticket: Ticket, kind: str, payload: dict[str, object]) -> str | None:
+    def _target(self, ticket: Ticket, kind: str, payload: Mapping[str, object]) -> str | None:
         """The channel a post lands in, for pacing (updates and deletions are not paced)."""
         if kind == "card" or payload.get("anchor") == "card":
             return self._settings.tech_channel
@@ -226,7 +263,8 @@ class Notifier:
     def created(self, session: Session, ticket: Ticket, view: TicketView) -> None:
         critical = ticket.priority == "critical"
         if critical:
-            self._slack(session, ticket, "card", {"mention": self._settings.critical_mention})
+            mention = {"mention": self._settings.critical_mention}
+            self._slack(session, ticket, card_stream(ticket.id), "card", mention)
         else:
             self.card(session, ticket)
         self.client_root(session, ticket, messages.received(view))
@@ -420,7 +458,7 @@ class Notifier:
             {"mention": self._settings.critical_mention} if critical else {}
         )
         if storm is None:
-            self._slack(session, ticket, "card", mention)
+            self._slack(session, ticket, card_stream(ticket.id), "card", mention)
         else:  # the summary is refreshed when the delivery's storm count is in (AlertService)
             self.storm_card(session, ticket.id)
         self.client_root(session, ticket, alerts.received(view, previous))
@@ -524,6 +562,21 @@ class Notifier:
         self.email(session, ticket, self.client_addresses(ticket), alerts.email_recovered(view, at))
         if ticket.assignee is not None and ticket.assignee.slack_user_id:
             self.dm(session, ticket, ticket.assignee.slack_user_id, alerts.verify_dm(view, at))
+
+
+def card_stream(ticket_id: int) -> str:
+    """The card and everything in its thread (and the help posts beside it)."""
+    return f"slack:{ticket_id}:card"
+
+
+def client_stream(ticket_id: int) -> str:
+    """The client thread: its root, its posts and buttons, the mirrors in it."""
+    return f"slack:{ticket_id}:client"
+
+
+def dm_stream(slack_id: str) -> str:
+    """One person's DMs, whatever the ticket: one conversation, in the order written."""
+    return f"slack-dm:{slack_id}"
 
 
 def _msg(msg: SlackMessage) -> dict[str, object]:

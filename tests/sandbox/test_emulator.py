@@ -7,6 +7,7 @@ import threading
 import urllib.error
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -22,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
+from bot.clock import ManualClock
 from bot.sandbox import SlackEmulator, render_text
 
 SECRET = "emulator-signing-secret"
@@ -376,6 +378,24 @@ def test_injected_faults_fail_the_next_matching_calls(emu: SlackEmulator) -> Non
     failed = [(c.method, c.status, c.error) for c in emu.calls if not c.ok]
     assert failed[0] == ("chat.postMessage", 429, "ratelimited")
     assert emu.message("C0TECHS", ts).updates == []  # a failed call changes nothing
+
+
+def test_a_channel_fails_for_a_span_of_clock_time(emu: SlackEmulator) -> None:
+    web = client(emu, retry_handlers=[])
+    clock = ManualClock()
+    emu.faults.fail_channel("U0REQ", timedelta(seconds=60), clock=clock)
+
+    for seconds in (0, 30, 29):
+        clock.advance(timedelta(seconds=seconds))
+        with pytest.raises(SlackApiError) as caught:
+            web.chat_postMessage(channel="U0REQ", text="still down")
+        assert caught.value.response.status_code == 500
+    ts = web.chat_postMessage(channel="C0TECHS", text="other channels are served")["ts"]
+    web.chat_update(channel="C0TECHS", ts=ts, text="and other methods")
+    clock.advance(timedelta(seconds=1))
+    web.chat_postMessage(channel="U0REQ", text="back")
+    assert [m.text for m in emu.dms("U0REQ")] == ["back"]
+    assert emu.stats.server_errors == 3
 
 
 def test_connection_reset_fault_drops_the_connection(emu: SlackEmulator) -> None:
