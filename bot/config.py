@@ -55,6 +55,7 @@ KEYS = (
     "TICKETBOT_ALERT_BOTS",
     "TICKETBOT_REPING_AFTER",
     "TICKETBOT_REMIND_AFTER",
+    "TICKETBOT_MEMBERS_REFRESH",
     "HOST",
     "PORT",
 )
@@ -82,6 +83,7 @@ PRIORITIES = ("low", "medium", "high", "critical")
 BOT_NAME_MAX = 80  # Slack's limit for a bot's username
 DEFAULT_REPING_AFTER = timedelta(minutes=5)
 DEFAULT_REMIND_AFTER = timedelta(minutes=30)
+DEFAULT_MEMBERS_REFRESH = timedelta(minutes=10)
 DEFAULT_HOST = "0.0.0.0"
 DEFAULT_PORT = 3000
 
@@ -212,6 +214,7 @@ class Settings:
     alert_chat_rules: ChatAlertRules = DEFAULT_ALERT_CHAT_RULES
     reping_after: timedelta = DEFAULT_REPING_AFTER
     remind_after: timedelta = DEFAULT_REMIND_AFTER
+    members_refresh: timedelta = DEFAULT_MEMBERS_REFRESH  # re-reading the technician channel
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
 
@@ -388,6 +391,7 @@ class Settings:
         duration_expected = "must be a positive duration such as 90s, 5m, 2h or 1d"
         reping_after = get.parsed("TICKETBOT_REPING_AFTER", parse_duration, duration_expected)
         remind_after = get.parsed("TICKETBOT_REMIND_AFTER", parse_duration, duration_expected)
+        members_refresh = get.parsed("TICKETBOT_MEMBERS_REFRESH", parse_duration, duration_expected)
         host = get.parsed("HOST", _parse_host, "must be a host name or IP address without spaces")
         port = get.parsed("PORT", _parse_port, "must be a whole number from 1 to 65535")
 
@@ -415,6 +419,7 @@ class Settings:
             alert_chat_rules=alert_chat_rules,
             reping_after=_default(reping_after, DEFAULT_REPING_AFTER),
             remind_after=_default(remind_after, DEFAULT_REMIND_AFTER),
+            members_refresh=_default(members_refresh, DEFAULT_MEMBERS_REFRESH),
             host=_default(host, DEFAULT_HOST),
             port=_default(port, DEFAULT_PORT),
         )

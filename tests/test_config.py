@@ -121,6 +121,7 @@ def test_every_key_is_parsed() -> None:
         "TICKETBOT_ALERT_BOTS": "B0PROM0001, Grafana",
         "TICKETBOT_REPING_AFTER": "90s",
         "TICKETBOT_REMIND_AFTER": "2h",
+        "TICKETBOT_MEMBERS_REFRESH": "15m",
         "HOST": "127.0.0.1",
         "PORT": "8080",
     }
@@ -161,6 +162,7 @@ def test_every_key_is_parsed() -> None:
         ),
         reping_after=timedelta(seconds=90),
         remind_after=timedelta(hours=2),
+        members_refresh=timedelta(minutes=15),
         host="127.0.0.1",
         port=8080,
     )
