@@ -47,8 +47,8 @@ class Periodic:
                 return False
             try:
                 self._work()
-            except Exception:  # a job's outer boundary: say so, and try again sooner
-                log.warning("%s failed; trying again in %s", self.name, self._retry, exc_info=True)
+            except Exception as e:  # a job's outer boundary: say so, and try again sooner
+                log.warning("%s failed (%s); trying again in %s", self.name, e, self._retry)
                 self._due = now + self._retry
                 return False
             self._due = now + self._every
