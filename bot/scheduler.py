@@ -72,6 +72,7 @@ class Scheduler:
             replace_existing=True,
             coalesce=True,
             max_instances=1,
+            misfire_grace_time=None,  # a late tick still runs; `Periodic` decides what is due
         )
 
     def start(self) -> None:
