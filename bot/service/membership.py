@@ -54,9 +54,9 @@ class Membership:
 
     def _sync(self) -> None:
         d = self._directory
-        channel = d.tech_channel
-        tracked = d.tracks_members and channel is not None
-        members = set(self._lookup.channel_members(channel)) if tracked and channel else set()
+        channel = d.tech_channel if d.tracks_members else None
+        tracked = channel is not None
+        members = set(self._lookup.channel_members(channel)) if channel is not None else set()
         wanted = members | d.configured_technicians | d.configured_managers
         infos: dict[str, SlackUser] = {}
         for slack_id in sorted(wanted):
@@ -91,7 +91,7 @@ class Membership:
         if not counts_as_technician(info):
             return
         with self._sessions.begin() as s:
-            d.set_flags(s, d.person(s, user, info), tech_member=True)
+            d.set_flags(s, d.person(s, user, info), tech_member=True, deactivated=False)
         self.load()
 
     def left(self, user: str, channel: str) -> None:
