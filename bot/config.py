@@ -50,6 +50,7 @@ KEYS = (
     "TICKETBOT_ALERT_FIRING_PATTERN",
     "TICKETBOT_ALERT_RESOLVED_PATTERN",
     "TICKETBOT_ALERT_BOTS",
+    "TICKETBOT_MEMBERS_REFRESH",
     "HOST",
     "PORT",
 )
@@ -73,6 +74,7 @@ DEFAULT_ALERT_STORM_THRESHOLD = 10
 ALERT_STORM_THRESHOLD_MAX = 100_000
 PRIORITIES = ("low", "medium", "high", "critical")
 BOT_NAME_MAX = 80  # Slack's limit for a bot's username
+DEFAULT_MEMBERS_REFRESH = timedelta(minutes=10)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
 
@@ -200,6 +202,7 @@ class Settings:
     alert_severity_map: Mapping[str, str] = DEFAULT_ALERT_SEVERITY_MAP  # severity → priority
     alert_storm_threshold: int = DEFAULT_ALERT_STORM_THRESHOLD  # new alert tickets per minute
     alert_chat_rules: ChatAlertRules = DEFAULT_ALERT_CHAT_RULES
+    members_refresh: timedelta = DEFAULT_MEMBERS_REFRESH  # re-reading the technician channel
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
 
@@ -376,6 +379,8 @@ class Settings:
             bots=_default(alert_bots, DEFAULT_ALERT_CHAT_RULES.bots),
         )
 
+        duration_expected = "must be a positive duration such as 90s, 5m, 2h or 1d"
+        members_refresh = get.parsed("TICKETBOT_MEMBERS_REFRESH", parse_duration, duration_expected)
         host = get.parsed("HOST", _parse_host, "must be a host name or IP address without spaces")
         port = get.parsed("PORT", _parse_port, "must be a whole number from 1 to 65535")
 
@@ -399,6 +404,7 @@ class Settings:
             alert_severity_map=_default(alert_severity_map, DEFAULT_ALERT_SEVERITY_MAP),
             alert_storm_threshold=_default(alert_storm_threshold, DEFAULT_ALERT_STORM_THRESHOLD),
             alert_chat_rules=alert_chat_rules,
+            members_refresh=_default(members_refresh, DEFAULT_MEMBERS_REFRESH),
             host=_default(host, DEFAULT_HOST),
             port=_default(port, DEFAULT_PORT),
         )

@@ -25,9 +25,11 @@ from bot.delivery.dispatcher import Dispatcher, DispatchPolicy
 from bot.delivery.email import EmailSender
 from bot.delivery.slack import SlackGateway
 from bot.metrics import Labels, Metrics
+from bot.scheduler import Periodic, Scheduler
 from bot.service import TicketService
 from bot.service.alerts import AlertPolicy, AlertService
 from bot.service.directory import Directory
+from bot.service.membership import Membership
 from bot.service.notify import Notifier, NotifySettings
 from bot.service.outbox import OutboxWriter, Written
 from bot.slack_app import build_bolt_app
@@ -51,6 +53,10 @@ class Runtime:
     sessions: sessionmaker[Session]
     gateway: SlackGateway
     directory: Directory
+    membership: Membership
+    members_refresh: Periodic
+    scheduler: Scheduler
+    clock: Clock
     service: TicketService
     alerts: AlertService
     dispatchers: tuple[Dispatcher, ...]
@@ -63,15 +69,12 @@ class Runtime:
     _socket_handler: Any = None
 
     def start_background(self) -> None:
-        """Learn the technicians and start delivering the outbox."""
+        """Learn the technicians, keep them current, and start delivering the outbox."""
         for dispatcher in self.dispatchers:
             dispatcher.release_orphaned_claims()
-        try:
-            self.directory.refresh_technicians()
-            with self.sessions.begin() as s:
-                self.directory.sync(s, sorted(self.directory.technicians))
-        except Exception:  # Slack unreachable at start: serve anyway, names fill in later
-            log.warning("could not load the technician directory from Slack; continuing")
+        # Slack unreachable at start: serve with what the database holds; the scheduler retries.
+        self.members_refresh.run(self.clock.now())
+        self.scheduler.start()
         for dispatcher in self.dispatchers:
             dispatcher.start()
 
@@ -120,6 +123,7 @@ class Runtime:
             if self._server_thread is not None:
                 self._server_thread.join(10)
             self._server = None
+        self.scheduler.stop()
         for dispatcher in self.dispatchers:
             dispatcher.stop()
         self.slack_pool.shutdown(wait=False)
@@ -183,6 +187,12 @@ def build_runtime(
         technicians=settings.technicians,
         tech_channel=settings.tech_channel,
     )
+    membership = Membership(session_factory=sessions, directory=directory, lookup=gateway)
+    members_refresh = Periodic(
+        "members-refresh", membership.refresh, every=settings.members_refresh
+    )
+    scheduler = Scheduler(clock=clock)
+    scheduler.add(members_refresh)
     email = None
     if settings.smtp is not None and settings.email_from:
         email = EmailSender(settings.smtp, settings.email_from)
@@ -240,6 +250,7 @@ def build_runtime(
         identity=identity,
         signing_secret=secret,
         service=service,
+        membership=membership,
         alerts_channel=alerts_channel,
     )
 
@@ -279,6 +290,10 @@ def build_runtime(
         sessions=sessions,
         gateway=gateway,
         directory=directory,
+        membership=membership,
+        members_refresh=members_refresh,
+        scheduler=scheduler,
+        clock=clock,
         service=service,
         alerts=alerts,
         dispatchers=dispatchers,

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 import handlers
 from bot.service import TicketService
+from bot.service.membership import Membership
 from handlers.events import AlertsChannel
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def build_bolt_app(
     identity: dict[str, Any],
     signing_secret: str | None,
     service: TicketService,
+    membership: Membership,
     alerts_channel: AlertsChannel | None = None,
     listener_threads: int = 32,
 ) -> App:
@@ -71,5 +73,5 @@ def build_bolt_app(
         ),
         logger=_bolt_logger(),
     )
-    handlers.register(app, service, alerts_channel)
+    handlers.register(app, service, membership, alerts_channel)
     return app

@@ -5,15 +5,21 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.service import TicketService
+from bot.service.membership import Membership
 from handlers import actions, commands, errors, events, views
 from handlers.events import AlertsChannel
 
 __all__ = ["AlertsChannel", "register"]
 
 
-def register(app: App, service: TicketService, alerts_channel: AlertsChannel | None = None) -> None:
+def register(
+    app: App,
+    service: TicketService,
+    membership: Membership,
+    alerts_channel: AlertsChannel | None = None,
+) -> None:
     errors.register(app)
     commands.register(app, service)
     actions.register(app, service)
     views.register(app, service)
-    events.register(app, service, alerts_channel)
+    events.register(app, service, membership, alerts_channel)

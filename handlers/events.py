@@ -1,4 +1,5 @@
 """Message events: thread replies become ticket updates; edits and deletions follow them.
+Membership events keep who is a technician current.
 
 Bolt runs only the first matching listener, so one `message` listener routes every subtype, and
 catch-alls acknowledge the other subscribed events (an unhandled event would be a 404 and retried).
@@ -16,6 +17,8 @@ from bot.alerts.chat import ChatAlertRules, classify_message
 from bot.render import messages
 from bot.service import ServiceError, TicketService
 from bot.service.alerts import AlertService
+from bot.service.directory import SlackUser
+from bot.service.membership import Membership
 from bot.service.use_cases import Actor
 from bot.tickets import TransitionError
 
@@ -46,7 +49,12 @@ class AlertsChannel:
             self.service.ingest([alert])
 
 
-def register(app: App, service: TicketService, alerts: AlertsChannel | None = None) -> None:
+def register(
+    app: App,
+    service: TicketService,
+    membership: Membership,
+    alerts: AlertsChannel | None = None,
+) -> None:
     @app.event("message")
     def handle_message_event(event: dict[str, Any], context: BoltContext) -> None:
         subtype = event.get("subtype")
@@ -92,6 +100,24 @@ def register(app: App, service: TicketService, alerts: AlertsChannel | None = No
         user, channel = event.get("user"), event.get("channel")
         if user and channel:
             service.tell(user, channel, messages.help_text().text)
+
+    @app.event("member_joined_channel")
+    def handle_member_joined_channel(event: dict[str, Any]) -> None:
+        user, channel = event.get("user"), event.get("channel")
+        if isinstance(user, str) and isinstance(channel, str):
+            membership.joined(user, channel)
+
+    @app.event("member_left_channel")
+    def handle_member_left_channel(event: dict[str, Any]) -> None:
+        user, channel = event.get("user"), event.get("channel")
+        if isinstance(user, str) and isinstance(channel, str):
+            membership.left(user, channel)
+
+    @app.event("user_change")
+    def handle_user_change(event: dict[str, Any]) -> None:
+        user = event.get("user")
+        if isinstance(user, dict) and isinstance(user.get("id"), str):
+            membership.user_changed(SlackUser.from_api(user))
 
     @app.event("app_home_opened")
     def handle_app_home_opened() -> None:

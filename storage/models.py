@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -86,7 +87,8 @@ class ClientAlertLabel(Base):
 
 
 class Person(Base):
-    """A Slack user we have seen (directory cache); roles come from settings, not from here."""
+    """A Slack user we have seen (directory cache). Managers come from settings; technicians from
+    settings or, when none are set, from `tech_member`; a deactivated person has no role at all."""
 
     __tablename__ = "people"
 
@@ -96,6 +98,9 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"))
     refreshed_at: Mapped[datetime]
+    # A human, non-guest member of the technician channel, as Slack last told us.
+    tech_member: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    deactivated_at: Mapped[datetime | None]
 
 
 class Ticket(Base):

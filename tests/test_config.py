@@ -112,6 +112,7 @@ def test_every_key_is_parsed() -> None:
         "TICKETBOT_ALERT_FIRING_PATTERN": r"(?i)\bdown\b",
         "TICKETBOT_ALERT_RESOLVED_PATTERN": r"(?i)\bup\b",
         "TICKETBOT_ALERT_BOTS": "B0PROM0001, Grafana",
+        "TICKETBOT_MEMBERS_REFRESH": "15m",
         "HOST": "0.0.0.0",
         "PORT": "8080",
     }
@@ -148,6 +149,7 @@ def test_every_key_is_parsed() -> None:
             resolved=re.compile(r"(?i)\bup\b"),
             bots=frozenset({"B0PROM0001", "Grafana"}),
         ),
+        members_refresh=timedelta(minutes=15),
         host="0.0.0.0",
         port=8080,
     )

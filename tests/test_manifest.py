@@ -18,6 +18,9 @@ EVENT_TYPES = {
     "message.im": "message",
     "app_mention": "app_mention",
     "app_home_opened": "app_home_opened",
+    "member_joined_channel": "member_joined_channel",
+    "member_left_channel": "member_left_channel",
+    "user_change": "user_change",
 }
 # Scopes each kind of call or event needs.
 NEEDED_SCOPES = {
@@ -30,14 +33,15 @@ NEEDED_SCOPES = {
     "app_mentions:read",
     "users:read",
     "users:read.email",
-    "channels:read",
+    "channels:read",  # member_joined_channel / member_left_channel in a public channel
+    "groups:read",  # ... in a private one
     "im:write",
 }
 
 
 def registered() -> dict[str, set[str]]:
     app = App(signing_secret="s", token="xoxb-test", token_verification_enabled=False)
-    handlers.register(app, service=_Unused())  # type: ignore[arg-type]
+    handlers.register(app, service=_Unused(), membership=_Unused())  # type: ignore[arg-type]
     found: dict[str, set[str]] = {
         "command": set(),
         "event": set(),

@@ -81,18 +81,7 @@ class SlackGateway:
             if not e.transient:
                 return None
             raise
-        user = resp["user"]
-        profile = user.get("profile") or {}
-        name = (
-            profile.get("display_name")
-            or profile.get("real_name")
-            or user.get("real_name")
-            or user.get("name")
-            or user_id
-        )
-        return SlackUser(
-            id=user_id, name=str(name), email=profile.get("email"), is_bot=bool(user.get("is_bot"))
-        )
+        return SlackUser.from_api({"id": user_id, **resp["user"]})
 
     def channel_members(self, channel_id: str) -> list[str]:
         members: list[str] = []

@@ -36,6 +36,10 @@ from bot.render.escape import mrkdwn, neutralise_encoded, one_line, truncate
 from bot.render.limits import Block
 from bot.render.view import PersonRef, SlackMessage, TicketView, TimelineEntry
 
+# Timeline rows never shown to clients: a technician's note, a reply by someone else in a card's
+# thread.
+INTERNAL_KINDS = frozenset({"internal_note", "internal_comment"})
+
 
 def _message(text: str, blocks: Sequence[Block]) -> SlackMessage:
     return SlackMessage(
@@ -251,7 +255,7 @@ def timeline_line(entry: TimelineEntry) -> str:
     """`time · who · what · (surface)`; what staff only see is marked 🔒."""
     label = _TIMELINE_LABELS.get(entry.kind)
     what = mrkdwn(label or one_line(entry.kind, 40).replace("_", " "))
-    if entry.internal or entry.kind == "internal_note":
+    if entry.internal or entry.kind in INTERNAL_KINDS:
         what = "🔒 " + what
     if entry.text.strip():
         what += (" — " if label else ": ") + mrkdwn(one_line(entry.text, 300))
@@ -265,7 +269,8 @@ def status(
 ) -> SlackMessage:
     """Ephemeral status: card summary and the timeline (newest last; oldest dropped if too long).
 
-    Internal notes are left out unless `include_internal` (the caller knows who is asking).
+    Internal notes and comments are left out unless `include_internal` (the caller knows who is
+    asking).
     """
     blocks: list[Block] = [
         header(f"#{view.id} {view.title}"),
@@ -290,7 +295,7 @@ def status(
     blocks += [divider(), section("*Timeline*")]
 
     entries = [
-        e for e in timeline if include_internal or not (e.internal or e.kind == "internal_note")
+        e for e in timeline if include_internal or not (e.internal or e.kind in INTERNAL_KINDS)
     ]
     budget = limits.MESSAGE_BLOCK_TEXT - limits.block_text_size(blocks) - 200
     kept: list[str] = []
@@ -338,6 +343,15 @@ def help_text() -> SlackMessage:
         "Follow your ticket in its thread; we also email you about every change.",
     ]
     return _message(f"How to use {c}", [section("\n".join(lines))])
+
+
+def not_an_update(ticket_id: int) -> SlackMessage:
+    """To someone who is not a technician or manager, after their reply in a card's thread."""
+    return _simple(
+        f"Only technicians and managers can post updates to the client, so your reply is kept "
+        f"here as an internal comment on ticket #{ticket_id}: the client did not see it and "
+        "was not emailed."
+    )
 
 
 def refused(message: str) -> SlackMessage:

@@ -203,8 +203,19 @@ class SlackEmulator:
         is_bot: bool = False,
         *,
         real_name: str | None = None,
+        guest: Literal["multi", "single"] | None = None,
     ) -> User:
-        user = User(id, name, real_name or name, email, tz, is_bot)
+        """`guest`: a multi-channel or single-channel guest account."""
+        user = User(
+            id,
+            name,
+            real_name or name,
+            email,
+            tz,
+            is_bot,
+            is_restricted=guest is not None,
+            is_ultra_restricted=guest == "single",
+        )
         with self._ws.cond:
             self._ws.users[id] = user
         return user
@@ -226,6 +237,17 @@ class SlackEmulator:
             self._ws.channels[id] = channel
             self._ws.messages.setdefault(id, [])
         return channel
+
+    def set_members(self, channel: str, members: Iterable[str]) -> None:
+        """Change who is in `channel` without any event (as when the bot missed them)."""
+        with self._ws.cond:
+            where = self._ws.channel_or_raise(channel)
+            where.members[:] = list(dict.fromkeys(members))
+            self._ws.changed()
+
+    def members(self, channel: str) -> list[str]:
+        with self._ws.cond:
+            return list(self._ws.channel_or_raise(channel).members)
 
     # -- delivery -------------------------------------------------------------------------
 
@@ -400,6 +422,25 @@ class SlackEmulator:
                 self._ws, channel, ts, text=text, attachments=attachments
             )
         return self._deliver_events(outbound)
+
+    def join_channel(self, user: str, channel: str) -> Delivery:
+        """`user` joins `channel` → `member_joined_channel` (if the bot is in the channel)."""
+        with self._ws.cond:
+            outbound = events.member_joined(self._ws, user, channel)
+        return self._deliver_events(outbound)
+
+    def leave_channel(self, user: str, channel: str) -> Delivery:
+        """`user` leaves `channel` → `member_left_channel` (if the bot is in the channel)."""
+        with self._ws.cond:
+            outbound = events.member_left(self._ws, user, channel)
+        return self._deliver_events(outbound)
+
+    def deactivate_user(self, user: str) -> Delivery:
+        """An admin deactivates `user`'s account → `user_change` with `deleted: true`."""
+        with self._ws.cond:
+            self._ws.user_or_raise(user).deleted = True
+            payload = events.user_change(self._ws, user)
+        return self._deliver("events_api", payload)
 
     def edit_message(self, user: str, channel: str, ts: str, new_text: str) -> Delivery:
         """`user` edits their message → `message_changed`."""

@@ -1,4 +1,5 @@
-"""Events API: what posting, editing or deleting a message, or opening the Home tab, sends the bot.
+"""Events API: what posting, editing or deleting a message, opening the Home tab, joining or
+leaving a channel, or deactivating an account sends the bot.
 
 Each builder changes the workspace as Slack would and returns the event payloads; hold `ws.cond`.
 """
@@ -230,6 +231,52 @@ def message_deleted(ws: Workspace, user: str, channel: str, ts: str) -> Outbound
     )
     member = where.is_im or ws.bot_user_id in where.members
     return Outbound(event_ts, where, [payload] if member else [])
+
+
+def member_joined(ws: Workspace, user: str, channel: str) -> Outbound:
+    """`user` joins `channel` (or is added to it): `member_joined_channel`."""
+    who, where = ws.user_or_raise(user), ws.channel_or_raise(channel)
+    if where.is_im or who.id in where.members:
+        raise AssertionError(f"{user} cannot join {where.id}")
+    where.members.append(who.id)
+    return _membership(ws, "member_joined_channel", who.id, where)
+
+
+def member_left(ws: Workspace, user: str, channel: str) -> Outbound:
+    """`user` leaves `channel` (or is removed from it): `member_left_channel`."""
+    who, where = ws.user_or_raise(user), ws.channel_or_raise(channel)
+    if where.is_im or who.id not in where.members:
+        raise AssertionError(f"{user} is not a member of {where.id}")
+    where.members.remove(who.id)
+    return _membership(ws, "member_left_channel", who.id, where)
+
+
+def _membership(ws: Workspace, kind: str, user: str, where: Channel) -> Outbound:
+    ts = ws.next_ts()
+    event: JSON = {
+        "type": kind,
+        "user": user,
+        "channel": where.id,
+        "channel_type": "G" if where.is_private else "C",
+        "team": ws.team_id,
+        "event_ts": ts,
+    }
+    # Slack tells the bot about its own channels only (a bot that just left is still told).
+    member = ws.bot_user_id in where.members or user == ws.bot_user_id
+    return Outbound(ts, where, [_envelope(ws, event)] if member else [])
+
+
+def user_change(ws: Workspace, user: str) -> JSON:
+    """`user`'s account changed (here: after a deactivation); sent to every app in the team."""
+    who = ws.user_or_raise(user)
+    ts = ws.next_ts()
+    event: JSON = {
+        "type": "user_change",
+        "user": who.to_api(ws.team_id),
+        "cache_ts": int(ws.now()),
+        "event_ts": ts,
+    }
+    return _envelope(ws, event)
 
 
 def _envelope(ws: Workspace, event: JSON) -> JSON:

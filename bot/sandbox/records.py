@@ -191,6 +191,9 @@ class User:
     email: str | None = None
     tz: str = "Europe/London"
     is_bot: bool = False
+    is_restricted: bool = False  # a guest: multi-channel,
+    is_ultra_restricted: bool = False  # ... or single-channel (both flags set, as Slack does)
+    deleted: bool = False  # deactivated
 
     def to_api(self, team_id: str) -> JSON:
         profile: JSON = {"real_name": self.real_name, "display_name": self.name}
@@ -200,11 +203,13 @@ class User:
             "id": self.id,
             "team_id": team_id,
             "name": self.name,
-            "deleted": False,
+            "deleted": self.deleted,
             "real_name": self.real_name,
             "tz": self.tz,
             "tz_offset": 0,
             "is_bot": self.is_bot,
+            "is_restricted": self.is_restricted,
+            "is_ultra_restricted": self.is_ultra_restricted,
             "profile": profile,
         }
 

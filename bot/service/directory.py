@@ -1,13 +1,17 @@
-"""Who people are: Slack identities cached in `people`, roles from settings, client companies."""
+"""Who people are: Slack identities cached in `people`, their roles, client companies.
+
+Managers come from settings; technicians from settings or the technician channel's members as
+stored in `people` (kept current by `bot.service.membership`); deactivated people have no role.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import and_, bindparam, event, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +30,9 @@ REFRESH_AFTER = timedelta(hours=24)
 REMEMBER_PEOPLE_FOR = timedelta(minutes=5)
 
 _PERSON_BY_SLACK_ID = select(Person).where(Person.slack_user_id == bindparam("slack_id"))
+_ROLE_ROWS = select(Person.slack_user_id, Person.tech_member, Person.deactivated_at).where(
+    or_(Person.tech_member, Person.deactivated_at.is_not(None))
+)
 _WRITTEN = "ticketbot.people_written"  # Session.info: Slack ids whose rows this session changes
 # A client by channel, by id, or by email domain (a NULL parameter matches nothing).
 _CLIENTS_FOR_TICKET = (
@@ -50,6 +57,29 @@ class SlackUser:
     name: str
     email: str | None
     is_bot: bool = False
+    is_guest: bool = False  # a multi- or single-channel guest (is_restricted / is_ultra_restricted)
+    deleted: bool = False  # deactivated
+
+    @classmethod
+    def from_api(cls, user: Mapping[str, Any]) -> SlackUser:
+        """From a Slack user object (users.info's `user`, user_change's `user`)."""
+        profile = user.get("profile") or {}
+        user_id = str(user.get("id") or "")
+        name = (
+            profile.get("display_name")
+            or profile.get("real_name")
+            or user.get("real_name")
+            or user.get("name")
+            or user_id
+        )
+        return cls(
+            id=user_id,
+            name=str(name),
+            email=profile.get("email"),
+            is_bot=bool(user.get("is_bot")),
+            is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+            deleted=bool(user.get("deleted")),
+        )
 
 
 @dataclass(frozen=True)
@@ -61,6 +91,8 @@ class _Remembered:
     email: str | None
     client_id: int | None
     refreshed_at: datetime
+    tech_member: bool
+    deactivated_at: datetime | None
     read_at: datetime
 
 
@@ -89,7 +121,9 @@ class Directory:
         self._managers = frozenset(managers)
         self._configured_technicians = frozenset(technicians)
         self._tech_channel = tech_channel
-        self._channel_technicians: frozenset[str] = frozenset()
+        # As stored in `people` when last loaded (load_roles), for the lists of technicians.
+        self._members: frozenset[str] = frozenset()
+        self._deactivated: frozenset[str] = frozenset()
         self._lock = threading.Lock()
         # When each cached person was last refreshed from Slack: skips a query per request.
         self._refreshed: dict[str, datetime] = {}
@@ -100,31 +134,46 @@ class Directory:
         self._epoch = 0
 
     @property
-    def managers(self) -> frozenset[str]:
+    def tech_channel(self) -> str | None:
+        return self._tech_channel
+
+    @property
+    def configured_technicians(self) -> frozenset[str]:
+        return self._configured_technicians
+
+    @property
+    def configured_managers(self) -> frozenset[str]:
+        """TICKETBOT_MANAGERS, deactivated or not."""
         return self._managers
+
+    @property
+    def tracks_members(self) -> bool:
+        """Technicians are the technician channel's members (TICKETBOT_TECHNICIANS is unset)."""
+        return not self._configured_technicians and self._tech_channel is not None
+
+    @property
+    def managers(self) -> frozenset[str]:
+        """The configured managers who are not deactivated."""
+        with self._lock:
+            return self._managers - self._deactivated
 
     @property
     def technicians(self) -> frozenset[str]:
         """Technicians and managers: configured ids, else the technician channel's members."""
         with self._lock:
-            base = self._configured_technicians or self._channel_technicians
-        return base | self._managers
+            base = self._configured_technicians or self._members
+            return (base | self._managers) - self._deactivated
 
-    def refresh_technicians(self) -> None:
-        """Re-read the technician channel's members when TICKETBOT_TECHNICIANS is not set."""
-        if self._configured_technicians or not self._tech_channel:
-            return
-        members = [m for m in self._lookup.channel_members(self._tech_channel)]
-        humans = []
-        for member in members:
-            info = self._lookup.user_info(member)
-            if info is not None and not info.is_bot:
-                humans.append(member)
+    def load_roles(self, session: Session) -> None:
+        """Take the stored membership and deactivations as this process's lists."""
+        rows = session.execute(_ROLE_ROWS).all()
+        members = frozenset(sid for sid, member, _ in rows if member and sid)
+        deactivated = frozenset(sid for sid, _, at in rows if at is not None and sid)
         with self._lock:
-            self._channel_technicians = frozenset(humans)
+            self._members, self._deactivated = members, deactivated
 
     def is_manager(self, slack_id: str) -> bool:
-        return slack_id in self._managers
+        return slack_id in self.managers
 
     def is_technician(self, slack_id: str) -> bool:
         return slack_id in self.technicians
@@ -189,6 +238,7 @@ class Directory:
             name=info.name if info else slack_id,
             email=info.email if info else None,
             refreshed_at=now if info else now - REFRESH_AFTER * 2,
+            tech_member=False,
         )
         try:
             with session.begin_nested():
@@ -217,6 +267,8 @@ class Directory:
             email=row.email,
             client_id=row.client_id,
             refreshed_at=row.refreshed_at,
+            tech_member=row.tech_member,
+            deactivated_at=row.deactivated_at,
         )
         make_transient_to_detached(person)  # persistent as if loaded, once added
         session.add(person)
@@ -232,6 +284,8 @@ class Directory:
             email=person.email,
             client_id=person.client_id,
             refreshed_at=person.refreshed_at,
+            tech_member=person.tech_member,
+            deactivated_at=person.deactivated_at,
             read_at=self._clock.now(),
         )
         with self._lock:
@@ -258,10 +312,31 @@ class Directory:
             for slack_id in slack_ids:
                 self._people.pop(slack_id, None)
 
-    def sync(self, session: Session, slack_ids: Iterable[str]) -> None:
-        """Fetch and cache several users (technicians and managers at start)."""
-        for slack_id in slack_ids:
-            self.person(session, slack_id, self.lookup_user(slack_id))
+    def find(self, session: Session, slack_id: str) -> Person | None:
+        """The stored person as committed now (not a remembered copy), or None; creates none."""
+        return session.scalar(_PERSON_BY_SLACK_ID, {"slack_id": slack_id})
+
+    def set_flags(
+        self,
+        session: Session,
+        person: Person,
+        *,
+        tech_member: bool | None = None,
+        deactivated: bool | None = None,
+    ) -> bool:
+        """Store membership and deactivation as given (None: unchanged); True when either changed.
+
+        The new roles count in this process once the transaction commits and `load_roles` runs.
+        """
+        member = person.tech_member if tech_member is None else tech_member
+        gone = (person.deactivated_at is not None) if deactivated is None else deactivated
+        if member == person.tech_member and gone == (person.deactivated_at is not None):
+            return False
+        if person.slack_user_id is not None:
+            self._writing(session, person.slack_user_id)
+        person.tech_member = member
+        person.deactivated_at = (person.deactivated_at or self._clock.now()) if gone else None
+        return True
 
     def client_for_email(self, session: Session, email: str) -> Client | None:
         domain = email.rsplit("@", 1)[-1].lower()
@@ -298,12 +373,20 @@ class Directory:
         return by_domain
 
     def roles(self, person: Person, ticket: Ticket) -> frozenset[Role]:
-        """The actor's roles relative to this ticket."""
+        """The actor's roles relative to this ticket, from `person` as stored (remembered rows
+        included): a deactivated person has none."""
+        if person.deactivated_at is not None:
+            return frozenset()
         roles: set[Role] = set()
         slack_id = person.slack_user_id or ""
-        if self.is_manager(slack_id):
+        technician = (
+            slack_id in self._configured_technicians
+            if self._configured_technicians
+            else person.tech_member
+        )
+        if slack_id in self._managers:
             roles |= {Role.MANAGER, Role.TECHNICIAN}
-        elif self.is_technician(slack_id):
+        elif technician:
             roles.add(Role.TECHNICIAN)
         else:
             roles.add(Role.EMPLOYEE)

@@ -70,7 +70,7 @@ class Actor:
 @dataclass(frozen=True)
 class ThreadOutcome:
     ticket_id: int
-    kind: str  # update | internal_note | client_reply
+    kind: str  # update | internal_note | internal_comment | client_reply
 
 
 class TicketService:
@@ -380,7 +380,9 @@ class TicketService:
             person, ticket = self._actor_and_ticket(s, actor, ticket_id, info)
             plain = escape.slack_to_plain(text, self._names(s))
             if anchor_role == "card":
-                roles = self._directory.roles(person, ticket) | {Role.TECHNICIAN}
+                roles = self._directory.roles(person, ticket)
+                if Role.TECHNICIAN not in roles:  # managers are technicians too
+                    return self._internal_comment(s, ticket, person, text, plain, actor, source)
                 if INTERNAL_MARKERS.match(plain):
                     tickets.apply(ticket.id, State(ticket.state), Event.INTERNAL_NOTE, roles)
                     self._touch(ticket)
@@ -442,6 +444,32 @@ class TicketService:
             return self._run(run)
         except DuplicateDeliveryError:
             return None
+
+    def _internal_comment(
+        self,
+        s: Session,
+        ticket: Ticket,
+        person: Person,
+        text: str,
+        plain: str,
+        actor: Actor,
+        source: tuple[str, str],
+    ) -> ThreadOutcome:
+        """A card-thread reply by someone who is not a technician or manager now: a timeline row
+        only (the ticket is not touched, nothing reaches the client), and the author is told."""
+        self._record(
+            s,
+            ticket,
+            person,
+            "internal_comment",
+            plain,
+            actor.surface,
+            data={"encoded": text},
+            source=source,
+        )
+        if person.deactivated_at is None:  # Slack refuses to show a deactivated account anything
+            self._notify.ephemeral(s, actor.slack_id, source[0], messages.not_an_update(ticket.id))
+        return ThreadOutcome(ticket.id, "internal_comment")
 
     def message_edited(self, *, channel: str, ts: str, text: str, delivery_key: str) -> bool:
         """An edit of a reply we recorded: a timeline row saying what it did to the client's view.

@@ -545,6 +545,45 @@ def test_human_edits_deletes_and_alerts_arrive_as_events(
     assert len(recorder.received) == 4
 
 
+def test_membership_changes_and_deactivations_arrive_as_events(
+    emu: SlackEmulator, recorder: RecordingBot
+) -> None:
+    emu.bot_url = recorder.url
+    emu.add_user("U0GUEST", "gus.guest", guest="single")
+    web = client(emu)
+
+    emu.join_channel("U0REQ", "C0TECHS")
+    joined = json.loads(recorder.received[-1].body)["event"]
+    assert joined == {
+        "type": "member_joined_channel",
+        "user": "U0REQ",
+        "channel": "C0TECHS",
+        "channel_type": "C",
+        "team": emu.team_id,
+        "event_ts": joined["event_ts"],
+    }
+    emu.leave_channel("U0TECH", "C0TECHS")
+    assert json.loads(recorder.received[-1].body)["event"]["type"] == "member_left_channel"
+    assert web.conversations_members(channel="C0TECHS")["members"] == ["UBOT", "U0REQ"]
+
+    emu.set_members("C0TECHS", ["UBOT", "U0GUEST"])  # no event
+    assert len(recorder.received) == 2
+    guest = web.users_info(user="U0GUEST")["user"]
+    assert (guest["is_restricted"], guest["is_ultra_restricted"]) == (True, True)
+
+    emu.deactivate_user("U0TECH")
+    changed = json.loads(recorder.received[-1].body)["event"]
+    assert (changed["type"], changed["user"]["id"], changed["user"]["deleted"]) == (
+        "user_change",
+        "U0TECH",
+        True,
+    )
+    assert web.users_info(user="U0TECH")["user"]["deleted"] is True
+
+    skipped = emu.join_channel("U0REQ", "G0PRIV")
+    assert skipped.status == 0 and "not a member" in skipped.body
+
+
 def test_response_url_posts_are_recorded_and_shown(
     emu: SlackEmulator, recorder: RecordingBot
 ) -> None:
