@@ -6,7 +6,6 @@ mistakes; 5xx (which it retries) for our temporary failures.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from bot.alerts.model import Alert, AlertPayloadError
 from bot.config import Secret
 from bot.metrics import Metrics
 from bot.service.alerts import IngestResult
-from bot.web import read_capped
+from bot.web import bearer_matches, read_capped
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ def alert_routes(
     async def _receive(request: Request, parse: Parser) -> Response:
         if token is None:
             return _error(404, "alert webhooks are off: set ALERT_WEBHOOK_TOKEN to enable them")
-        if not _authorized(request.headers.get("authorization"), token):
+        if not bearer_matches(request.headers.get("authorization"), token):
             return _error(
                 401,
                 "missing or wrong token: send 'Authorization: Bearer <ALERT_WEBHOOK_TOKEN>'",
@@ -100,13 +99,6 @@ def alert_routes(
         Route(f"/alerts/{name}", endpoint(name, parse), methods=["POST", "PUT"])
         for name, parse in parsers.items()
     ]
-
-
-def _authorized(header: str | None, token: Secret) -> bool:
-    scheme, _, value = (header or "").partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(value.strip().encode(), token.reveal().encode())
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:

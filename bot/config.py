@@ -55,6 +55,7 @@ KEYS = (
     "TICKETBOT_ALERT_BOTS",
     "TICKETBOT_REPING_AFTER",
     "TICKETBOT_REMIND_AFTER",
+    "METRICS_TOKEN",
     "HOST",
     "PORT",
 )
@@ -69,6 +70,7 @@ SECRET_KEYS = frozenset(
         "TEAMS_TECH_WEBHOOK_URL",
         "TEAMS_OUTGOING_WEBHOOK_SECRET",
         "ALERT_WEBHOOK_TOKEN",
+        "METRICS_TOKEN",
     }
 )
 
@@ -212,6 +214,7 @@ class Settings:
     alert_chat_rules: ChatAlertRules = DEFAULT_ALERT_CHAT_RULES
     reping_after: timedelta = DEFAULT_REPING_AFTER
     remind_after: timedelta = DEFAULT_REMIND_AFTER
+    metrics_token: Secret | None = None  # unset: /metrics is open
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
 
@@ -388,6 +391,9 @@ class Settings:
         duration_expected = "must be a positive duration such as 90s, 5m, 2h or 1d"
         reping_after = get.parsed("TICKETBOT_REPING_AFTER", parse_duration, duration_expected)
         remind_after = get.parsed("TICKETBOT_REMIND_AFTER", parse_duration, duration_expected)
+        metrics_token = get.secret("METRICS_TOKEN")
+        if metrics_token is not None and _CONTROL.search(metrics_token.reveal()):
+            problems.append("METRICS_TOKEN must not contain control characters")
         host = get.parsed("HOST", _parse_host, "must be a host name or IP address without spaces")
         port = get.parsed("PORT", _parse_port, "must be a whole number from 1 to 65535")
 
@@ -415,6 +421,7 @@ class Settings:
             alert_chat_rules=alert_chat_rules,
             reping_after=_default(reping_after, DEFAULT_REPING_AFTER),
             remind_after=_default(remind_after, DEFAULT_REMIND_AFTER),
+            metrics_token=metrics_token,
             host=_default(host, DEFAULT_HOST),
             port=_default(port, DEFAULT_PORT),
         )

@@ -80,6 +80,7 @@ def test_defaults_when_nothing_is_set_and_slack_not_required() -> None:
     assert settings.alert_chat_rules == ChatAlertRules()
     assert settings.reping_after == timedelta(minutes=5)
     assert settings.remind_after == timedelta(minutes=30)
+    assert settings.metrics_token is None
     assert settings.host == "0.0.0.0"
     assert settings.port == 3000
     assert settings.socket_mode is False
@@ -121,6 +122,7 @@ def test_every_key_is_parsed() -> None:
         "TICKETBOT_ALERT_BOTS": "B0PROM0001, Grafana",
         "TICKETBOT_REPING_AFTER": "90s",
         "TICKETBOT_REMIND_AFTER": "2h",
+        "METRICS_TOKEN": "metrics-token",
         "HOST": "127.0.0.1",
         "PORT": "8080",
     }
@@ -161,6 +163,7 @@ def test_every_key_is_parsed() -> None:
         ),
         reping_after=timedelta(seconds=90),
         remind_after=timedelta(hours=2),
+        metrics_token=Secret("metrics-token"),
         host="127.0.0.1",
         port=8080,
     )
@@ -705,6 +708,19 @@ def test_teams_webhook_url_must_be_http_and_is_not_echoed() -> None:
     assert "sig=abc" not in problem
 
 
+def test_metrics_token_is_read_as_a_secret() -> None:
+    settings = Settings.from_mapping(REQUIRED | {"METRICS_TOKEN": "  scrape-me-0123456789  "})
+
+    assert settings.metrics_token == Secret("scrape-me-0123456789")
+    assert "scrape-me" not in repr(settings)
+
+
+def test_metrics_token_with_control_characters_rejected() -> None:
+    problem = only_problem({"METRICS_TOKEN": "scrape-me\r\nX-Injected: 1"})
+
+    assert problem == "METRICS_TOKEN must not contain control characters"
+
+
 def test_alert_webhook_token_with_control_characters_rejected() -> None:
     problem = only_problem({"ALERT_WEBHOOK_TOKEN": "tok\x00en"})
 
@@ -917,15 +933,16 @@ _SECRET_TEXT = st.text(
 ).map(lambda text: "\N{KEY}" + text)
 
 
-@given(secrets=st.lists(_SECRET_TEXT, min_size=8, max_size=8, unique=True))
+@given(secrets=st.lists(_SECRET_TEXT, min_size=9, max_size=9, unique=True))
 def test_secrets_never_appear_in_settings_repr(secrets: list[str]) -> None:
-    bot, signing, app, alert, teams_key, smtp_pw, db_pw, teams_sig = secrets
+    bot, signing, app, alert, teams_key, smtp_pw, db_pw, teams_sig, metrics = secrets
     teams_secret = base64.b64encode(teams_key.encode()).decode()
     env = REQUIRED | {
         "SLACK_BOT_TOKEN": "xoxb-" + bot,
         "SLACK_SIGNING_SECRET": signing,
         "SLACK_APP_TOKEN": "xapp-" + app,
         "ALERT_WEBHOOK_TOKEN": alert,
+        "METRICS_TOKEN": metrics,
         "TEAMS_OUTGOING_WEBHOOK_SECRET": teams_secret,
         "SMTP_URL": f"smtps://helpdesk:{quote(smtp_pw, safe='')}@mail.example",
         "EMAIL_FROM": "helpdesk@msp.example",
@@ -936,15 +953,16 @@ def test_secrets_never_appear_in_settings_repr(secrets: list[str]) -> None:
     settings = Settings.from_mapping(env)
 
     assert settings.smtp is not None and settings.smtp.password == Secret(smtp_pw)
+    assert settings.metrics_token == Secret(metrics)
     text = repr(settings) + str(settings) + repr(settings.smtp)
-    for secret in (bot, signing, app, alert, teams_secret, smtp_pw, db_pw, teams_sig):
+    for secret in (bot, signing, app, alert, teams_secret, smtp_pw, db_pw, teams_sig, metrics):
         assert secret not in text
         assert quote(secret, safe="") not in text
 
 
-@given(secrets=st.lists(_SECRET_TEXT, min_size=7, max_size=7, unique=True))
+@given(secrets=st.lists(_SECRET_TEXT, min_size=8, max_size=8, unique=True))
 def test_secrets_never_appear_in_config_errors(secrets: list[str]) -> None:
-    bot, signing, app, teams, smtp_pw, db, alert = secrets
+    bot, signing, app, teams, smtp_pw, db, alert, metrics = secrets
     env = {
         "SLACK_BOT_TOKEN": "z" + bot,  # never starts with xoxb-
         "SLACK_SIGNING_SECRET": signing,
@@ -954,6 +972,7 @@ def test_secrets_never_appear_in_config_errors(secrets: list[str]) -> None:
         "DATABASE_URL": db,  # invalid unless it has a "://" (see below)
         "TEAMS_TECH_WEBHOOK_URL": f"teams.example/hook?sig={db}",
         "ALERT_WEBHOOK_TOKEN": alert + "\x07",
+        "METRICS_TOKEN": metrics + "\x07",
         "TICKETBOT_TECH_CHANNEL": "#helpdesk",
         "PORT": "http",
     }
@@ -964,7 +983,8 @@ def test_secrets_never_appear_in_config_errors(secrets: list[str]) -> None:
         Settings.from_mapping(env)
 
     text = str(info.value) + repr(info.value)
-    for secret in (bot, signing, app, teams, smtp_pw, db, alert):
+    assert "METRICS_TOKEN must not contain control characters" in info.value.problems
+    for secret in (bot, signing, app, teams, smtp_pw, db, alert, metrics):
         assert secret not in text
     assert len(str(info.value).splitlines()) == len(info.value.problems)
 
