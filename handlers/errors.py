@@ -39,7 +39,7 @@ def register(app: App) -> None:
         # A listener, a matcher or Bolt's middleware raised: Bolt answers 500 unless told.
         kind = body.get("type") or body.get("command") or "Slack"
         if isinstance(error, SHAPE_ERRORS):  # a field of the wrong shape: not what Slack sends
-            log.warning("refused a signed %s request: %s", kind, shape_error_line(error))
+            log.warning("refused a %s request: %s", kind, shape_error_line(error))
             return BoltResponse(
                 status=400,
                 body=json.dumps({"error": NOT_SLACK_SHAPED}),
