@@ -50,6 +50,7 @@ def test_ticket_ack_is_prompt_while_a_4_mib_alert_body_is_handled(database_url: 
 
         poster = threading.Thread(target=post_alerts)
         poster.start()
+        # The body is all sent: the bot is now parsing and storing it while /ticket comes in.
         assert sent.wait(30), "the alert body was not sent"
         command = ok(stack.emu.slash_command(CAST.employee, CAST.client_channel, "VPN is down"))
         poster.join(120)
