@@ -116,16 +116,14 @@ class SlackEvents:
         self, bolt: App | None, signing_secret: str | None, metrics: Metrics, pool: Executor
     ) -> None:
         self._bolt = bolt
-        self._signature = None
-        if bolt is not None:
-            if signing_secret is None:
-                raise ValueError("Slack over HTTP needs the signing secret (SLACK_SIGNING_SECRET)")
-            self._signature = SignatureCheck(signing_secret)
+        # Over HTTP every request must be signed: no secret, no endpoint (ValueError).
+        self._signature = None if bolt is None else SignatureCheck(signing_secret or "")
         self._metrics = metrics
         self._pool = pool
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._bolt is None:
+        bolt, signature = self._bolt, self._signature
+        if bolt is None or signature is None:
             await _send_json(send, 404, {"error": "this deployment runs Slack in Socket Mode"})
             return
         # Repeated headers: the last one wins, as in Bolt's own adapters.
@@ -141,32 +139,35 @@ class SlackEvents:
             return
         query = scope["query_string"].decode("latin-1")
         loop = asyncio.get_running_loop()
-        response = await loop.run_in_executor(self._pool, self._answer, headers, query, body)
+        response = await loop.run_in_executor(
+            self._pool, _answer, bolt, signature, headers, query, body
+        )
         self._metrics.inc("ticketbot_slack_requests_total", status=str(response.status))
         # No cookies: this app has no OAuth flow.
         await _send(
             send, response.status, response.body, response.first_headers_without_set_cookie()
         )
 
-    def _answer(self, headers: dict[str, str], query: str, body: bytes) -> BoltResponse:
-        assert self._bolt is not None and self._signature is not None
-        problem = self._signature.problem(
-            headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature"), body
-        )
-        if problem is not None:
-            log.info("refused a Slack request: %s", problem)
-            return _json_answer(401, problem)
-        try:
-            request = bolt_request(headers, query, body)
-            # Bolt's payload helpers raise on fields of the wrong shape, again inside its own
-            # error reporting (handlers.errors answers 400 for what does not escape).
-            return self._bolt.dispatch(request)
-        except PayloadError as e:
-            log.warning("refused a signed Slack request: %s", e)
-            return _json_answer(400, str(e))
-        except SHAPE_ERRORS as e:
-            log.warning("refused a signed Slack request: %s", shape_error_line(e))
-            return _json_answer(400, NOT_SLACK_SHAPED)
+
+def _answer(
+    bolt: App, signature: SignatureCheck, headers: dict[str, str], query: str, body: bytes
+) -> BoltResponse:
+    problem = signature.problem(
+        headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature"), body
+    )
+    if problem is not None:
+        log.info("refused a Slack request: %s", problem)
+        return _json_answer(401, problem)
+    try:
+        return bolt.dispatch(bolt_request(headers, query, body))
+    except PayloadError as e:
+        log.warning("refused a signed Slack request: %s", e)
+        return _json_answer(400, str(e))
+    except SHAPE_ERRORS as e:
+        # A field of the wrong shape that Bolt's payload helpers read before dispatch, or again
+        # while reporting the error (handlers.errors answers 400 for what Bolt catches).
+        log.warning("refused a signed Slack request: %s", shape_error_line(e))
+        return _json_answer(400, NOT_SLACK_SHAPED)
 
 
 def _json_answer(status: int, error: str) -> BoltResponse:
