@@ -185,6 +185,7 @@ def serve_floor() -> None:
 
     web = build_web_app(
         bolt=bolt,
+        signing_secret=os.environ["FLOOR_SIGNING_SECRET"],
         healthy=lambda: True,
         metrics=Metrics(),
         slack_pool=ThreadPoolExecutor(max_workers=SLACK_THREADS),

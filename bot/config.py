@@ -51,6 +51,7 @@ KEYS = (
     "TICKETBOT_ALERT_RESOLVED_PATTERN",
     "TICKETBOT_ALERT_BOTS",
     "TICKETBOT_MEMBERS_REFRESH",
+    "METRICS_TOKEN",
     "HOST",
     "PORT",
 )
@@ -63,6 +64,7 @@ SECRET_KEYS = frozenset(
         "DATABASE_URL",
         "SMTP_URL",
         "ALERT_WEBHOOK_TOKEN",
+        "METRICS_TOKEN",
     }
 )
 
@@ -203,6 +205,7 @@ class Settings:
     alert_storm_threshold: int = DEFAULT_ALERT_STORM_THRESHOLD  # new alert tickets per minute
     alert_chat_rules: ChatAlertRules = DEFAULT_ALERT_CHAT_RULES
     members_refresh: timedelta = DEFAULT_MEMBERS_REFRESH  # re-reading the technician channel
+    metrics_token: Secret | None = None  # unset: /metrics is open
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
 
@@ -381,6 +384,9 @@ class Settings:
 
         duration_expected = "must be a positive duration such as 90s, 5m, 2h or 1d"
         members_refresh = get.parsed("TICKETBOT_MEMBERS_REFRESH", parse_duration, duration_expected)
+        metrics_token = get.secret("METRICS_TOKEN")
+        if metrics_token is not None and _CONTROL.search(metrics_token.reveal()):
+            problems.append("METRICS_TOKEN must not contain control characters")
         host = get.parsed("HOST", _parse_host, "must be a host name or IP address without spaces")
         port = get.parsed("PORT", _parse_port, "must be a whole number from 1 to 65535")
 
@@ -405,6 +411,7 @@ class Settings:
             alert_storm_threshold=_default(alert_storm_threshold, DEFAULT_ALERT_STORM_THRESHOLD),
             alert_chat_rules=alert_chat_rules,
             members_refresh=_default(members_refresh, DEFAULT_MEMBERS_REFRESH),
+            metrics_token=metrics_token,
             host=_default(host, DEFAULT_HOST),
             port=_default(port, DEFAULT_PORT),
         )

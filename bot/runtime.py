@@ -248,6 +248,7 @@ def build_runtime(
     bolt = build_bolt_app(
         client=client,
         identity=identity,
+        socket_mode=settings.socket_mode,
         signing_secret=secret,
         service=service,
         membership=membership,
@@ -274,9 +275,11 @@ def build_runtime(
     slack_pool = ThreadPoolExecutor(max_workers=SLACK_THREADS, thread_name_prefix="slack")
     web = build_web_app(
         bolt=None if settings.socket_mode else bolt,
+        signing_secret=secret,
         healthy=healthy,
         metrics=metrics,
         slack_pool=slack_pool,
+        metrics_token=settings.metrics_token,
         routes=alert_routes(
             token=settings.alert_webhook_token,
             ingest=alerts.ingest,

@@ -37,6 +37,7 @@ def build_bolt_app(
     *,
     client: WebClient,
     identity: dict[str, Any],
+    socket_mode: bool,
     signing_secret: str | None,
     service: TicketService,
     membership: Membership,
@@ -46,8 +47,15 @@ def build_bolt_app(
     """The Bolt app with every listener registered.
 
     `identity` is the bot's auth.test answer, fetched once at start: Bolt's lazy lookup has no
-    lock and fires one auth.test per concurrent first request.
+    lock and fires one auth.test per concurrent first request. Over HTTP (`socket_mode=False`)
+    every request must be signed, so a missing `signing_secret` raises `ValueError`; Socket Mode
+    needs none (the websocket is opened with the app-level token).
     """
+    if not socket_mode and not (signing_secret or "").strip():
+        raise ValueError(
+            "a Slack app served over HTTP needs the signing secret (SLACK_SIGNING_SECRET), "
+            "or it would accept forged requests; set it, or use Socket Mode (SLACK_APP_TOKEN)"
+        )
     token = client.token or ""
 
     def authorize(**_: Any) -> AuthorizeResult:
@@ -67,7 +75,9 @@ def build_bolt_app(
         authorize=authorize,
         # Listeners write one transaction and return; answering after it means an ack is durable.
         process_before_response=True,
-        request_verification_enabled=bool(signing_secret),
+        # Over HTTP, bot.web has checked the signature on the raw body already; Bolt checks it
+        # again (one HMAC) so that this app is safe on its own. Socket Mode has no signatures.
+        request_verification_enabled=not socket_mode,
         listener_executor=ThreadPoolExecutor(
             max_workers=listener_threads, thread_name_prefix="bolt"
         ),

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from urllib.parse import parse_qsl
 
-from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
-from slack_bolt.request.internals import build_context
+from slack_bolt import App, BoltResponse
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -18,7 +17,16 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bot.config import Secret
 from bot.metrics import Metrics
+from bot.signature import SignatureCheck
+from bot.slack_request import (
+    NOT_SLACK_SHAPED,
+    SHAPE_ERRORS,
+    PayloadError,
+    bolt_request,
+    shape_error_line,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,23 +36,34 @@ MAX_SLACK_BODY = 1024 * 1024
 def build_web_app(
     *,
     bolt: App | None,
+    signing_secret: str | None,
     healthy: Callable[[], bool],
     metrics: Metrics,
     slack_pool: Executor,
+    metrics_token: Secret | None = None,
     routes: Sequence[Route] = (),
 ) -> ASGIApp:
-    """`bolt` is None in Socket Mode: Slack then talks over the websocket, not this endpoint.
-    Bolt's listeners run on `slack_pool`'s threads."""
+    """`bolt` is None in Socket Mode: Slack then talks over the websocket, not this endpoint;
+    otherwise `signing_secret` is required. Bolt's listeners run on `slack_pool`'s threads.
+    With `metrics_token`, `GET /metrics` wants `Authorization: Bearer <metrics_token>`."""
 
     async def healthz(_: Request) -> Response:
         ok = await run_in_threadpool(healthy)
         return JSONResponse({"ok": ok}, 200 if ok else 503)
 
-    async def metrics_endpoint(_: Request) -> Response:
+    async def metrics_endpoint(request: Request) -> Response:
+        if metrics_token is not None and not bearer_matches(
+            request.headers.get("authorization"), metrics_token
+        ):
+            return JSONResponse(
+                {"error": "missing or wrong token: send 'Authorization: Bearer <METRICS_TOKEN>'"},
+                401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         text = await run_in_threadpool(metrics.render)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
-    slack = SlackEvents(bolt, metrics, slack_pool)
+    slack = SlackEvents(bolt, signing_secret, metrics, slack_pool)
     app = Starlette(
         routes=[
             Route("/slack/events", slack, methods=["POST"]),
@@ -54,6 +73,15 @@ def build_web_app(
         ]
     )
     return _SlackFirst(slack, app)
+
+
+def bearer_matches(header: str | None, token: Secret) -> bool:
+    """Whether an Authorization header is `Bearer <token>` (compared in constant time)."""
+    scheme, _, value = (header or "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    sent = value.strip().encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(sent, token.reveal().encode("utf-8", "surrogatepass"))
 
 
 class _SlackFirst:
@@ -78,18 +106,24 @@ class _SlackFirst:
 class SlackEvents:
     """`POST /slack/events` as a bare ASGI app: every Slack command, click and event comes here.
 
-    Bolt's listeners are synchronous, so `App.dispatch` runs on a pool thread, never on the event
-    loop. This is the busiest endpoint, so it skips Starlette's Request and Response objects.
+    The signature is checked on the raw body before anything parses it (401); a signed body that
+    does not parse is a 400. Bolt's listeners are synchronous, so all of it runs on a pool
+    thread, never on the event loop. This is the busiest endpoint, so it skips Starlette's Request
+    and Response objects.
     """
 
-    def __init__(self, bolt: App | None, metrics: Metrics, pool: Executor) -> None:
+    def __init__(
+        self, bolt: App | None, signing_secret: str | None, metrics: Metrics, pool: Executor
+    ) -> None:
         self._bolt = bolt
+        # Over HTTP every request must be signed: no secret, no endpoint (ValueError).
+        self._signature = None if bolt is None else SignatureCheck(signing_secret or "")
         self._metrics = metrics
         self._pool = pool
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        bolt = self._bolt
-        if bolt is None:
+        bolt, signature = self._bolt, self._signature
+        if bolt is None or signature is None:
             await _send_json(send, 404, {"error": "this deployment runs Slack in Socket Mode"})
             return
         # Repeated headers: the last one wins, as in Bolt's own adapters.
@@ -105,7 +139,9 @@ class SlackEvents:
             return
         query = scope["query_string"].decode("latin-1")
         loop = asyncio.get_running_loop()
-        response = await loop.run_in_executor(self._pool, _dispatch, bolt, headers, query, body)
+        response = await loop.run_in_executor(
+            self._pool, _answer, bolt, signature, headers, query, body
+        )
         self._metrics.inc("ticketbot_slack_requests_total", status=str(response.status))
         # No cookies: this app has no OAuth flow.
         await _send(
@@ -113,17 +149,33 @@ class SlackEvents:
         )
 
 
-def _dispatch(bolt: App, headers: dict[str, str], query: str, body: bytes) -> BoltResponse:
-    # On the pool thread, parsing too: a click's body is URL-encoded JSON, slow to unquote.
+def _answer(
+    bolt: App, signature: SignatureCheck, headers: dict[str, str], query: str, body: bytes
+) -> BoltResponse:
+    problem = signature.problem(
+        headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature"), body
+    )
+    if problem is not None:
+        log.info("refused a Slack request: %s", problem)
+        return _json_answer(401, problem)
     try:
-        request = bolt_request(headers, query, body)
-    except UnicodeDecodeError:  # Slack sends UTF-8; anything else is not from Slack
-        return BoltResponse(
-            status=400,
-            body=json.dumps({"error": "request body is not UTF-8"}),
-            headers={"content-type": "application/json"},
-        )
-    return bolt.dispatch(request)
+        return bolt.dispatch(bolt_request(headers, query, body))
+    except PayloadError as e:
+        log.warning("refused a signed Slack request: %s", e)
+        return _json_answer(400, str(e))
+    except SHAPE_ERRORS as e:
+        # A field of the wrong shape that Bolt's payload helpers read before dispatch, or again
+        # while reporting the error (handlers.errors answers 400 for what Bolt catches).
+        log.warning("refused a signed Slack request: %s", shape_error_line(e))
+        return _json_answer(400, NOT_SLACK_SHAPED)
+
+
+def _json_answer(status: int, error: str) -> BoltResponse:
+    return BoltResponse(
+        status=status,
+        body=json.dumps({"error": error}),
+        headers={"content-type": "application/json"},
+    )
 
 
 async def _send_json(send: Send, status: int, content: dict[str, str]) -> None:
@@ -154,21 +206,6 @@ async def _read_body(receive: Receive, declared: str | None, limit: int) -> byte
             return None
         more = message.get("more_body", False)
     return bytes(chunks)
-
-
-def bolt_request(headers: dict[str, str], query: str, body: bytes) -> BoltRequest:
-    """Bolt's request, with its form parsing fixed.
-
-    slack-bolt 1.30 takes any form body that merely contains the word "payload" for an
-    interactivity payload, so `/ticket the payload server is down` parsed as {} and got a 404.
-    """
-    bolt_req = BoltRequest(body=body.decode("utf-8"), query=query, headers={**headers})
-    if not bolt_req.body and bolt_req.raw_body and not bolt_req.raw_body.lstrip().startswith("{"):
-        form = dict(parse_qsl(bolt_req.raw_body, keep_blank_values=True))
-        if "payload" not in form and form:
-            bolt_req.body = form
-            bolt_req.context = build_context(BoltContext({}), form)
-    return bolt_req
 
 
 async def read_capped(request: Request, limit: int) -> bytes | None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 
 from bot.service import ServiceError
+from bot.slack_request import NOT_SLACK_SHAPED, SHAPE_ERRORS, shape_error_line
 from bot.tickets import TransitionError
 
 log = logging.getLogger(__name__)
@@ -33,10 +35,16 @@ def internal_error_message(exc: BaseException) -> str:
 
 def register(app: App) -> None:
     @app.error
-    def handle_unexpected_error(error: Exception, body: dict[str, Any]) -> None:
-        # Reached only when a listener raised: Bolt then answers 500, so Slack retries events.
-        log.error(
-            "listener failed for a %s request",
-            body.get("type") or body.get("command") or "Slack",
-            exc_info=error,
-        )
+    def handle_unexpected_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        # A listener, a matcher or Bolt's middleware raised: Bolt answers 500 unless told.
+        kind = body.get("type") or body.get("command") or "Slack"
+        if isinstance(error, SHAPE_ERRORS):  # a field of the wrong shape: not what Slack sends
+            log.warning("refused a %s request: %s", kind, shape_error_line(error))
+            return BoltResponse(
+                status=400,
+                body=json.dumps({"error": NOT_SLACK_SHAPED}),
+                headers={"content-type": "application/json"},
+            )
+        # Slack retries an event on any answer but a 2xx.
+        log.error("listener failed for a %s request", kind, exc_info=error)
+        return None

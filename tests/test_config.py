@@ -75,6 +75,7 @@ def test_defaults_when_nothing_is_set_and_slack_not_required() -> None:
     assert settings.alert_severity_map == {"warning": "high", "info": "medium"}
     assert settings.alert_storm_threshold == 10
     assert settings.alert_chat_rules == ChatAlertRules()
+    assert settings.metrics_token is None
     assert settings.host == "127.0.0.1"
     assert settings.port == 3000
     assert settings.socket_mode is False
@@ -113,6 +114,7 @@ def test_every_key_is_parsed() -> None:
         "TICKETBOT_ALERT_RESOLVED_PATTERN": r"(?i)\bup\b",
         "TICKETBOT_ALERT_BOTS": "B0PROM0001, Grafana",
         "TICKETBOT_MEMBERS_REFRESH": "15m",
+        "METRICS_TOKEN": "metrics-token",
         "HOST": "0.0.0.0",
         "PORT": "8080",
     }
@@ -150,6 +152,7 @@ def test_every_key_is_parsed() -> None:
             bots=frozenset({"B0PROM0001", "Grafana"}),
         ),
         members_refresh=timedelta(minutes=15),
+        metrics_token=Secret("metrics-token"),
         host="0.0.0.0",
         port=8080,
     )
@@ -755,6 +758,19 @@ def test_email_from_rejected(address: str) -> None:
 # --- alert webhooks ----------------------------------------------------------------------------
 
 
+def test_metrics_token_is_read_as_a_secret() -> None:
+    settings = Settings.from_mapping(REQUIRED | {"METRICS_TOKEN": "  scrape-me-0123456789  "})
+
+    assert settings.metrics_token == Secret("scrape-me-0123456789")
+    assert "scrape-me" not in repr(settings)
+
+
+def test_metrics_token_with_control_characters_rejected() -> None:
+    problem = only_problem({"METRICS_TOKEN": "scrape-me\r\nX-Injected: 1"})
+
+    assert problem == "METRICS_TOKEN must not contain control characters"
+
+
 def test_alert_webhook_token_with_control_characters_rejected() -> None:
     problem = only_problem({"ALERT_WEBHOOK_TOKEN": "tok\x00en"})
 
@@ -987,14 +1003,15 @@ _SECRET_TEXT = st.text(
 ).map(lambda text: "\N{KEY}" + text)
 
 
-@given(secrets=st.lists(_SECRET_TEXT, min_size=6, max_size=6, unique=True))
+@given(secrets=st.lists(_SECRET_TEXT, min_size=7, max_size=7, unique=True))
 def test_secrets_never_appear_in_settings_repr(secrets: list[str]) -> None:
-    bot, signing, app, alert, smtp_pw, db_pw = secrets
+    bot, signing, app, alert, smtp_pw, db_pw, metrics = secrets
     env = REQUIRED | {
         "SLACK_BOT_TOKEN": "xoxb-" + bot,
         "SLACK_SIGNING_SECRET": signing,
         "SLACK_APP_TOKEN": "xapp-" + app,
         "ALERT_WEBHOOK_TOKEN": alert,
+        "METRICS_TOKEN": metrics,
         "SMTP_URL": f"smtps://helpdesk:{quote(smtp_pw, safe='')}@mail.example",
         "EMAIL_FROM": "helpdesk@msp.example",
         "DATABASE_URL": f"postgresql+psycopg://bot:{quote(db_pw, safe='')}@db/ticketbot",
@@ -1003,15 +1020,16 @@ def test_secrets_never_appear_in_settings_repr(secrets: list[str]) -> None:
     settings = Settings.from_mapping(env)
 
     assert settings.smtp is not None and settings.smtp.password == Secret(smtp_pw)
+    assert settings.metrics_token == Secret(metrics)
     text = repr(settings) + str(settings) + repr(settings.smtp)
-    for secret in (bot, signing, app, alert, smtp_pw, db_pw):
+    for secret in (bot, signing, app, alert, smtp_pw, db_pw, metrics):
         assert secret not in text
         assert quote(secret, safe="") not in text
 
 
-@given(secrets=st.lists(_SECRET_TEXT, min_size=6, max_size=6, unique=True))
+@given(secrets=st.lists(_SECRET_TEXT, min_size=7, max_size=7, unique=True))
 def test_secrets_never_appear_in_config_errors(secrets: list[str]) -> None:
-    bot, signing, app, smtp_pw, db, alert = secrets
+    bot, signing, app, smtp_pw, db, alert, metrics = secrets
     env = {
         "SLACK_BOT_TOKEN": "z" + bot,  # never starts with xoxb-
         "SLACK_SIGNING_SECRET": signing,
@@ -1019,6 +1037,7 @@ def test_secrets_never_appear_in_config_errors(secrets: list[str]) -> None:
         "SMTP_URL": f"smtp://bot:{smtp_pw}@mail.example:notaport",  # raw, unencoded
         "DATABASE_URL": db,  # invalid unless it has a "://" (see below)
         "ALERT_WEBHOOK_TOKEN": alert + "\x07",
+        "METRICS_TOKEN": metrics + "\x07",
         "TICKETBOT_TECH_CHANNEL": "#helpdesk",
         "PORT": "http",
     }
@@ -1029,7 +1048,8 @@ def test_secrets_never_appear_in_config_errors(secrets: list[str]) -> None:
         Settings.from_mapping(env)
 
     text = str(info.value) + repr(info.value)
-    for secret in (bot, signing, app, smtp_pw, db, alert):
+    assert "METRICS_TOKEN must not contain control characters" in info.value.problems
+    for secret in (bot, signing, app, smtp_pw, db, alert, metrics):
         assert secret not in text
     assert len(str(info.value).splitlines()) == len(info.value.problems)
 

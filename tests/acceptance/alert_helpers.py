@@ -34,6 +34,7 @@ def post(
     *,
     token: str | None = TOKEN,
     headers: Mapping[str, str] | None = None,
+    method: str = "POST",
 ) -> Answer:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     sent = {"Content-Type": "application/json", **(headers or {})}
@@ -41,7 +42,7 @@ def post(
         sent["Authorization"] = f"Bearer {token}"
     conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30)
     try:
-        conn.request("POST", path, body=raw, headers=sent)
+        conn.request(method, path, body=raw, headers=sent)
         response = conn.getresponse()
         text = response.read().decode()
     finally:
