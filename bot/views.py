@@ -58,14 +58,20 @@ def timeline(session: Session, ticket_id: int) -> list[TimelineEntry]:
         select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
     ).all()
     now_public: dict[tuple[str, str], bool] = {}
+    reply_of: dict[int, tuple[str, str]] = {}  # row id → the reply (Slack message) it belongs to
+    keys: list[tuple[str, str] | None] = []
     row_public: list[bool] = []
     for r in rows:
-        if r.source_channel and r.source_ts:
-            key = (r.source_channel, r.source_ts)
+        key = (r.source_channel, r.source_ts) if r.source_channel and r.source_ts else None
+        of = r.data.get("of") if isinstance(r.data, dict) else None
+        if key is None and isinstance(of, int):
+            # Edit and delete rows written before they carried their source name the original.
+            key = reply_of.get(of)
+        if key is not None:
+            reply_of[r.id] = key
             now_public[key] = replies.after(now_public.get(key), r.kind)
-            row_public.append(now_public[key])
-        else:
-            row_public.append(True)
+        keys.append(key)
+        row_public.append(now_public[key] if key is not None else True)
     return [
         TimelineEntry(
             at=r.at,
@@ -73,11 +79,9 @@ def timeline(session: Session, ticket_id: int) -> list[TimelineEntry]:
             kind=r.kind,
             text=r.text,
             surface=r.surface,
-            internal=not (
-                public and now_public.get((r.source_channel or "", r.source_ts or ""), True)
-            ),
+            internal=not (public and (key is None or now_public[key])),
         )
-        for r, public in zip(rows, row_public, strict=True)
+        for r, key, public in zip(rows, keys, row_public, strict=True)
     ]
 
 

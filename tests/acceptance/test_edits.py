@@ -179,8 +179,9 @@ def test_non_technicians_internal_note_edited_to_public_stays_internal(
     assert _mirrors(stack, tid, "core switch") == []
     sent = [m.message.get_body(("plain",)).get_content() for m in stack.mail.messages[before:]]
     assert not any("core switch" in body for body in sent)
-    assert _kinds(stack, ts)[-1] == "internal_edit"
-    assert "stays internal" in stack.emu.ephemerals(GUEST)[-1].text
+    # The reply was an internal comment from the start, and its author was told so then.
+    assert _kinds(stack, ts) == ["internal_comment", "internal_edit"]
+    assert "Only technicians and managers" in stack.emu.ephemerals(GUEST)[-1].text
     client = _status(stack, CAST.employee, CAST.client_channel, tid)
     assert "core switch" not in client
 

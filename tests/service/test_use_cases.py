@@ -23,6 +23,7 @@ from bot.service.directory import Directory
 from bot.service.notify import Notifier, NotifySettings
 from bot.service.outbox import OutboxWriter
 from bot.service.use_cases import Actor
+from bot.views import timeline
 from storage.engine import make_engine
 from storage.models import OutboxRow, Person, Ticket, TicketEvent, tickets_table
 from tests.service.conftest import EMPLOYEE, MANAGER, Statements, StaticUsers
@@ -236,3 +237,57 @@ def test_a_timeline_row_by_a_person_added_in_the_same_transaction_carries_their_
         row = s.scalars(select(TicketEvent).where(TicketEvent.kind == "update")).one()
         actor = s.get(Person, row.actor_id)
         assert actor is not None and actor.slack_user_id == "UNEW"
+
+
+# ---- the timeline a client sees ------------------------------------------------------------
+def test_edit_rows_stored_before_they_carried_their_source_follow_their_original(
+    service: TicketService, sessions: sessionmaker[Session], clock: ManualClock
+) -> None:
+    """Edits used to be stored as plain "edited" rows naming only their original (`of`): an edit of
+    an internal note must not show a client what the note says now."""
+    ticket_id = _open(service)
+    with sessions.begin() as s:
+        note = TicketEvent(
+            ticket_id=ticket_id,
+            at=clock.now(),
+            actor_label="Tom Tech",
+            kind="internal_note",
+            surface="slack",
+            text="internal: the admin password is on the sticky note",
+            data={},
+            source_channel="CTECHS",
+            source_ts="1.000100",
+        )
+        update = TicketEvent(
+            ticket_id=ticket_id,
+            at=clock.now(),
+            actor_label="Tom Tech",
+            kind="update",
+            surface="slack",
+            text="Replacing the switch",
+            data={},
+            source_channel="CTECHS",
+            source_ts="1.000200",
+        )
+        s.add_all([note, update])
+        s.flush()
+        for original, text in ((note, "internal: password rotated"), (update, "Switch replaced")):
+            s.add(
+                TicketEvent(
+                    ticket_id=ticket_id,
+                    at=clock.now(),
+                    actor_label="Tom Tech",
+                    kind="edited",
+                    surface="slack",
+                    text=text,
+                    data={"of": original.id},
+                )
+            )
+    with sessions() as s:
+        shown = {e.text: e.internal for e in timeline(s, ticket_id) if e.actor == "Tom Tech"}
+    assert shown == {
+        "internal: the admin password is on the sticky note": True,
+        "internal: password rotated": True,
+        "Replacing the switch": False,
+        "Switch replaced": False,
+    }
