@@ -10,6 +10,8 @@ from bot import ids
 from bot.sandbox.stack import CAST, Stack
 from storage.models import Ticket
 
+GUEST = CAST.contact  # the client's IT lead, a guest in the technician channel: not staff
+
 
 def actions_in(blocks: Any) -> list[str]:
     found = []

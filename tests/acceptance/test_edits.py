@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot import ids
 from bot.sandbox.stack import CAST, Stack
 from storage.models import TicketEvent
 from tests.acceptance.helpers import (
+    GUEST,
     actions_in,
     assign,
     block_text,
@@ -25,19 +24,6 @@ from tests.acceptance.helpers import (
 )
 
 CLIENT_ADDRESSES = ("erin@acme.example", "carl@acme.example")
-GUEST = CAST.contact  # the client's IT lead, a guest in the technician channel: not staff
-
-
-@pytest.fixture
-def guest_stack(database_url: str) -> Iterator[Stack]:
-    """Technicians named explicitly, so a guest in the technician channel is not one."""
-    s = Stack(
-        database_url=database_url,
-        extra_env={"TICKETBOT_TECHNICIANS": f"{CAST.tech1},{CAST.tech2}"},
-    )
-    s.extra_tech_channel_members.append(GUEST)
-    with s:
-        yield s
 
 
 def _reply(stack: Stack, tid: int, text: str, user: str = CAST.tech1) -> str:

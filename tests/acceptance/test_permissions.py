@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -12,6 +11,7 @@ from bot import ids
 from bot.sandbox.stack import CAST, Stack
 from storage.models import OutboxRow, TicketEvent
 from tests.acceptance.helpers import (
+    GUEST,
     actions_in,
     assign,
     bot_messages,
@@ -23,19 +23,10 @@ from tests.acceptance.helpers import (
     ticket,
 )
 
-GUEST = CAST.contact  # the client's IT lead, a guest in the technician channel: not staff
-
 
 @pytest.fixture
-def stack(database_url: str) -> Iterator[Stack]:
-    """Technicians named explicitly, so a guest in the technician channel is not one."""
-    s = Stack(
-        database_url=database_url,
-        extra_env={"TICKETBOT_TECHNICIANS": f"{CAST.tech1},{CAST.tech2}"},
-    )
-    s.extra_tech_channel_members.append(GUEST)
-    with s:
-        yield s
+def stack(guest_stack: Stack) -> Stack:
+    return guest_stack
 
 
 @dataclass(frozen=True)

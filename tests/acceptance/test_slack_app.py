@@ -34,6 +34,7 @@ def _build(stack: Stack, *, socket_mode: bool, signing_secret: str | None) -> Ap
         socket_mode=socket_mode,
         signing_secret=signing_secret,
         service=stack.rt.service,
+        membership=stack.rt.membership,
     )
 
 
