@@ -246,43 +246,33 @@ def test_edit_rows_stored_before_they_carried_their_source_follow_their_original
     """Edits used to be stored as plain "edited" rows naming only their original (`of`): an edit of
     an internal note must not show a client what the note says now."""
     ticket_id = _open(service)
-    with sessions.begin() as s:
-        note = TicketEvent(
+
+    def row(kind: str, text: str, **fields: object) -> TicketEvent:
+        return TicketEvent(
             ticket_id=ticket_id,
             at=clock.now(),
             actor_label="Tom Tech",
-            kind="internal_note",
+            kind=kind,
             surface="slack",
-            text="internal: the admin password is on the sticky note",
+            text=text,
+            **fields,
+        )
+
+    with sessions.begin() as s:
+        note = row(
+            "internal_note",
+            "internal: the admin password is on the sticky note",
             data={},
             source_channel="CTECHS",
             source_ts="1.000100",
         )
-        update = TicketEvent(
-            ticket_id=ticket_id,
-            at=clock.now(),
-            actor_label="Tom Tech",
-            kind="update",
-            surface="slack",
-            text="Replacing the switch",
-            data={},
-            source_channel="CTECHS",
-            source_ts="1.000200",
+        update = row(
+            "update", "Replacing the switch", data={}, source_channel="CTECHS", source_ts="1.000200"
         )
         s.add_all([note, update])
         s.flush()
         for original, text in ((note, "internal: password rotated"), (update, "Switch replaced")):
-            s.add(
-                TicketEvent(
-                    ticket_id=ticket_id,
-                    at=clock.now(),
-                    actor_label="Tom Tech",
-                    kind="edited",
-                    surface="slack",
-                    text=text,
-                    data={"of": original.id},
-                )
-            )
+            s.add(row("edited", text, data={"of": original.id}))
     with sessions() as s:
         shown = {e.text: e.internal for e in timeline(s, ticket_id) if e.actor == "Tom Tech"}
     assert shown == {
