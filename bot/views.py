@@ -13,7 +13,12 @@ from storage.models import AlertGroup, AlertInstance, Person, Ticket, TicketEven
 
 
 def person_ref(person: Person) -> PersonRef:
-    return PersonRef(name=person.name, slack_id=person.slack_user_id, email=person.email)
+    return PersonRef(
+        name=person.name,
+        slack_id=person.slack_user_id,
+        email=person.email,
+        aad_id=person.teams_aad_id,
+    )
 
 
 def ticket_view(ticket: Ticket, now: datetime) -> TicketView:

@@ -248,6 +248,7 @@ class TeamsConversation(Base):
     service_url: Mapped[str] = mapped_column(Text)
     tenant_id: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # personal | channel | groupChat
+    team_id: Mapped[str | None] = mapped_column(String(512))  # channel: its team
     # personal: the person it is with (Entra object id).
     user_aad_id: Mapped[str | None] = mapped_column(String(64), index=True)
     updated_at: Mapped[datetime]

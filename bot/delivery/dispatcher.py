@@ -7,11 +7,12 @@ parent and a row retrying in one stream delays no other; one needing another's m
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -26,12 +27,25 @@ from bot.delivery import storm
 from bot.delivery.email import EmailSender
 from bot.delivery.errors import DeliveryError
 from bot.delivery.slack import SlackGateway
+from bot.delivery.teams_chat import TeamsChat
+from bot.delivery.workflows import WorkflowsGateway
 from bot.metrics import Metrics
-from bot.render import alerts, card
+from bot.render import adaptive, alerts, card
+from bot.render.teams_blocks import from_slack
+from bot.render.view import SlackMessage, TeamsMention, TeamsMessage
+from bot.service.conversations import split_thread
 from bot.service.outbox import Written
 from bot.views import ticket_view
 from storage.engine import make_session_factory
-from storage.models import AlertStorm, ChatMessage, OutboxRow, Ticket, outbox_table
+from storage.models import (
+    AlertStorm,
+    ChatMessage,
+    Client,
+    OutboxRow,
+    Person,
+    Ticket,
+    outbox_table,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +79,13 @@ class DispatchPolicy:
     # network jitter can land two posts a second apart here less than a second apart there.
     channel_rate: float = 0.9
     channel_burst: int = 3
+    # Teams allows a bot 7 messages a second per conversation but 60 in 30 seconds: 2 a second
+    # sustained; a little under it.
+    teams_rate: float = 1.8
+    teams_burst: int = 4
+    # Power Automate throttles a flow's trigger above a few requests a second.
+    webhook_rate: float = 1.0
+    webhook_burst: int = 2
 
 
 class _ChannelPacer:
@@ -144,13 +165,17 @@ class Dispatcher:
         *,
         session_factory: sessionmaker[Session],
         clock: Clock,
-        slack: SlackGateway,
+        slack: SlackGateway | None,
         email: EmailSender | None,
-        tech_channel: str,
+        tech_channel: str | None,
         metrics: Metrics | None = None,
         policy: DispatchPolicy | None = None,
         worker_id: str = "dispatcher",
         channels: tuple[str, ...] | None = None,
+        teams: TeamsChat | None = None,
+        teams_tech_channel: str | None = None,
+        teams_mention: TeamsMention | None = None,
+        webhooks: WorkflowsGateway | None = None,
     ) -> None:
         bind = session_factory.kw["bind"]
         # Its own transactions are short: on SQLite they go before the requests' (and reads need
@@ -161,14 +186,24 @@ class Dispatcher:
         self._slack = slack
         self._email = email
         self._tech_channel = tech_channel
+        self._teams = teams
+        self._teams_tech_channel = teams_tech_channel
+        self._teams_mention = teams_mention
+        self._webhooks = webhooks
         self._metrics = metrics or Metrics()
         self._policy = policy or DispatchPolicy()
         # One post of the technician channel's burst is kept for an alert storm's summary, so
         # that it shows at once even when the storm's first cards have just gone out.
-        reserve = {tech_channel: 1.0} if self._policy.channel_burst > 1 else {}
+        reserve = {tech_channel: 1.0} if tech_channel and self._policy.channel_burst > 1 else {}
         self._pacer = _ChannelPacer(
             self._policy.channel_rate, self._policy.channel_burst, reserved=reserve
         )
+        # Each outbox channel paces its own conversations (their targets never coincide).
+        self._pacers = {
+            "slack": self._pacer,
+            "teams": _ChannelPacer(self._policy.teams_rate, self._policy.teams_burst),
+            "webhook": _ChannelPacer(self._policy.webhook_rate, self._policy.webhook_burst),
+        }
         self._storm_updated: dict[int, datetime] = {}  # storm id → its summary's last chat.update
         # chat.update of storm summaries: Slack's Tier 3 (about 50 a minute, bursts allowed).
         self._update_pacer = _ChannelPacer(50 / 60, 20)
@@ -201,7 +236,10 @@ class Dispatcher:
             return False
         if (kind == "storm") != lane.storms:
             return False
-        return target is None or self._pacer.available(target, now) >= 1.0
+        return target is None or self._pacer_of(channel).available(target, now) >= 1.0
+
+    def _pacer_of(self, channel: str) -> _ChannelPacer:
+        return self._pacers.get(channel, self._pacer)
 
     def start(self) -> None:
         if any(lane.thread is not None for lane in self._lanes):
@@ -248,9 +286,11 @@ class Dispatcher:
         wait = self._policy.poll_interval
         if due is not None:
             wait = min(wait, (due - now).total_seconds())
-        token = None if lane.storms else self._pacer.next_token_in(now)
-        if token is not None:
-            wait = min(wait, token)
+        if not lane.storms:
+            tokens = [p.next_token_in(now) for p in self._pacers.values()]
+            waits = [t for t in tokens if t is not None]
+            if waits:
+                wait = min(wait, *waits)
         return max(wait, 0.001)
 
     def release_orphaned_claims(self) -> int:
@@ -293,13 +333,15 @@ class Dispatcher:
         query = lane.claim
         if self._skip_locked:
             query = query.with_for_update(skip_locked=True)
-        params = {"now": now, "paced": self._pacer.blocked(now)}
+        paced = sorted({c for p in self._pacers.values() for c in p.blocked(now)})
+        params = {"now": now, "paced": paced}
         with self._sessions.begin() as s:
             budget: dict[str, float] = {}
             claimed: list[_Claimed] = []
             for r in s.execute(query, params):
                 if r.target is not None:
-                    left = budget.setdefault(r.target, self._pacer.available(r.target, now))
+                    pacer = self._pacer_of(r.channel)
+                    left = budget.setdefault(r.target, pacer.available(r.target, now))
                     if left < 1.0:
                         continue
                     budget[r.target] = left - 1.0
@@ -365,6 +407,10 @@ class Dispatcher:
                 return
             if channel == "email":
                 result = self._deliver_email(row.payload)
+            elif channel == "teams":
+                result = self._deliver_teams(row)
+            elif channel == "webhook":
+                result = self._deliver_webhook(row)
             else:
                 result = self._deliver_slack(row)
         except _Deferred as d:
@@ -444,6 +490,12 @@ class Dispatcher:
         return {"message_id": self._email.send(payload)}
 
     # ---- Slack -----------------------------------------------------------------------------
+    @property
+    def _slack_api(self) -> SlackGateway:
+        if self._slack is None:
+            raise DeliveryError("Slack is not configured", transient=False)
+        return self._slack
+
     def _deliver_slack(self, row: _Claimed) -> dict[str, Any]:
         ticket_id, kind, p = row.ticket_id, row.kind, row.payload
         if kind == "card":
@@ -456,16 +508,16 @@ class Dispatcher:
             msg = self._needed(row, role=p["role"])
             if msg is None:
                 return {"skipped": f"no {p['role']} message"}
-            self._slack.update(msg[0], msg[1], text=p["text"], blocks=p.get("blocks"))
+            self._slack_api.update(msg[0], msg[1], text=p["text"], blocks=p.get("blocks"))
             return {"channel": msg[0], "ts": msg[1]}
         if kind in ("update_mirror", "delete_mirror"):
             mirror = self._needed(row, role="mirror", source=tuple(p["source"]))
             if mirror is None:
                 return {"skipped": "mirror not found"}
             if kind == "update_mirror":
-                self._slack.update(mirror[0], mirror[1], text=p["text"], blocks=p.get("blocks"))
+                self._slack_api.update(mirror[0], mirror[1], text=p["text"], blocks=p.get("blocks"))
             else:
-                self._slack.delete(mirror[0], mirror[1])
+                self._slack_api.delete(mirror[0], mirror[1])
             return {"channel": mirror[0], "ts": mirror[1]}
         raise DeliveryError(f"unknown Slack outbox kind {kind!r}", transient=False)
 
@@ -478,7 +530,9 @@ class Dispatcher:
                 return {"skipped": "ticket gone"}
             existing = s.scalar(
                 select(ChatMessage).where(
-                    ChatMessage.ticket_id == ticket_id, ChatMessage.role == "card"
+                    ChatMessage.ticket_id == ticket_id,
+                    ChatMessage.role == "card",
+                    ChatMessage.surface == "slack",
                 )
             )
             view = ticket_view(ticket, self._clock.now())
@@ -494,7 +548,7 @@ class Dispatcher:
         # A storm's cards go into its summary's thread, without a ping each.
         msg = card.ticket_card(view, mention=mention if target is None and not storm_ts else None)
         if target is not None:
-            self._slack.update(target[0], target[1], text=msg.text, blocks=msg.blocks)
+            self._slack_api.update(target[0], target[1], text=msg.text, blocks=msg.blocks)
             with self._sessions.begin() as s:
                 s.execute(
                     update(ChatMessage)
@@ -502,6 +556,8 @@ class Dispatcher:
                     .values(rendered_version=view.version)
                 )
             return {"channel": target[0], "ts": target[1], "version": view.version}
+        if self._tech_channel is None:
+            return {"skipped": "no Slack technician channel"}
         channel, ts = self._post_paced(
             self._tech_channel, text=msg.text, blocks=msg.blocks, thread_ts=storm_ts
         )
@@ -542,7 +598,7 @@ class Dispatcher:
                     k: at for k, at in self._storm_updated.items() if now - at < STORM_REFRESH
                 }
                 self._storm_updated[storm_id] = now
-                self._slack.update(snap.channel, ts, text=msg.text, blocks=msg.blocks)
+                self._slack_api.update(snap.channel, ts, text=msg.text, blocks=msg.blocks)
             shown = snap.total
             result = {"channel": snap.channel, "ts": ts, "tickets": shown}
         # FOR NO KEY UPDATE on PostgreSQL: it need not wait for deliveries that only insert rows
@@ -601,7 +657,7 @@ class Dispatcher:
     def _ephemeral(self, p: dict[str, Any]) -> dict[str, Any]:
         """Only the user sees it; when they aren't in that channel, it goes to their DM instead."""
         try:
-            self._slack.ephemeral(p["channel"], p["user"], text=p["text"], blocks=p.get("blocks"))
+            self._slack_api.ephemeral(p["channel"], p["user"], text=p["text"], blocks=p.get("blocks"))
             return {"channel": p["channel"]}
         except DeliveryError as e:
             if e.transient or not any(code in e.message for code in EPHEMERAL_FALLBACK):
@@ -616,11 +672,170 @@ class Dispatcher:
         if retry_at is not None:
             raise _Deferred(retry_at)
         try:
-            return self._slack.post(channel, **message)
+            return self._slack_api.post(channel, **message)
         except DeliveryError as e:
             if e.retry_after is not None:
                 self._pacer.pause(channel, self._clock.now() + timedelta(seconds=e.retry_after))
             raise
+
+    # ---- Teams -----------------------------------------------------------------------------
+    def _deliver_teams(self, row: _Claimed) -> dict[str, Any]:
+        if self._teams is None:
+            raise DeliveryError("Teams is not configured", transient=False)
+        kind, p = row.kind, row.payload
+        if kind == "card":
+            return self._teams_card(row)
+        if kind == "post":
+            return self._teams_post(row, self._teams)
+        if kind == "replace":
+            found = self._needed(row, role=p["role"])
+            if found is None:
+                return {"skipped": f"no {p['role']} message"}
+            self._teams.update(found[0], found[1], self._teams_message(p))
+            return {"conversation": found[0], "id": found[1]}
+        if kind in ("update_mirror", "delete_mirror"):
+            mirror = self._needed(row, role="mirror", source=tuple(p["source"]))
+            if mirror is None:
+                return {"skipped": "mirror not found"}
+            if kind == "update_mirror":
+                self._teams.update(mirror[0], mirror[1], self._teams_message(p))
+            else:
+                self._teams.delete(mirror[0], mirror[1])
+            return {"conversation": mirror[0], "id": mirror[1]}
+        raise DeliveryError(f"unknown Teams outbox kind {kind!r}", transient=False)
+
+    def _teams_card(self, row: _Claimed) -> dict[str, Any]:
+        """Post the card in the Teams technician channel once; then update it in place."""
+        teams, channel, ticket_id = self._teams, self._teams_tech_channel, int(row.ticket_id or 0)
+        if teams is None or channel is None:
+            return {"skipped": "no Teams technician channel"}
+        with self._reads() as s:
+            ticket = s.get(Ticket, ticket_id)
+            if ticket is None:
+                return {"skipped": "ticket gone"}
+            existing = s.scalar(
+                select(ChatMessage).where(
+                    ChatMessage.ticket_id == ticket_id,
+                    ChatMessage.role == "card",
+                    ChatMessage.surface == "teams",
+                )
+            )
+            view = ticket_view(ticket, self._clock.now())
+            if existing is not None and existing.rendered_version == ticket.version:
+                return {"skipped": "card already current"}
+            target = (existing.channel, existing.ts) if existing else None
+        ping = bool(row.payload.get("mention")) and target is None
+        msg = adaptive.ticket_card(view, mention=self._teams_mention if ping else None)
+        if target is not None:
+            teams.update(target[0], target[1], msg)
+            with self._sessions.begin() as s:
+                s.execute(
+                    update(ChatMessage)
+                    .where(ChatMessage.channel == target[0], ChatMessage.ts == target[1])
+                    .values(rendered_version=view.version)
+                )
+            return {"conversation": target[0], "id": target[1], "version": view.version}
+        posted, activity_id = self._teams_paced(row, lambda: teams.post(channel, msg))
+        self._record(
+            ticket_id,
+            "card",
+            posted,
+            activity_id,
+            None,
+            None,
+            rendered_version=view.version,
+            surface="teams",
+        )
+        return {"conversation": posted, "id": activity_id, "version": view.version}
+
+    def _teams_post(self, row: _Claimed, teams: TeamsChat) -> dict[str, Any]:
+        p = row.payload
+        msg = self._teams_message(p)
+        thread: str | None = None
+        anchor = p.get("anchor")
+        if anchor:
+            found = self._needed(row, role=anchor, root=True)
+            if found is None:
+                return {"skipped": f"no {anchor} thread"}
+            conversation, thread = found
+        elif p.get("conversation"):
+            conversation = str(p["conversation"])
+        elif p.get("user"):
+            conversation = teams.personal(str(p["user"]))
+        else:
+            raise DeliveryError("Teams post without a conversation", transient=False)
+        posted, activity_id = self._teams_paced(
+            row, lambda: teams.post(conversation, msg, thread=thread)
+        )
+        role = p.get("record_role")
+        if role and row.ticket_id is not None:
+            root = thread or split_thread(conversation)[1]
+            source = p.get("source") or (None, None)
+            self._record(
+                row.ticket_id, role, posted, activity_id, root, tuple(source), surface="teams"
+            )
+        return {"conversation": posted, "id": activity_id}
+
+    def _teams_paced(
+        self, row: _Claimed, send: Callable[[], tuple[str, str]]
+    ) -> tuple[str, str]:
+        """A Teams post within its conversation's pace; a 429 pauses the conversation."""
+        pacer, target = self._pacers["teams"], row.target
+        if target is not None:
+            retry_at = pacer.take(target, self._clock.now())
+            if retry_at is not None:
+                raise _Deferred(retry_at)
+        try:
+            return send()
+        except DeliveryError as e:
+            if e.retry_after is not None and target is not None:
+                pacer.pause(target, self._clock.now() + timedelta(seconds=e.retry_after))
+            raise
+
+    def _teams_message(self, p: dict[str, Any]) -> TeamsMessage:
+        """A row's message as a Teams card: rendered for Teams when written (`card`), else the
+        Slack rendering translated; `ping` adds the technician channel's mention."""
+        if isinstance(p.get("card"), dict):
+            return TeamsMessage(text=str(p.get("text") or ""), card=p["card"])
+        msg = from_slack(SlackMessage(str(p.get("text") or ""), p.get("blocks") or []), self._names(p))
+        if p.get("ping") and self._teams_mention is not None:
+            msg = adaptive.with_mention(msg, self._teams_mention)
+        return msg
+
+    def _names(self, p: dict[str, Any]) -> dict[str, str]:
+        """Slack id → name, for the Slack mentions a message carries (most carry none)."""
+        if "<@" not in json.dumps(p):
+            return {}
+        with self._reads() as s:
+            rows = s.execute(
+                select(Person.slack_user_id, Person.name).where(Person.slack_user_id.is_not(None))
+            ).all()
+        return {sid: name for sid, name in rows if sid}
+
+    # ---- Workflows webhooks ----------------------------------------------------------------
+    def _deliver_webhook(self, row: _Claimed) -> dict[str, Any]:
+        """A client-thread message to a notify-only client's Workflows webhook (its URL is read
+        from the client, never stored in the outbox: it carries a signature)."""
+        if self._webhooks is None:
+            raise DeliveryError("Workflows webhooks are not configured", transient=False)
+        p = row.payload
+        with self._reads() as s:
+            url = s.scalar(select(Client.teams_webhook_url).where(Client.id == p.get("client_id")))
+        if not url:
+            return {"skipped": "the client has no Teams webhook now"}
+        envelope = adaptive.webhook_envelope(self._teams_message(p))
+        pacer, target = self._pacers["webhook"], row.target
+        if target is not None:
+            retry_at = pacer.take(target, self._clock.now())
+            if retry_at is not None:
+                raise _Deferred(retry_at)
+        try:
+            self._webhooks.post(url, envelope)
+        except DeliveryError as e:
+            if e.retry_after is not None and target is not None:
+                pacer.pause(target, self._clock.now() + timedelta(seconds=e.retry_after))
+            raise
+        return {"client_id": p.get("client_id")}
 
     def _find(
         self,
@@ -629,12 +844,15 @@ class Dispatcher:
         role: str,
         source: tuple[str, ...] | None = None,
         root: bool = False,
+        surface: str = "slack",
     ) -> tuple[str, str] | None:
         """The latest message recorded with `role`; with `root`, the thread it belongs to."""
         if ticket_id is None:
             return None
         query = select(ChatMessage).where(
-            ChatMessage.ticket_id == ticket_id, ChatMessage.role == role
+            ChatMessage.ticket_id == ticket_id,
+            ChatMessage.role == role,
+            ChatMessage.surface == surface,
         )
         if source is not None:
             query = query.where(
@@ -661,11 +879,14 @@ class Dispatcher:
         _Orphaned: this one is parked too, naming it; `ticketbot outbox retry` of both sends
         them in turn.
         """
-        found = self._find(row.ticket_id, role=role, source=source, root=root)
+        surface = "teams" if row.channel == "teams" else "slack"
+        found = self._find(row.ticket_id, role=role, source=source, root=root, surface=surface)
         if found is None and row.ticket_id is not None:
             self._wait_for_recorder(row, role, source)
             # Its row may have been delivered between the two reads: the message is in by now.
-            found = self._find(row.ticket_id, role=role, source=source, root=root)
+            found = self._find(
+                row.ticket_id, role=role, source=source, root=root, surface=surface
+            )
         return found
 
     def _wait_for_recorder(self, row: _Claimed, role: str, source: tuple[str, ...] | None) -> None:
@@ -674,7 +895,7 @@ class Dispatcher:
             select(o.id, o.stream, o.status, o.payload, o.next_attempt_at)
             .where(
                 o.ticket_id == row.ticket_id,
-                o.channel == "slack",
+                o.channel == row.channel,
                 o.kind == ("card" if role == "card" else "post"),
                 o.status.in_(("pending", "sending", "parked")),
                 o.id != row.id,
@@ -706,12 +927,14 @@ class Dispatcher:
         source: tuple[str | None, ...] | None,
         *,
         rendered_version: int | None = None,
+        surface: str = "slack",
     ) -> None:
         with self._sessions.begin() as s:
             s.add(
                 ChatMessage(
                     ticket_id=ticket_id,
                     role=role,
+                    surface=surface,
                     channel=channel,
                     ts=ts,
                     thread_ts=thread_ts,

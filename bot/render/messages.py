@@ -331,8 +331,9 @@ def ticket_list(views: Sequence[TicketView]) -> SlackMessage:
     return _message(head, blocks)
 
 
-def help_text() -> SlackMessage:
-    c = ids.COMMAND
+def help_text(command: str = ids.COMMAND) -> SlackMessage:
+    """How to use the command (`/ticket` in Slack; `ticket` in a Teams chat with the bot)."""
+    c = command
     lines = [
         "*How to use* `" + c + "`",
         f"• `{c}` — open a form to report a problem (title, details, priority, who is affected)",

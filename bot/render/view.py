@@ -13,6 +13,16 @@ class PersonRef:
     name: str
     slack_id: str | None = None
     email: str | None = None
+    aad_id: str | None = None  # Teams (Entra) object id
+
+    @property
+    def key(self) -> str:
+        """How handlers name this person in a button or choice: Slack id, `teams:<aad id>`, or email."""
+        if self.slack_id:
+            return self.slack_id
+        if self.aad_id:
+            return f"teams:{self.aad_id}"
+        return self.email or self.name
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,16 @@ class SlackMessage:
 
     text: str
     blocks: list[dict[str, object]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TeamsMessage:
+    """What a Teams message activity carries: a notification summary `text`, one Adaptive Card
+    (its content), and activity-level entities (a mention)."""
+
+    text: str
+    card: dict[str, object]
+    entities: list[dict[str, object]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,21 @@
-"""Keeps roles current from Slack: the technician channel's members and deactivated accounts,
-stored in `people` (shared by every replica) and loaded into this process's Directory."""
+"""Keeps roles current from Slack and Teams: the technician channels' members and deactivated
+accounts, stored in `people` (shared by every replica) and loaded into this process's Directory."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.service.directory import Directory, SlackUser, UserLookup
+from bot.service.directory import Directory, SlackUser, TeamsUser, UserLookup
 from storage.models import Person
 
 log = logging.getLogger(__name__)
 
 _STORED_MEMBERS = select(Person).where(Person.tech_member).order_by(Person.id)
+_STORED_TEAMS_MEMBERS = select(Person).where(Person.teams_tech_member).order_by(Person.id)
 
 
 def counts_as_technician(info: SlackUser) -> bool:
@@ -119,3 +121,54 @@ class Membership:
             changed = d.set_flags(s, person, deactivated=info.deleted)
         if changed:
             self.load()
+
+
+class TeamsMembership:
+    """The Teams side of roles: the team of the Teams technician channel, when the technicians
+    are its members (TICKETBOT_TECHNICIANS unset). Kept current by the team's membership events
+    and a periodic read of the channel's roster."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Session],
+        directory: Directory,
+        roster: Callable[[str], list[TeamsUser]],
+    ) -> None:
+        self._sessions = session_factory
+        self._directory = directory
+        self._roster = roster
+
+    def refresh(self) -> None:
+        """Read the technician channel's roster and store who is a member; raises when Teams
+        cannot be read (what the database holds is loaded all the same)."""
+        d = self._directory
+        channel = d.teams_tech_channel
+        try:
+            if channel is None or not d.tracks_teams_members:
+                return
+            members = {u.aad_id: u for u in self._roster(channel) if u.aad_id}
+            with self._sessions.begin() as s:
+                for user in members.values():
+                    d.set_flags(s, d.person(s, user.key, user), teams_tech_member=True)
+                for person in s.scalars(_STORED_TEAMS_MEMBERS).all():
+                    if person.teams_aad_id not in members:
+                        d.set_flags(s, person, teams_tech_member=False)
+        finally:
+            with self._sessions() as s:
+                d.load_roles(s)
+
+    def changed(self, added: list[TeamsUser], removed: list[TeamsUser]) -> None:
+        """People joined or left the technician channel's team."""
+        d = self._directory
+        if not d.tracks_teams_members or not (added or removed):
+            return
+        with self._sessions.begin() as s:
+            for user in added:
+                d.set_flags(s, d.person(s, user.key, user), teams_tech_member=True)
+            for user in removed:
+                person = d.find(s, user.key)
+                if person is not None:
+                    d.set_flags(s, person, teams_tech_member=False)
+        with self._sessions() as s:
+            d.load_roles(s)

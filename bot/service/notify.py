@@ -1,4 +1,5 @@
-"""The notification matrix: which outbox rows each ticket event writes."""
+"""The notification matrix: which outbox rows each ticket event writes, and on which surface
+(Slack, Teams, a Teams Workflows webhook, email) each audience is reached."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.render import alerts, email, messages
-from bot.render.view import EmailContent, PersonRef, SlackMessage, TicketView
-from bot.service.directory import Directory
+from bot.render.view import EmailContent, PersonRef, SlackMessage, TeamsMessage, TicketView
+from bot.service.directory import TEAMS_PREFIX, Directory, person_key
 from bot.service.outbox import OutboxWriter
 from bot.views import person_ref
 from storage.models import AlertStorm, OutboxRow, Person, Ticket, TicketEvent
@@ -31,9 +32,23 @@ INVOLVING_KINDS = (
 
 @dataclass(frozen=True)
 class NotifySettings:
-    tech_channel: str
+    tech_channel: str | None  # the Slack technician channel; None: no technicians on Slack
     critical_mention: str  # Slack syntax: <!here>, <!channel>, <!subteam^S…>
     email_domain: str | None  # None: email is off
+    teams_tech_channel: str | None = None  # the Teams technician channel's conversation id
+    slack_on: bool = True
+    teams_on: bool = False
+
+
+@dataclass(frozen=True)
+class ClientThread:
+    """Where a ticket's client thread lives: a Slack channel or DM, or a Teams conversation
+    (`user` instead: a 1:1 chat with that person, created on delivery)."""
+
+    surface: str  # slack | teams
+    channel: str | None = None
+    user: str | None = None  # teams: Entra object id
+    fallback_dm: str | None = None  # slack: the submitter, when the channel refuses the post
 
 
 class Notifier:
@@ -46,65 +61,144 @@ class Notifier:
         self._directory = directory
         self._outbox = outbox
 
-    # ---- Slack -----------------------------------------------------------------------------
-    # A ticket's Slack rows go in one stream per conversation (see card_stream, client_stream,
-    # dm_stream), so that a row retrying in one never holds up another.
-    def card(self, session: Session, ticket: Ticket) -> None:
-        """Post the card, or update it in place; rendered from the ticket at delivery time."""
-        self._slack(session, ticket, card_stream(ticket.id), "card", {})
+    # ---- Chat routing ----------------------------------------------------------------------
+    # A ticket's chat rows go in one stream per conversation (see card_stream, client_stream,
+    # dm_stream and their Teams twins), so that a row retrying in one never holds up another.
+    # Messages are stored as rendered for Slack; the Teams adapter renders them as cards.
+    def card(self, session: Session, ticket: Ticket, *, ping: bool = False) -> None:
+        """Post the card in each technician channel, or update it in place; rendered from the
+        ticket at delivery time. `ping`: a first post mentions everyone (critical)."""
+        if self._settings.tech_channel:
+            mention = {"mention": self._settings.critical_mention} if ping else {}
+            self._slack(session, ticket, card_stream(ticket.id), "card", mention)
+        if self._settings.teams_tech_channel:
+            self._teams(session, ticket, teams_card_stream(ticket.id), "card", {"mention": ping})
 
     def tech_thread(
         self, session: Session, ticket: Ticket, msg: SlackMessage, **extra: object
     ) -> None:
-        self._post(session, ticket, card_stream(ticket.id), msg, anchor="card", **extra)
+        """A message in the card's thread, in each technician channel."""
+        if self._settings.tech_channel:
+            self._post(session, ticket, card_stream(ticket.id), msg, anchor="card", **extra)
+        if self._settings.teams_tech_channel:
+            fields = {k: v for k, v in extra.items() if k != "reply_broadcast"}
+            payload = {"anchor": "card", **fields, **_msg(msg)}
+            self._teams(session, ticket, teams_card_stream(ticket.id), "post", payload)
 
     def client_thread(
         self, session: Session, ticket: Ticket, msg: SlackMessage, **extra: object
     ) -> None:
-        self._post(session, ticket, client_stream(ticket.id), msg, anchor="client_root", **extra)
+        """A message in the client thread (and to the client's Workflows webhook)."""
+        where = self.client_thread_of(ticket)
+        if where is not None and where.surface == "teams":
+            payload = {"anchor": "client_root", **extra, **_msg(msg)}
+            self._teams(session, ticket, teams_client_stream(ticket.id), "post", payload)
+        elif where is not None:
+            self._post(
+                session, ticket, client_stream(ticket.id), msg, anchor="client_root", **extra
+            )
+        self._webhook(session, ticket, msg)
 
     def client_root(self, session: Session, ticket: Ticket, msg: SlackMessage) -> None:
-        """The client thread's first message; in the submitter's DM when the client channel
-        cannot take it (the thread, and so the rest of its stream, then lives there)."""
-        submitter = ticket.submitter.slack_user_id if ticket.submitter else None
-        channel = ticket.origin_channel or submitter
-        if channel is None:
-            return
-        self._post(
-            session,
-            ticket,
-            client_stream(ticket.id),
-            msg,
-            channel=channel,
-            record_role="client_root",
-            fallback_dm=submitter,
-        )
+        """The client thread's first message. In Slack, in the submitter's DM when the client
+        channel cannot take it (the thread, and so the rest of its stream, then lives there)."""
+        where = self.client_thread_of(ticket)
+        if where is not None and where.surface == "teams":
+            target = {"conversation": where.channel} if where.channel else {"user": where.user}
+            payload = {**target, "record_role": "client_root", **_msg(msg)}
+            self._teams(session, ticket, teams_client_stream(ticket.id), "post", payload)
+        elif where is not None:
+            self._post(
+                session,
+                ticket,
+                client_stream(ticket.id),
+                msg,
+                channel=where.channel,
+                record_role="client_root",
+                fallback_dm=where.fallback_dm,
+            )
+        self._webhook(session, ticket, msg)
 
-    def dm(self, session: Session, ticket: Ticket, slack_id: str, msg: SlackMessage) -> None:
-        self._post(session, ticket, dm_stream(slack_id), msg, channel=slack_id)
+    def client_thread_of(self, ticket: Ticket) -> ClientThread | None:
+        """Where the client hears about `ticket`: where they asked; else (monitoring) the
+        client's Teams channel or the submitter's chat; None: by email only."""
+        settings = self._settings
+        submitter = ticket.submitter
+        if ticket.source == "teams":
+            if settings.teams_on and ticket.origin_channel:
+                return ClientThread("teams", channel=ticket.origin_channel)
+            return None
+        slack_id = submitter.slack_user_id if submitter else None
+        if settings.slack_on and (ticket.origin_channel or slack_id):
+            return ClientThread(
+                "slack", channel=ticket.origin_channel or slack_id, fallback_dm=slack_id
+            )
+        if settings.teams_on:
+            if ticket.client is not None and ticket.client.teams_channel_id:
+                return ClientThread("teams", channel=ticket.client.teams_channel_id)
+            if submitter is not None and submitter.teams_aad_id:
+                return ClientThread("teams", user=submitter.teams_aad_id)
+        return None
+
+    def dm(self, session: Session, ticket: Ticket, key: str, msg: SlackMessage) -> None:
+        """A direct message to a person by key: a Slack DM, or a Teams 1:1 chat."""
+        if key.startswith(TEAMS_PREFIX):
+            if self._settings.teams_on:
+                aad = key[len(TEAMS_PREFIX) :]
+                payload = {"user": aad, **_msg(msg)}
+                self._teams(session, ticket, teams_dm_stream(aad), "post", payload, target=key)
+        elif self._settings.slack_on:
+            self._post(session, ticket, dm_stream(key), msg, channel=key)
+
+    def dm_person(
+        self, session: Session, ticket: Ticket, person: Person, msg: SlackMessage
+    ) -> None:
+        if person.slack_user_id or person.teams_aad_id:
+            self.dm(session, ticket, person_key(person), msg)
 
     def tech_channel(
         self, session: Session, ticket: Ticket, msg: SlackMessage, **extra: object
     ) -> None:
-        self._post(
-            session,
-            ticket,
-            card_stream(ticket.id),
-            msg,
-            channel=self._settings.tech_channel,
-            **extra,
-        )
+        """A new post (not in the card's thread) in each technician channel."""
+        if self._settings.tech_channel:
+            self._post(
+                session,
+                ticket,
+                card_stream(ticket.id),
+                msg,
+                channel=self._settings.tech_channel,
+                **extra,
+            )
+        if self._settings.teams_tech_channel:
+            payload = {"conversation": self._settings.teams_tech_channel, **extra, **_msg(msg)}
+            self._teams(session, ticket, teams_card_stream(ticket.id), "post", payload)
 
     def replace_recorded(
         self, session: Session, ticket: Ticket, role: str, msg: SlackMessage
     ) -> None:
-        """chat.update the latest message recorded with `role`: the confirm buttons, which
+        """Update in place the latest message recorded with `role`: the confirm buttons, which
         live in the client thread."""
-        self._slack(
-            session, ticket, client_stream(ticket.id), "replace", {"role": role, **_msg(msg)}
-        )
+        payload = {"role": role, **_msg(msg)}
+        where = self.client_thread_of(ticket)
+        if where is not None and where.surface == "teams":
+            self._teams(session, ticket, teams_client_stream(ticket.id), "replace", payload)
+        elif where is not None:
+            self._slack(session, ticket, client_stream(ticket.id), "replace", payload)
 
     def ephemeral(self, session: Session, user: str, channel: str, msg: SlackMessage) -> None:
+        """Only `user` sees it. Teams has no such message in a channel: a 1:1 chat instead."""
+        if user.startswith(TEAMS_PREFIX):
+            if self._settings.teams_on:
+                aad = user[len(TEAMS_PREFIX) :]
+                self._outbox.add(
+                    session,
+                    channel="teams",
+                    kind="post",
+                    stream=teams_dm_stream(aad),
+                    payload={"user": aad, **_msg(msg)},
+                    target=user,
+                )
+            return
         self._outbox.add(
             session,
             channel="slack",
@@ -117,24 +211,122 @@ class Notifier:
         self, session: Session, ticket: Ticket, source: tuple[str, str], msg: SlackMessage
     ) -> None:
         payload = {"source": list(source), **_msg(msg)}
-        self._slack(session, ticket, self._mirror_stream(ticket, source), "update_mirror", payload)
+        for surface, stream in self._mirror_streams(ticket, source):
+            self._chat(surface, session, ticket, stream, "update_mirror", payload)
 
     def mirror_delete(self, session: Session, ticket: Ticket, source: tuple[str, str]) -> None:
         payload = {"source": list(source)}
-        self._slack(session, ticket, self._mirror_stream(ticket, source), "delete_mirror", payload)
+        for surface, stream in self._mirror_streams(ticket, source):
+            self._chat(surface, session, ticket, stream, "delete_mirror", payload)
 
-    def _mirror_stream(self, ticket: Ticket, source: tuple[str, str]) -> str:
-        """A technician's update (in the technician channel) is mirrored into the client thread,
-        a client's reply into the card's thread. Were it ever the other way round, the
+    def _mirror_streams(self, ticket: Ticket, source: tuple[str, str]) -> list[tuple[str, str]]:
+        """A technician's update (in a technician channel) is mirrored into the client thread,
+        a client's reply into the card's thread(s). Were it ever the other way round, the
         dispatcher would still hold the edit until its mirror is posted."""
-        if source[0] == self._settings.tech_channel:
-            return client_stream(ticket.id)
-        return card_stream(ticket.id)
+        settings = self._settings
+        if source[0] in (settings.tech_channel, settings.teams_tech_channel):
+            where = self.client_thread_of(ticket)
+            if where is None:
+                return []
+            if where.surface == "teams":
+                return [("teams", teams_client_stream(ticket.id))]
+            return [("slack", client_stream(ticket.id))]
+        streams = []
+        if settings.tech_channel:
+            streams.append(("slack", card_stream(ticket.id)))
+        if settings.teams_tech_channel:
+            streams.append(("teams", teams_card_stream(ticket.id)))
+        return streams
+
+    def _chat(
+        self,
+        surface: str,
+        session: Session,
+        ticket: Ticket,
+        stream: str,
+        kind: str,
+        payload: Mapping[str, object],
+    ) -> None:
+        if surface == "teams":
+            self._teams(session, ticket, stream, kind, payload)
+        else:
+            self._slack(session, ticket, stream, kind, payload)
 
     def _post(
         self, session: Session, ticket: Ticket, stream: str, msg: SlackMessage, **fields: object
     ) -> None:
         self._slack(session, ticket, stream, "post", {**fields, **_msg(msg)})
+
+    def _teams(
+        self,
+        session: Session,
+        ticket: Ticket,
+        stream: str,
+        kind: str,
+        payload: Mapping[str, object],
+        *,
+        target: str | None = None,
+    ) -> None:
+        """A Teams row; `target` (the conversation, for pacing) defaults to where it lands."""
+        if target is None and kind in ("card", "post"):
+            target = self._teams_target(ticket, payload)
+        self._outbox.add(
+            session,
+            channel="teams",
+            kind=kind,
+            stream=stream,
+            payload=dict(payload),
+            ticket_id=ticket.id,
+            target=target,
+        )
+
+    def _teams_target(self, ticket: Ticket, payload: Mapping[str, object]) -> str | None:
+        anchor = payload.get("anchor")
+        if anchor == "card" or "anchor" not in payload and "conversation" not in payload:
+            return self._settings.teams_tech_channel
+        if anchor == "client_root":
+            where = self.client_thread_of(ticket)
+            if where is None:
+                return None
+            return where.channel or (TEAMS_PREFIX + where.user if where.user else None)
+        conversation = payload.get("conversation")
+        if conversation:
+            return str(conversation)
+        user = payload.get("user")
+        return TEAMS_PREFIX + str(user) if user else None
+
+    def teams_answer(
+        self, session: Session, conversation: str, msg: SlackMessage | TeamsMessage
+    ) -> None:
+        """A message in a Teams conversation that belongs to no ticket (a command's answer)."""
+        payload: dict[str, object] = {"conversation": conversation}
+        if isinstance(msg, TeamsMessage):
+            payload |= {"text": msg.text, "card": msg.card}
+        else:
+            payload |= _msg(msg)
+        self._outbox.add(
+            session,
+            channel="teams",
+            kind="post",
+            stream=f"teams-conv:{conversation}",
+            payload=payload,
+            target=conversation,
+        )
+
+    def _webhook(self, session: Session, ticket: Ticket, msg: SlackMessage) -> None:
+        """A client-thread message for a notify-only client's Teams Workflows webhook."""
+        client = ticket.client
+        if client is None or not client.teams_webhook_url:
+            return
+        self._outbox.add(
+            session,
+            channel="webhook",
+            kind="post",
+            stream=webhook_stream(ticket.id),
+            payload={"client_id": client.id, **_msg(msg)},
+            ticket_id=ticket.id,
+            target=f"webhook:{client.id}",
+        )
 
     def _slack(
         self,
@@ -161,8 +353,8 @@ class Notifier:
         if kind != "post":
             return None
         if payload.get("anchor") == "client_root":
-            submitter = ticket.submitter.slack_user_id if ticket.submitter else None
-            return ticket.origin_channel or submitter
+            where = self.client_thread_of(ticket)
+            return where.channel if where is not None else None
         channel = payload.get("channel")
         return str(channel) if channel else None
 
@@ -234,6 +426,7 @@ class Notifier:
         return cached
 
     def manager_ids(self) -> list[str]:
+        """The managers' keys (Slack ids, `teams:` keys): who gets a manager's DM."""
         return sorted(self._directory.managers)
 
     def involved(self, session: Session, ticket: Ticket) -> list[Person]:
@@ -262,11 +455,7 @@ class Notifier:
     # ---- The matrix ------------------------------------------------------------------------
     def created(self, session: Session, ticket: Ticket, view: TicketView) -> None:
         critical = ticket.priority == "critical"
-        if critical:
-            mention = {"mention": self._settings.critical_mention}
-            self._slack(session, ticket, card_stream(ticket.id), "card", mention)
-        else:
-            self.card(session, ticket)
+        self.card(session, ticket, ping=critical)
         self.client_root(session, ticket, messages.received(view))
         to = self.client_addresses(ticket)
         self.email(session, ticket, to, email.received(view), root=True)
@@ -285,6 +474,7 @@ class Notifier:
             ticket,
             messages.critical_ping(view, self._settings.critical_mention),
             reply_broadcast=True,
+            ping=True,
         )
         self.client_thread(session, ticket, messages.priority_changed(view, old, by))
         self._critical_fanout(session, ticket, view, client_told=False)
@@ -318,10 +508,10 @@ class Notifier:
     ) -> None:
         self.card(session, ticket)
         self.client_thread(session, ticket, messages.assigned(view))
-        if ticket.assignee is not None and ticket.assignee.slack_user_id:
-            self.dm(session, ticket, ticket.assignee.slack_user_id, messages.assignee_dm(view, by))
-        if previous is not None and previous.slack_user_id:
-            self.dm(session, ticket, previous.slack_user_id, messages.reassigned_dm(view, by))
+        if ticket.assignee is not None:
+            self.dm_person(session, ticket, ticket.assignee, messages.assignee_dm(view, by))
+        if previous is not None:
+            self.dm_person(session, ticket, previous, messages.reassigned_dm(view, by))
         self.email(session, ticket, self.client_addresses(ticket), email.assigned(view))
 
     def started(self, session: Session, ticket: Ticket, view: TicketView, by: PersonRef) -> None:
@@ -395,17 +585,15 @@ class Notifier:
     ) -> None:
         self.card(session, ticket)
         self.tech_thread(session, ticket, messages.helper_added(view, helper))
-        if ticket.assignee is not None and ticket.assignee.slack_user_id:
-            self.dm(
-                session, ticket, ticket.assignee.slack_user_id, messages.helper_added(view, helper)
-            )
+        if ticket.assignee is not None:
+            self.dm_person(session, ticket, ticket.assignee, messages.helper_added(view, helper))
 
     def onsite(self, session: Session, ticket: Ticket, view: TicketView, by: Person) -> None:
         self.card(session, ticket)
         self.client_thread(session, ticket, messages.onsite(view))
         goer = ticket.onsite_person
-        if goer is not None and goer.slack_user_id and goer.id != by.id:
-            self.dm(session, ticket, goer.slack_user_id, messages.onsite_dm(view, person_ref(by)))
+        if goer is not None and goer.id != by.id:
+            self.dm_person(session, ticket, goer, messages.onsite_dm(view, person_ref(by)))
         self.email(session, ticket, self.client_addresses(ticket), email.onsite(view))
 
     def resolved(self, session: Session, ticket: Ticket, view: TicketView) -> None:
@@ -424,8 +612,8 @@ class Notifier:
         msg = messages.reopened(view, by, reason)
         self.replace_recorded(session, ticket, "confirm", messages.confirmation_recorded(view, by))
         self.tech_thread(session, ticket, msg)
-        if ticket.assignee is not None and ticket.assignee.slack_user_id:
-            self.dm(session, ticket, ticket.assignee.slack_user_id, msg)
+        if ticket.assignee is not None:
+            self.dm_person(session, ticket, ticket.assignee, msg)
         self.client_thread(session, ticket, msg)
         self.email(session, ticket, self.client_addresses(ticket), email.reopened(view, by, reason))
 
@@ -454,13 +642,12 @@ class Notifier:
     ) -> None:
         """A ticket raised by monitoring: the human matrix, with a storm folding the channel."""
         critical = ticket.priority == "critical"
-        mention: dict[str, object] = (
-            {"mention": self._settings.critical_mention} if critical else {}
-        )
         if storm is None:
-            self._slack(session, ticket, card_stream(ticket.id), "card", mention)
+            self.card(session, ticket, ping=critical)
         else:  # the summary is refreshed when the delivery's storm count is in (AlertService)
             self.storm_card(session, ticket.id)
+            if self._settings.teams_tech_channel:  # Teams has no storm summary: plain cards
+                self._teams(session, ticket, teams_card_stream(ticket.id), "card", {})
         self.client_root(session, ticket, alerts.received(view, previous))
         self.email(
             session, ticket, self.client_addresses(ticket), alerts.email_received(view), root=True
@@ -478,6 +665,9 @@ class Notifier:
         elif storm_started:
             msg = alerts.storm_dm(storm.ticket_count, storm.started_at)
             for manager in self.manager_ids():
+                if manager.startswith(TEAMS_PREFIX):
+                    self.dm(session, ticket, manager, msg)
+                    continue
                 self._outbox.add(
                     session,
                     channel="slack",
@@ -560,8 +750,8 @@ class Notifier:
         self.tech_thread(session, ticket, alerts.recovered(view, at))
         self.client_thread(session, ticket, alerts.recovered(view, at))
         self.email(session, ticket, self.client_addresses(ticket), alerts.email_recovered(view, at))
-        if ticket.assignee is not None and ticket.assignee.slack_user_id:
-            self.dm(session, ticket, ticket.assignee.slack_user_id, alerts.verify_dm(view, at))
+        if ticket.assignee is not None:
+            self.dm_person(session, ticket, ticket.assignee, alerts.verify_dm(view, at))
 
 
 def card_stream(ticket_id: int) -> str:
@@ -577,6 +767,26 @@ def client_stream(ticket_id: int) -> str:
 def dm_stream(slack_id: str) -> str:
     """One person's DMs, whatever the ticket: one conversation, in the order written."""
     return f"slack-dm:{slack_id}"
+
+
+def teams_card_stream(ticket_id: int) -> str:
+    """The Teams card, its thread and the help posts beside it."""
+    return f"teams:{ticket_id}:card"
+
+
+def teams_client_stream(ticket_id: int) -> str:
+    """The client's Teams conversation about the ticket."""
+    return f"teams:{ticket_id}:client"
+
+
+def teams_dm_stream(aad_id: str) -> str:
+    """One person's 1:1 chat with the bot in Teams."""
+    return f"teams-dm:{aad_id}"
+
+
+def webhook_stream(ticket_id: int) -> str:
+    """A ticket's messages to its client's Workflows webhook, in order."""
+    return f"webhook:{ticket_id}"
 
 
 def _msg(msg: SlackMessage) -> dict[str, object]:

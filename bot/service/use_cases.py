@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, insert, inspect, select
+from sqlalchemy import and_, bindparam, insert, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,7 +17,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot import replies, tickets
 from bot.clock import Clock
 from bot.render import escape, messages
-from bot.render.view import AFFECTED_CHOICES, PRIORITIES, PersonRef, TicketView, TimelineEntry
+from bot.render.view import (
+    AFFECTED_CHOICES,
+    PRIORITIES,
+    PersonRef,
+    SlackMessage,
+    TeamsMessage,
+    TicketView,
+    TimelineEntry,
+)
 from bot.service.directory import Directory, Profile
 from bot.service.errors import ConflictError, NotFoundError, UserInputError
 from bot.service.notify import Notifier
@@ -367,14 +375,27 @@ class TicketService:
         text: str,
         delivery_key: str,
     ) -> ThreadOutcome | None:
-        """A reply in a ticket's card thread or client thread. None when it is not a ticket's."""
+        """A reply in a ticket's card thread or client thread. None when it is not a ticket's.
+
+        In Teams the client thread can be the thread of the client's own post (the bot answered
+        in it): its root is then the recorded client_root's `thread_ts`.
+        """
         with self._sessions() as s:
             anchor = s.scalar(
-                select(ChatMessage).where(
+                select(ChatMessage)
+                .where(
                     ChatMessage.channel == channel,
-                    ChatMessage.ts == thread_ts,
+                    or_(
+                        ChatMessage.ts == thread_ts,
+                        and_(
+                            ChatMessage.surface == "teams",
+                            ChatMessage.role == "client_root",
+                            ChatMessage.thread_ts == thread_ts,
+                        ),
+                    ),
                     ChatMessage.role.in_(("card", "client_root")),
                 )
+                .limit(1)
             )
             if anchor is None:
                 return None
@@ -654,6 +675,34 @@ class TicketService:
             counts = self._directory.open_counts(s)
             people = self._directory.people(s, self._directory.technicians)
             return [(person_ref(p), counts.get(p.id, 0)) for p in people]
+
+    def thread_of_reply(self, conversation: str, message_id: str) -> str | None:
+        """In a chat without threads (Teams 1:1), the ticket thread a quoted reply belongs to:
+        the client_root's id of the ticket whose message `message_id` is; None when none is."""
+        with self._sessions() as s:
+            ticket_id = s.scalar(
+                select(ChatMessage.ticket_id).where(
+                    ChatMessage.channel == conversation, ChatMessage.ts == message_id
+                )
+            )
+            if ticket_id is None:
+                return None
+            return s.scalar(
+                select(ChatMessage.ts)
+                .where(
+                    ChatMessage.ticket_id == ticket_id,
+                    ChatMessage.channel == conversation,
+                    ChatMessage.role == "client_root",
+                )
+                .order_by(ChatMessage.id.desc())
+                .limit(1)
+            )
+
+    def answer_in_teams(self, conversation: str, msg: SlackMessage | TeamsMessage) -> None:
+        """Answer a Teams message (a command) in its conversation, through the outbox: a
+        message activity gets no answer in its HTTP response."""
+        with self._sessions.begin() as s:
+            self._notify.teams_answer(s, conversation, msg)
 
     def tell(self, user: str, channel: str, text: str) -> None:
         """Send `user` an ephemeral message in `channel` (through the outbox)."""

@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("service_url", sa.Text(), nullable=False),
         sa.Column("tenant_id", sa.String(64), nullable=True),
         sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("team_id", sa.String(512), nullable=True),
         sa.Column("user_aad_id", sa.String(64), nullable=True),
         sa.Column("updated_at", storage.models.UtcDateTime(timezone=True), nullable=False),
     )
