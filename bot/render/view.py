@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,16 @@ class PersonRef:
     name: str
     slack_id: str | None = None
     email: str | None = None
+    aad_id: str | None = None  # Teams (Entra) object id
+
+    @property
+    def key(self) -> str:
+        """How handlers name this person in a button or choice: Slack id, `teams:<aad id>`, or email."""
+        if self.slack_id:
+            return self.slack_id
+        if self.aad_id:
+            return f"teams:{self.aad_id}"
+        return self.email or self.name
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,28 @@ class SlackMessage:
 
     text: str
     blocks: list[dict[str, object]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TeamsMessage:
+    """What a Teams activity gets: a notification/fallback summary `text` (Teams markdown), the
+    Adaptive Card `card` (the attachment's content) and activity-level mention `entities`, if any."""
+
+    text: str
+    card: dict[str, object]
+    entities: list[dict[str, object]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TeamsMention:
+    """Who a critical ticket card notifies in Teams (our own config, never user text).
+
+    `id`: the channel's conversation id (`19:…@thread.tacv2`), the team's id, or the tag's id.
+    """
+
+    kind: Literal["channel", "team", "tag"]
+    id: str
+    name: str
 
 
 @dataclass(frozen=True)
