@@ -69,9 +69,7 @@ def fact_set(facts: Iterable[tuple[str, str]]) -> Element:
     }
 
 
-def execute(
-    verb: str, title: str, data: dict[str, object], style: str | None = None
-) -> Element:
+def execute(verb: str, title: str, data: dict[str, object], style: str | None = None) -> Element:
     """An Action.Execute (arrives as an `adaptiveCard/action` invoke with this verb and data)."""
     action: Element = {
         "type": "Action.Execute",

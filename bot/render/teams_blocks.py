@@ -48,7 +48,9 @@ def from_slack(msg: SlackMessage, names: Mapping[str, str]) -> TeamsMessage:
             separator = False
         body += elements
     text = summary(slack_to_teams(msg.text, names))
-    return TeamsMessage(text=text, card=adaptive_card(body or [text_block(text)], fallback_text=text))
+    return TeamsMessage(
+        text=text, card=adaptive_card(body or [text_block(text)], fallback_text=text)
+    )
 
 
 def _text(obj: object, names: Mapping[str, str]) -> str:
@@ -144,14 +146,17 @@ def _plain(obj: object) -> str:
 
 
 def _select(verb: str, element: Mapping[str, object]) -> Element:
-    """A static_select: a ShowCard with the choices and an Action.Execute (choice → data `value`)."""
+    """A static_select: a ShowCard of the choices and an Action.Execute (choice → data `value`)."""
     options = [o for o in _list(element.get("options")) if isinstance(o, dict)][:MAX_CHOICES]
     choices: Element = {
         "type": "Input.ChoiceSet",
         "id": "value",
         "isRequired": True,
         "choices": [
-            {"title": teams_md(one_line(_plain(o.get("text")), 150)) or "—", "value": str(o["value"])}
+            {
+                "title": teams_md(one_line(_plain(o.get("text")), 150)) or "—",
+                "value": str(o["value"]),
+            }
             for o in options
             if "value" in o
         ],

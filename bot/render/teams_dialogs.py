@@ -21,8 +21,16 @@ from bot.render.adaptive import (
     text_block,
     ticket_title,
 )
-from bot.render.escape import one_line
-from bot.render.teams_limits import INPUT_TEXT, MAX_CHOICES, NAME, Card
+from bot.render.escape import ELLIPSIS, one_line
+from bot.render.teams_limits import (
+    CHOICE_TITLES_BYTES,
+    INPUT_TEXT,
+    MAX_CHOICES,
+    NAME,
+    Card,
+    cut_to,
+    encoded_size,
+)
 from bot.render.view import AFFECTED_CHOICES, PRIORITIES, PersonRef, TicketView
 
 RESOLVE_PLACEHOLDER = "e.g. ISP confirmed service restored; tested from two PCs"
@@ -145,10 +153,13 @@ def _technician_choices(
         keep = set(ranked[:MAX_CHOICES])
         note = f"Showing the {MAX_CHOICES} least busy of {len(pool)} technicians."
         pool = [item for i, item in enumerate(pool) if i in keep]
-    choices = [
-        {"title": f"{one_line(p.name or p.email or p.key, NAME)} — {count} open", "value": p.key}
-        for p, count in pool
-    ]
+    share = CHOICE_TITLES_BYTES // len(pool)
+    choices = []
+    for person, count in pool:
+        suffix = f" — {count} open"
+        label = one_line(person.name or person.email or person.key, NAME)
+        label = cut_to(label, share - encoded_size(suffix), ELLIPSIS)
+        choices.append({"title": label + suffix, "value": person.key})
     element: Element = {
         "type": "Input.ChoiceSet",
         "id": "",

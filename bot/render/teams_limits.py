@@ -28,6 +28,8 @@ RESOLUTION = 2000
 SUMMARY = 1000  # the activity's notification text
 NAME = 80
 INPUT_TEXT = 3000  # maxLength of a free-text dialog field
+# What the titles of one ChoiceSet may take of MAX_CARD_BYTES (100 long names would not fit).
+CHOICE_TITLES_BYTES = 14_000
 # fit_card never cuts a text below this many characters.
 _MIN_CUT = 24
 
@@ -37,7 +39,8 @@ def card_size(card: Card) -> int:
     return len(json.dumps(card))
 
 
-def _encoded(text: str) -> int:
+def encoded_size(text: str) -> int:
+    """The size of `text` inside a card, as card_size counts it."""
     return len(json.dumps(text)) - 2
 
 
@@ -63,17 +66,20 @@ def _cuttable(value: object, parent_type: str = "") -> Iterator[tuple[dict[str, 
             yield from _cuttable(item, here)
 
 
-def _cut(text: str, budget: int) -> str:
-    """`text` shortened so that its encoded size is at most `budget`, ending in the marker."""
-    room = budget - _encoded(TRUNCATION_MARKER)
+def cut_to(text: str, budget: int, marker: str = TRUNCATION_MARKER) -> str:
+    """`text` if its encoded size is within `budget`, else shortened to it, ending in `marker`
+    (at least one character of `text` is kept)."""
+    if encoded_size(text) <= budget:
+        return text
+    room = budget - encoded_size(marker)
     used = end = 0
     for index, char in enumerate(text):
-        used += _encoded(char)
+        used += encoded_size(char)
         if used > room:
             break
         end = index + 1
     end = max(end, 1)
-    return text[:end].rstrip() + TRUNCATION_MARKER
+    return text[:end].rstrip() + marker
 
 
 def fit_card(card: Card, limit: int = MAX_CARD_BYTES) -> Card:
@@ -85,7 +91,7 @@ def fit_card(card: Card, limit: int = MAX_CARD_BYTES) -> Card:
     size = card_size(card)
     while size > limit:
         candidates = [
-            (_encoded(str(node[key])), node, key)
+            (encoded_size(str(node[key])), node, key)
             for node, key in _cuttable(card)
             if isinstance(node.get(key), str)
             and len(str(node[key])) > _MIN_CUT + len(TRUNCATION_MARKER)
@@ -95,10 +101,10 @@ def fit_card(card: Card, limit: int = MAX_CARD_BYTES) -> Card:
             raise ValueError(f"card is {size} bytes, over {limit}, with nothing left to cut")
         enc, node, key = max(candidates, key=lambda c: c[0])
         text = str(node[key])
-        target = max(enc - (size - limit) - 64, _encoded(text[:_MIN_CUT]) + 1)
-        shorter = _cut(text, target)
+        target = max(enc - (size - limit) - 64, encoded_size(text[:_MIN_CUT]) + 1)
+        shorter = cut_to(text, target)
         if len(shorter) >= len(text):
             shorter = text[:_MIN_CUT] + TRUNCATION_MARKER
         node[key] = shorter
-        size -= enc - _encoded(shorter)
+        size -= enc - encoded_size(shorter)
     return card

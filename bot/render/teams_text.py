@@ -1,4 +1,4 @@
-"""Text for Adaptive Cards in Teams: raw text made inert, and our Slack mrkdwn translated to Teams markdown.
+"""Text for Teams cards: raw text made inert, and our Slack mrkdwn translated to Teams markdown.
 
 Pure string functions; imports only `bot.render.escape`. Teams creates a mention only from an entity
 we attach, but markdown in a TextBlock can still make links and images: user text never keeps the
@@ -26,7 +26,7 @@ _STRIKE = re.compile(r"(?<![\w~])~(?![\s~])([^~\n]*?[^\s~])~(?![\w~])")
 
 
 def teams_md(raw: str) -> str:
-    """Raw user or alert text → Teams markdown that cannot link, embed an image or mention anyone."""
+    """Raw user or alert text → Teams markdown that cannot link, show an image or mention."""
     return _INERT.sub(lambda m: (m.group(1) or "$") + ZWSP, clean(raw))
 
 

@@ -89,7 +89,7 @@ class SlackMessage:
 @dataclass(frozen=True)
 class TeamsMessage:
     """What a Teams activity gets: a notification/fallback summary `text` (Teams markdown), the
-    Adaptive Card `card` (the attachment's content) and activity-level mention `entities`, if any."""
+    Adaptive Card `card` (the attachment's content) and activity-level mention `entities`."""
 
     text: str
     card: dict[str, object]

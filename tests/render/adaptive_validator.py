@@ -36,6 +36,20 @@ def strings(card: dict[str, Any]) -> list[str]:
     return [s for s in walk(card) if isinstance(s, str)]
 
 
+def display_texts(card: dict[str, Any]) -> list[str]:
+    """Every text Teams renders as markdown (where a mention could bind): TextBlocks and facts.
+
+    Input values are excluded: Teams shows them as typed, and binds no mention there.
+    """
+    out: list[str] = []
+    for node in walk(card):
+        if isinstance(node, dict) and node.get("type") == "TextBlock":
+            out.append(node["text"])
+        elif isinstance(node, dict) and node.get("type") == "FactSet":
+            out += [s for fact in node["facts"] for s in (fact["title"], fact["value"])]
+    return out
+
+
 def _version(kind: str) -> tuple[int, ...]:
     definition = SCHEMA["definitions"].get(kind, {})
     return tuple(int(p) for p in str(definition.get("version", "1.0")).split("."))
@@ -64,7 +78,7 @@ def validate_card(card: dict[str, Any], *, mentions: int = 0) -> None:
     assert set(msteams) <= {"width", "entities"}
     entities = msteams.get("entities", [])
     assert len(entities) == mentions
-    bound = sum(len(_BOUND_AT.findall(s)) for s in strings(content))
+    bound = sum(len(_BOUND_AT.findall(s)) for s in display_texts(content))
     assert bound == mentions, "an <at> tag that an entity could bind"
     for entity in entities:
         assert entity["type"] == "mention"

@@ -91,7 +91,12 @@ def test_card_shows_what_slacks_card_shows() -> None:
         created_at=NOW - timedelta(hours=3, minutes=5),
     )
     card = adaptive.ticket_card(view).card
-    facts = {f["title"]: f["value"] for n in walk(card) if isinstance(n, dict) for f in n.get("facts", [])}
+    facts = {
+        f["title"]: f["value"]
+        for n in walk(card)
+        if isinstance(n, dict)
+        for f in n.get("facts", [])
+    }
     assert facts == {
         "Priority": "🔴 Critical",
         "State": "Awaiting confirmation",
@@ -204,7 +209,9 @@ def test_mention_of_an_unknown_kind_is_refused() -> None:
 
 
 def test_user_text_next_to_a_mention_cannot_bind_to_it() -> None:
-    view = make_view(title="<at>Technicians</at>", description="<at>Technicians</at> [x](https://e.vil)")
+    view = make_view(
+        title="<at>Technicians</at>", description="<at>Technicians</at> [x](https://e.vil)"
+    )
     card = adaptive.ticket_card(view, mention=CHANNEL).card
     validate_card(card, mentions=1)
     assert "](" not in _text(card)

@@ -137,7 +137,9 @@ def test_header_fields_context_and_divider() -> None:
 
 
 def test_confirm_buttons_and_still_broken_dialog() -> None:
-    teams = from_slack(messages.awaiting_confirmation(make_view(state="awaiting_confirmation")), NAMES)
+    teams = from_slack(
+        messages.awaiting_confirmation(make_view(state="awaiting_confirmation")), NAMES
+    )
     confirm, still = _actions(teams.card)
     assert confirm == {
         "type": "Action.Execute",
@@ -148,7 +150,11 @@ def test_confirm_buttons_and_still_broken_dialog() -> None:
         "style": "positive",
     }
     assert still["type"] == "Action.Submit"
-    assert still["data"] == {"msteams": {"type": "task/fetch"}, "verb": ids.STILL_BROKEN, "ticket": 12}
+    assert still["data"] == {
+        "msteams": {"type": "task/fetch"},
+        "verb": ids.STILL_BROKEN,
+        "ticket": 12,
+    }
     assert still["style"] == "destructive"
 
 

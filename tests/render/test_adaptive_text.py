@@ -36,7 +36,10 @@ _LIVE_MARKUP = re.compile(r"\]\(|\]\[|\]:|<[a-z/!]|\$\{", re.IGNORECASE)
         ("<!here> 🔴 down", " 🔴 down"),
         ("<!channel> <!everyone> x", "  x"),
         ("<!subteam^S0123|@oncall> x", " x"),
-        ("at <!date^1700000000^{date_short_pretty}|2023-11-14 22:13 UTC>", "at 2023-11-14 22:13 UTC"),
+        (
+            "at <!date^1700000000^{date_short_pretty}|2023-11-14 22:13 UTC>",
+            "at 2023-11-14 22:13 UTC",
+        ),
         ("&lt;b&gt; &amp; co", f"<{ZWSP}b> & co"),
         ("&lt;at&gt;Technicians&lt;/at&gt;", f"<{ZWSP}at>Technicians<{ZWSP}/at>"),
         ("[x](https://e.vil)", f"]{ZWSP}(".join(["[x", "https://e.vil)"])),
