@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from bot import ids
 from bot.render.blocks import FINAL_STATES, PRIORITY_EMOJI, age
-from bot.render.escape import one_line, truncate
+from bot.render.escape import one_line
 from bot.render.teams_limits import (
     DESCRIPTION,
     MAX_ACTIONS,
@@ -24,7 +24,7 @@ from bot.render.teams_limits import (
     Card,
     fit_card,
 )
-from bot.render.teams_text import paragraphs, teams_md
+from bot.render.teams_text import clip, paragraphs, teams_md
 from bot.render.view import (
     AFFECTED_CHOICES,
     PRIORITIES,
@@ -50,7 +50,8 @@ _FINAL_LINES = {
     "closed": "🏁 Closed — confirmed fixed. This card is final.",
     "cancelled": "🚫 Cancelled. This card is final.",
 }
-_STYLES = {"primary": "positive", "danger": "destructive"}
+# Buttons that need a form: they open a dialog (task/fetch) instead of acting at once.
+DIALOG_VERBS = frozenset({ids.ASSIGN, ids.DISPATCH, ids.RESOLVE, ids.STILL_BROKEN})
 
 
 # --- builders -----------------------------------------------------------------------------------
@@ -126,7 +127,7 @@ def adaptive_card(
 
 def summary(text: str) -> str:
     """A one-line notification text, within SUMMARY."""
-    return truncate(" ".join(text.split()), SUMMARY) or " "
+    return clip(" ".join(text.split()), SUMMARY) or " "
 
 
 # --- ticket vocabulary --------------------------------------------------------------------------
@@ -197,7 +198,7 @@ def ticket_card(view: TicketView, *, mention: TeamsMention | None = None) -> Tea
     body.append(text_block(ticket_title(view), size="Large", weight="Bolder", style="heading"))
     body.append(fact_set(card_facts(view)))
     if view.description.strip():
-        body.append(text_block(truncate(teams_md(view.description), DESCRIPTION)))
+        body.append(text_block(clip(teams_md(view.description), DESCRIPTION)))
     body += _monitoring_lines(view)
     if view.onsite is not None:
         body.append(text_block(onsite_line(view)))
@@ -276,12 +277,12 @@ def onsite_line(view: TicketView) -> str:
     eta = teams_md(one_line(view.onsite.eta, 100))
     line = f"🚗 **Onsite:** {name(view.onsite.who)} is on the way, ETA {eta}"
     if view.onsite.note.strip():
-        line += "\n" + truncate(teams_md(view.onsite.note), NOTE)
+        line += "\n" + clip(teams_md(view.onsite.note), NOTE)
     return line
 
 
 def resolution_text(view: TicketView) -> str:
-    note = truncate(teams_md(view.resolution_note or ""), RESOLUTION)
+    note = clip(teams_md(view.resolution_note or ""), RESOLUTION)
     lead = "✅ **Resolved — how it was verified:**"
     if view.state == "awaiting_confirmation":
         lead = "⏳ **Resolved, awaiting confirmation — how it was verified:**"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from bot import ids
 from bot.render.adaptive import (
+    DIALOG_VERBS,
     Element,
     action_sets,
     adaptive_card,
@@ -34,7 +34,8 @@ def from_slack(msg: SlackMessage, names: Mapping[str, str]) -> TeamsMessage:
     """The same message for Teams. `names`: Slack user id → display name (others: "someone").
 
     A button's verb is its Slack action_id, with data `{"ticket": id, "value": value}` (`ticket`
-    only when the value is a ticket id); Still broken opens a dialog instead (task/fetch).
+    only when the value is a ticket id); a button that needs a form (DIALOG_VERBS: Still broken,
+    and Assign, Dispatch onsite, Resolve on a translated Slack card) opens a dialog (task/fetch).
     """
     body: list[Element] = []
     separator = False
@@ -128,7 +129,7 @@ def _action(element: object, names: Mapping[str, str]) -> Element | None:
             return {"type": "Action.OpenUrl", "title": title, "url": url}
         value = str(element.get("value", ""))
         ticket = int(value) if value.isdigit() else None
-        if verb == ids.STILL_BROKEN and ticket is not None:
+        if verb in DIALOG_VERBS and ticket is not None:
             return dialog_button(verb, title, ticket, style)
         data: dict[str, object] = {"value": value}
         if ticket is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from bot.render.escape import ZWSP, clean
+from bot.render.escape import TRUNCATION_MARKER, ZWSP, clean
 
 # A zero-width space after `<` (autolinks, `<at>`) and `]` (inline and reference links, images)
 # keeps the characters visible and the markup dead; `${` would start an Adaptive Card template.
@@ -77,3 +77,14 @@ def _sequence(inner: str, names: Mapping[str, str]) -> str:
 def paragraphs(text: str) -> str:
     """Teams TextBlocks break lines only at blank lines outside lists: `\\n` → `\\n\\n`."""
     return re.sub(r"\n+", "\n\n", text.strip("\n"))
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` if it fits, else cut and ending in `… (truncated)`; ≤ limit characters.
+
+    Unlike escape.truncate this knows no Slack sequences: a cut inside our inert markup leaves
+    it inert (`<` or `]` followed by the marker).
+    """
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - len(TRUNCATION_MARKER), 0)].rstrip() + TRUNCATION_MARKER

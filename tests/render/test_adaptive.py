@@ -273,3 +273,11 @@ def test_person_key() -> None:
     assert PersonRef("A", None, "a@x", "aad").key == "teams:aad"
     assert PersonRef("A", None, "a@x").key == "a@x"
     assert PersonRef("A").key == "A"
+
+
+def test_long_description_is_cut_near_its_limit_even_after_markup() -> None:
+    view = make_view(description="a < b and [c](d) " + "z" * 10_000)
+    card = adaptive.ticket_card(view).card
+    (description,) = [s for s in strings(card) if s.startswith("a <")]
+    assert 2900 < len(description) <= 3000
+    assert description.endswith(TRUNCATION_MARKER)

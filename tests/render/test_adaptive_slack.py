@@ -165,8 +165,14 @@ def test_help_request_offers_help() -> None:
     assert offer["data"] == {"ticket": 12, "value": "12"}
 
 
-def test_slack_ticket_card_select_becomes_a_choice() -> None:
+def test_slack_ticket_card_select_becomes_a_choice_and_forms_open_dialogs() -> None:
     teams = from_slack(card.ticket_card(make_view(priority="low")), NAMES)
+    dialogs = {
+        a["data"]["verb"]
+        for a in _actions(teams.card)
+        if a["type"] == "Action.Submit" and a["data"]["msteams"] == {"type": "task/fetch"}
+    }
+    assert dialogs == {ids.ASSIGN, ids.DISPATCH, ids.RESOLVE}
     picker = next(a for a in _actions(teams.card) if a["type"] == "Action.ShowCard")
     choice_set = picker["card"]["body"][0]
     assert choice_set["value"] == "low"
