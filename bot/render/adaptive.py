@@ -184,14 +184,15 @@ def summary_line(view: TicketView) -> str:
 
 
 def ticket_card(view: TicketView, *, mention: TeamsMention | None = None) -> TeamsMessage:
-    """The ticket card; with `mention` (our config), the card notifies that channel, team or tag.
+    """The ticket card; with `mention` (our config), it notifies that channel, team or tag: the
+    card carries the mention, and so do `text` and `entities` for the activity around it.
 
     Raises ValueError for a mention of an unknown kind or without an id.
     """
     body: list[Element] = []
     msteams: dict[str, object] = {"width": "Full"}
+    at, entity = mention_entity(mention) if mention is not None else ("", {})
     if mention is not None:
-        at, entity = mention_entity(mention)
         emoji = PRIORITY_EMOJI.get(view.priority, "")
         body.append(text_block(f"{at} {emoji} **#{view.id}** needs attention"))
         msteams["entities"] = [entity]
@@ -209,7 +210,12 @@ def ticket_card(view: TicketView, *, mention: TeamsMention | None = None) -> Tea
     else:
         body += card_actions(view)
     text = summary(summary_line(view))
-    return TeamsMessage(text=text, card=adaptive_card(body, fallback_text=text, msteams=msteams))
+    card = adaptive_card(body, fallback_text=text, msteams=msteams)
+    if mention is None:
+        return TeamsMessage(text=text, card=card)
+    # The same mention at the activity level too (text + entities): the form Teams documents for
+    # channel and team mentions by bots; the card's own entity covers clients that show only it.
+    return TeamsMessage(text=f"{at} {text}", card=card, entities=[dict(entity)])
 
 
 def mention_entity(mention: TeamsMention) -> tuple[str, dict[str, object]]:

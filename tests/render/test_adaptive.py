@@ -199,6 +199,10 @@ def test_critical_card_mentions_the_channel_team_or_tag(kind: str) -> None:
         }
     ]
     assert card["body"][0]["text"].startswith("<at>Technicians</at> 🔴 **#12**")
+    message = adaptive.ticket_card(make_view(), mention=mention)
+    assert message.entities == card["msteams"]["entities"]
+    assert message.text.startswith("<at>Technicians</at> 🔴 #12 Internet down at HQ")
+    assert "<at>" not in card["fallbackText"]
 
 
 def test_mention_of_an_unknown_kind_is_refused() -> None:
