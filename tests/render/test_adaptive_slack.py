@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bot import ids
 from bot.render import alerts, card, messages
+from bot.render.adaptive import WEBHOOK_NOTE, webhook_envelope
 from bot.render.alerts import StormLine
 from bot.render.escape import TRUNCATION_MARKER
 from bot.render.teams_blocks import from_slack
@@ -228,3 +229,14 @@ def test_user_text_never_mentions_or_links(title: str, description: str, update:
         # No markdown link or image at all (ours show their address), so none from user text.
         assert not any(_LINK.search(s) for s in texts)
         assert not any(re.search(r"<(?:https?|mailto):", s) for s in texts)
+
+
+def test_client_webhook_gets_the_confirmation_without_buttons() -> None:
+    view = make_view(state="awaiting_confirmation", resolution_note="ISP fixed it")
+    envelope = webhook_envelope(from_slack(messages.awaiting_confirmation(view), NAMES))
+    content = envelope["attachments"][0]["content"]  # type: ignore[index]
+    validate_card(content)
+    assert _actions(content) == []
+    texts = strings(content)
+    assert any("ISP fixed it" in s for s in texts)
+    assert WEBHOOK_NOTE in texts
