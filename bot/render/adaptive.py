@@ -76,7 +76,7 @@ def execute(verb: str, title: str, data: dict[str, object], style: str | None = 
         "type": "Action.Execute",
         "title": one_line(title, 60),
         "verb": verb,
-        "data": data,
+        "data": dict(data),
         "associatedInputs": "none",
     }
     if style:
