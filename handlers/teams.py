@@ -17,7 +17,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from bot import ids
-from bot.render import adaptive, messages
+from bot.render import adaptive, messages, teams_dialogs
 from bot.render.escape import mrkdwn
 from bot.render.view import AFFECTED_CHOICES, PRIORITIES, SlackMessage
 from bot.service import NotFoundError, TicketService
@@ -228,8 +228,12 @@ class _Listeners:
 
     def _card_action(self, incoming: Incoming, action: dict[str, Any]) -> dict[str, Any]:
         verb = str(action.get("verb") or "")
-        data = action.get("data") if isinstance(action.get("data"), dict) else {}
-        ticket_id = _ticket_id(data)
+        raw = action.get("data")
+        data: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        found = _ticket_id(data)
+        if found is None:
+            return _card_message("That button did not say which ticket.", status=400)
+        ticket_id = found
         actor = self._actor(incoming)
         service = self._service
         calls: dict[str, Callable[[], None]] = {
@@ -243,7 +247,7 @@ class _Listeners:
             ids.CONFIRM: lambda: service.confirm(actor, ticket_id),
         }
         call = calls.get(verb)
-        if call is None or ticket_id is None:
+        if call is None:
             return _card_message("That button is not one this bot knows.", status=400)
         try:
             call()
@@ -268,26 +272,28 @@ class _Listeners:
         service = self._service
         try:
             if verb == ids.VIEW_CREATE or verb == "ticket.create":
-                return adaptive.dialog_response("New ticket", adaptive.new_ticket_dialog())
+                return teams_dialogs.dialog_response(
+                    "New ticket", teams_dialogs.new_ticket_dialog()
+                )
             if ticket_id is None:
                 return _task_message("That form is not one this bot knows.")
             if verb == ids.ASSIGN:
                 view = service.check(actor, ticket_id, Event.ASSIGN)
-                card = adaptive.assign_dialog(view, service.technicians_with_load())
-                return adaptive.dialog_response(f"Assign #{ticket_id}", card)
+                card = teams_dialogs.assign_dialog(view, service.technicians_with_load())
+                return teams_dialogs.dialog_response(f"Assign #{ticket_id}", card)
             if verb == ids.DISPATCH:
                 view = service.check(actor, ticket_id, Event.DISPATCH_ONSITE)
-                card = adaptive.dispatch_dialog(view, service.technicians_with_load())
-                return adaptive.dialog_response(f"Dispatch #{ticket_id}", card)
+                card = teams_dialogs.dispatch_dialog(view, service.technicians_with_load())
+                return teams_dialogs.dialog_response(f"Dispatch #{ticket_id}", card)
             if verb == ids.RESOLVE:
                 view = service.check(actor, ticket_id, Event.RESOLVE)
-                return adaptive.dialog_response(
-                    f"Resolve #{ticket_id}", adaptive.resolve_dialog(view)
+                return teams_dialogs.dialog_response(
+                    f"Resolve #{ticket_id}", teams_dialogs.resolve_dialog(view)
                 )
             if verb == ids.STILL_BROKEN:
                 view = service.check(actor, ticket_id, Event.REOPEN)
-                return adaptive.dialog_response(
-                    f"Still broken? #{ticket_id}", adaptive.still_broken_dialog(view)
+                return teams_dialogs.dialog_response(
+                    f"Still broken? #{ticket_id}", teams_dialogs.still_broken_dialog(view)
                 )
         except Exception as e:
             return _task_message(user_message(e) or internal_error_message(e))
@@ -393,9 +399,13 @@ class _Listeners:
         key = incoming.actor_key
         profile = None
         if not self._service.directory.is_fresh(key):
-            profile = self._wiring.roster(incoming.service_url, incoming.conversation, incoming.user_id)
+            profile = self._wiring.roster(
+                incoming.service_url, incoming.conversation, incoming.user_id
+            )
             if profile is None:
-                profile = TeamsUser(incoming.aad_id, incoming.user_id, incoming.name, None, incoming.tenant)
+                profile = TeamsUser(
+                    incoming.aad_id, incoming.user_id, incoming.name, None, incoming.tenant
+                )
         return Actor(key, surface="teams", profile=profile)
 
     def _remember(self, incoming: Incoming) -> None:

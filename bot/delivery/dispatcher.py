@@ -657,7 +657,9 @@ class Dispatcher:
     def _ephemeral(self, p: dict[str, Any]) -> dict[str, Any]:
         """Only the user sees it; when they aren't in that channel, it goes to their DM instead."""
         try:
-            self._slack_api.ephemeral(p["channel"], p["user"], text=p["text"], blocks=p.get("blocks"))
+            self._slack_api.ephemeral(
+                p["channel"], p["user"], text=p["text"], blocks=p.get("blocks")
+            )
             return {"channel": p["channel"]}
         except DeliveryError as e:
             if e.transient or not any(code in e.message for code in EPHEMERAL_FALLBACK):
@@ -776,9 +778,7 @@ class Dispatcher:
             )
         return {"conversation": posted, "id": activity_id}
 
-    def _teams_paced(
-        self, row: _Claimed, send: Callable[[], tuple[str, str]]
-    ) -> tuple[str, str]:
+    def _teams_paced(self, row: _Claimed, send: Callable[[], tuple[str, str]]) -> tuple[str, str]:
         """A Teams post within its conversation's pace; a 429 pauses the conversation."""
         pacer, target = self._pacers["teams"], row.target
         if target is not None:
@@ -797,7 +797,9 @@ class Dispatcher:
         Slack rendering translated; `ping` adds the technician channel's mention."""
         if isinstance(p.get("card"), dict):
             return TeamsMessage(text=str(p.get("text") or ""), card=p["card"])
-        msg = from_slack(SlackMessage(str(p.get("text") or ""), p.get("blocks") or []), self._names(p))
+        msg = from_slack(
+            SlackMessage(str(p.get("text") or ""), p.get("blocks") or []), self._names(p)
+        )
         if p.get("ping") and self._teams_mention is not None:
             msg = adaptive.with_mention(msg, self._teams_mention)
         return msg
@@ -884,9 +886,7 @@ class Dispatcher:
         if found is None and row.ticket_id is not None:
             self._wait_for_recorder(row, role, source)
             # Its row may have been delivered between the two reads: the message is in by now.
-            found = self._find(
-                row.ticket_id, role=role, source=source, root=root, surface=surface
-            )
+            found = self._find(row.ticket_id, role=role, source=source, root=root, surface=surface)
         return found
 
     def _wait_for_recorder(self, row: _Claimed, role: str, source: tuple[str, ...] | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,8 @@ class PersonRef:
 
     @property
     def key(self) -> str:
-        """How handlers name this person in a button or choice: Slack id, `teams:<aad id>`, or email."""
+        """How handlers name this person in a button or choice: Slack id, `teams:<aad id>`,
+        or email."""
         if self.slack_id:
             return self.slack_id
         if self.aad_id:
@@ -87,12 +89,24 @@ class SlackMessage:
 
 @dataclass(frozen=True)
 class TeamsMessage:
-    """What a Teams message activity carries: a notification summary `text`, one Adaptive Card
-    (its content), and activity-level entities (a mention)."""
+    """What a Teams activity gets: a notification/fallback summary `text` (Teams markdown), the
+    Adaptive Card `card` (the attachment's content) and activity-level mention `entities`."""
 
     text: str
     card: dict[str, object]
     entities: list[dict[str, object]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TeamsMention:
+    """Who a critical ticket card notifies in Teams (our own config, never user text).
+
+    `id`: the channel's conversation id (`19:…@thread.tacv2`), the team's id, or the tag's id.
+    """
+
+    kind: Literal["channel", "team", "tag"]
+    id: str
+    name: str
 
 
 @dataclass(frozen=True)
