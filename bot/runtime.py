@@ -1,9 +1,11 @@
-"""Wires one ticketbot process: database, Slack client, service, dispatcher, Bolt, HTTP."""
+"""Wires one ticketbot process: database, Slack and Teams clients, service, dispatchers, Bolt,
+the Teams bot, HTTP."""
 
 from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Callable
 import socket
 import threading
 import time
@@ -24,15 +26,17 @@ from bot.config import Settings
 from bot.delivery.dispatcher import Dispatcher, DispatchPolicy
 from bot.delivery.email import EmailSender
 from bot.delivery.slack import SlackGateway
+from bot.delivery.workflows import WorkflowsGateway
 from bot.metrics import Labels, Metrics
 from bot.scheduler import Periodic, Scheduler
 from bot.service import TicketService
 from bot.service.alerts import AlertPolicy, AlertService
 from bot.service.directory import Directory
-from bot.service.membership import Membership
+from bot.service.membership import Membership, TeamsMembership
 from bot.service.notify import Notifier, NotifySettings
 from bot.service.outbox import OutboxWriter, Written
 from bot.slack_app import build_bolt_app
+from bot.teams_runtime import TeamsParts, build_teams_parts
 from bot.web import build_web_app
 from handlers import AlertsChannel
 from storage.engine import make_engine, make_session_factory
@@ -51,19 +55,20 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    gateway: SlackGateway
+    gateway: SlackGateway | None  # None: Slack is off (an MSP on Teams only)
     directory: Directory
-    membership: Membership
+    membership: Membership | None
     members_refresh: Periodic
     scheduler: Scheduler
     clock: Clock
     service: TicketService
     alerts: AlertService
     dispatchers: tuple[Dispatcher, ...]
-    bolt: App
+    bolt: App | None
     web: ASGIApp
     slack_pool: ThreadPoolExecutor
     metrics: Metrics
+    teams: TeamsParts | None = None
     _server: uvicorn.Server | None = None
     _server_thread: threading.Thread | None = None
     _socket_handler: Any = None
@@ -108,7 +113,7 @@ class Runtime:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         token = self.settings.slack_app_token
-        if token is None:
+        if token is None or self.bolt is None:
             raise RuntimeError("Socket Mode needs SLACK_APP_TOKEN")
         handler = SocketModeHandler(self.bolt, app_token=token.reveal(), concurrency=16)
         handler.connect()  # type: ignore[no-untyped-call]
@@ -127,6 +132,8 @@ class Runtime:
         for dispatcher in self.dispatchers:
             dispatcher.stop()
         self.slack_pool.shutdown(wait=False)
+        if self.teams is not None:
+            self.teams.close()
         self.engine.dispose()
 
 
@@ -172,13 +179,19 @@ def build_runtime(
     clock = clock or SystemClock()
     engine = engine or make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    if settings.slack_bot_token is None or settings.tech_channel is None:
-        raise RuntimeError("Slack settings are incomplete")
-    client = WebClient(
-        token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url, timeout=15
-    )
-    gateway = SlackGateway(client)
-    identity = gateway.auth_test()
+    if not settings.slack_on and not settings.teams_on:
+        raise RuntimeError("neither Slack nor Teams is configured")
+    client: WebClient | None = None
+    gateway: SlackGateway | None = None
+    identity = None
+    if settings.slack_on:
+        if settings.slack_bot_token is None or settings.tech_channel is None:
+            raise RuntimeError("Slack settings are incomplete")
+        client = WebClient(
+            token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url, timeout=15
+        )
+        gateway = SlackGateway(client)
+        identity = gateway.auth_test()
     metrics = Metrics()
     directory = Directory(
         lookup=gateway,
@@ -186,16 +199,31 @@ def build_runtime(
         managers=settings.managers,
         technicians=settings.technicians,
         tech_channel=settings.tech_channel,
+        teams_tech_channel=settings.teams_tech_channel,
     )
-    membership = Membership(session_factory=sessions, directory=directory, lookup=gateway)
+    membership = None
+    if gateway is not None:
+        membership = Membership(session_factory=sessions, directory=directory, lookup=gateway)
+    teams = build_teams_parts(settings, sessions, clock, directory) if settings.teams_on else None
+    refreshes: list[Callable[[], None]] = []
+    if membership is not None:
+        refreshes.append(membership.refresh)
+    if teams is not None:
+        refreshes.append(teams.membership.refresh)
     members_refresh = Periodic(
-        "members-refresh", membership.refresh, every=settings.members_refresh
+        "members-refresh", lambda: _all(refreshes), every=settings.members_refresh
     )
     scheduler = Scheduler(clock=clock)
     scheduler.add(members_refresh)
     email = None
     if settings.smtp is not None and settings.email_from:
         email = EmailSender(settings.smtp, settings.email_from)
+    channels = ["email", "webhook"]
+    if gateway is not None:
+        channels.insert(0, "slack")
+    if teams is not None:
+        channels.insert(1, "teams")
+    webhooks = WorkflowsGateway()
     dispatchers = tuple(
         Dispatcher(
             session_factory=sessions,
@@ -207,8 +235,12 @@ def build_runtime(
             policy=policy,
             worker_id=f"outbox-{channel}",
             channels=(channel,),
+            teams=teams.chat if teams is not None else None,
+            teams_tech_channel=settings.teams_tech_channel,
+            teams_mention=teams.critical_mention if teams is not None else None,
+            webhooks=webhooks,
         )
-        for channel in ("slack", "email")
+        for channel in channels
     )
 
     def wake_dispatchers(written: Written) -> None:
@@ -217,13 +249,16 @@ def build_runtime(
 
     notifier = Notifier(
         NotifySettings(
-            tech_channel=settings.tech_channel,
+            tech_channel=settings.tech_channel if gateway is not None else None,
             critical_mention=settings.critical_mention_syntax,
             email_domain=(
                 settings.email_from_address.rsplit("@", 1)[-1]
                 if email and settings.email_from_address
                 else None
             ),
+            teams_tech_channel=settings.teams_tech_channel if teams is not None else None,
+            slack_on=gateway is not None,
+            teams_on=teams is not None,
         ),
         directory,
         OutboxWriter(clock, on_commit=wake_dispatchers),
@@ -237,23 +272,29 @@ def build_runtime(
         notifier=notifier,
         clock=clock,
         policy=AlertPolicy(
-            tech_channel=settings.tech_channel,
+            tech_channel=settings.tech_channel if gateway is not None else None,
             severity_map=dict(settings.alert_severity_map),
             storm_threshold=settings.alert_storm_threshold,
         ),
     )
-    alerts_channel = None
-    if settings.alerts_channel:
-        alerts_channel = AlertsChannel(settings.alerts_channel, settings.alert_chat_rules, alerts)
-    bolt = build_bolt_app(
-        client=client,
-        identity=identity,
-        socket_mode=settings.socket_mode,
-        signing_secret=secret,
-        service=service,
-        membership=membership,
-        alerts_channel=alerts_channel,
-    )
+    bolt = None
+    if client is not None and identity is not None and membership is not None:
+        alerts_channel = None
+        if settings.alerts_channel:
+            alerts_channel = AlertsChannel(
+                settings.alerts_channel, settings.alert_chat_rules, alerts
+            )
+        bolt = build_bolt_app(
+            client=client,
+            identity=identity,
+            socket_mode=settings.socket_mode,
+            signing_secret=secret,
+            service=service,
+            membership=membership,
+            alerts_channel=alerts_channel,
+        )
+    if teams is not None:
+        teams.register(service)
 
     def healthy() -> bool:
         try:
@@ -280,12 +321,15 @@ def build_runtime(
         metrics=metrics,
         slack_pool=slack_pool,
         metrics_token=settings.metrics_token,
-        routes=alert_routes(
-            token=settings.alert_webhook_token,
-            ingest=alerts.ingest,
-            dedup=settings.alert_dedup,
-            metrics=metrics,
-        ),
+        routes=[
+            *alert_routes(
+                token=settings.alert_webhook_token,
+                ingest=alerts.ingest,
+                dedup=settings.alert_dedup,
+                metrics=metrics,
+            ),
+            *(teams.routes if teams is not None else []),
+        ],
     )
     return Runtime(
         settings=settings,
@@ -304,4 +348,17 @@ def build_runtime(
         web=web,
         slack_pool=slack_pool,
         metrics=metrics,
+        teams=teams,
     )
+
+
+def _all(refreshes: list[Callable[[], None]]) -> None:
+    """Run every refresh; raise the first failure once all have run (the scheduler retries)."""
+    failure: Exception | None = None
+    for refresh in refreshes:
+        try:
+            refresh()
+        except Exception as e:
+            failure = failure or e
+    if failure is not None:
+        raise failure

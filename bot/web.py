@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.config import Secret
@@ -41,7 +41,7 @@ def build_web_app(
     metrics: Metrics,
     slack_pool: Executor,
     metrics_token: Secret | None = None,
-    routes: Sequence[Route] = (),
+    routes: Sequence[BaseRoute] = (),
 ) -> ASGIApp:
     """`bolt` is None in Socket Mode: Slack then talks over the websocket, not this endpoint;
     otherwise `signing_secret` is required. Bolt's listeners run on `slack_pool`'s threads.

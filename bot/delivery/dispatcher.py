@@ -174,7 +174,7 @@ class Dispatcher:
         channels: tuple[str, ...] | None = None,
         teams: TeamsChat | None = None,
         teams_tech_channel: str | None = None,
-        teams_mention: TeamsMention | None = None,
+        teams_mention: Callable[[], TeamsMention | None] | None = None,
         webhooks: WorkflowsGateway | None = None,
     ) -> None:
         bind = session_factory.kw["bind"]
@@ -727,7 +727,8 @@ class Dispatcher:
                 return {"skipped": "card already current"}
             target = (existing.channel, existing.ts) if existing else None
         ping = bool(row.payload.get("mention")) and target is None
-        msg = adaptive.ticket_card(view, mention=self._teams_mention if ping else None)
+        mention = self._teams_mention() if ping and self._teams_mention is not None else None
+        msg = adaptive.ticket_card(view, mention=mention)
         if target is not None:
             teams.update(target[0], target[1], msg)
             with self._sessions.begin() as s:
@@ -800,9 +801,8 @@ class Dispatcher:
         msg = from_slack(
             SlackMessage(str(p.get("text") or ""), p.get("blocks") or []), self._names(p)
         )
-        if p.get("ping") and self._teams_mention is not None:
-            msg = adaptive.with_mention(msg, self._teams_mention)
-        return msg
+        mention = self._teams_mention() if p.get("ping") and self._teams_mention else None
+        return adaptive.with_mention(msg, mention) if mention is not None else msg
 
     def _names(self, p: dict[str, Any]) -> dict[str, str]:
         """Slack id → name, for the Slack mentions a message carries (most carry none)."""

@@ -51,7 +51,7 @@ ACTOR = "monitoring"
 
 @dataclass(frozen=True)
 class AlertPolicy:
-    tech_channel: str
+    tech_channel: str | None  # the Slack technician channel; None: no storm summaries (Teams)
     severity_map: Mapping[str, str] = field(
         default_factory=lambda: {"warning": "high", "info": "medium"}
     )
@@ -272,6 +272,8 @@ class AlertService:
         """
         since = now - STORM_WINDOW
         channel = self._policy.tech_channel
+        if channel is None:  # a storm summary is a Slack message: in Teams, one card each
+            return None, False
         storm = self._running_storm(s, channel, since)
         if storm is None and s.bind is not None and s.bind.dialect.name == "postgresql":
             # One storm per channel: a concurrent delivery deciding the same waits here, then

@@ -178,7 +178,7 @@ class Directory:
     def __init__(
         self,
         *,
-        lookup: UserLookup,
+        lookup: UserLookup | None,
         clock: Clock,
         managers: Iterable[str],
         technicians: Iterable[str] = (),
@@ -282,7 +282,7 @@ class Directory:
     def lookup_user(self, slack_id: str) -> SlackUser | None:
         """Ask Slack about a user; call outside a write transaction (it is network I/O).
         Teams keys are not looked up here: the Teams handlers read the conversation roster."""
-        if slack_id.startswith(TEAMS_PREFIX):
+        if slack_id.startswith(TEAMS_PREFIX) or self._lookup is None:
             return None
         try:
             return self._lookup.user_info(slack_id)
