@@ -1,4 +1,5 @@
-"""Loopback stand-ins for Slack and SMTP used by `ticketbot demo` and the acceptance tests.
+"""Loopback stand-ins for Slack, the Teams Bot Connector and SMTP used by `ticketbot demo` and
+the acceptance tests.
 
 Nothing in the bot's runtime path may import this package.
 """
@@ -23,19 +24,24 @@ from bot.sandbox.emulator import (
     view_errors,
 )
 from bot.sandbox.mail import MailSink, ReceivedMail
+from bot.sandbox.teams_connector import BotConnector, PostedActivity, TeamsChannel, TeamsUser
 
 __all__ = [
     "ApiCall",
+    "BotConnector",
     "Channel",
     "Delivery",
     "Ephemeral",
     "Faults",
     "MailSink",
     "Message",
+    "PostedActivity",
     "ReceivedMail",
     "ResponsePost",
     "SlackEmulator",
     "Stats",
+    "TeamsChannel",
+    "TeamsUser",
     "User",
     "View",
     "block_errors",
