@@ -1,12 +1,15 @@
-"""A whole local deployment: Slack emulator, SMTP sink, database, and the real bot over HTTP.
+"""A whole local deployment: Slack emulator, Bot Connector stand-in (Teams), Workflows listener,
+SMTP sink, database, and the real bot over HTTP.
 
 Used by `ticketbot demo` and by the acceptance tests; everything listens on 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
+import uuid
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +24,9 @@ from bot.delivery.dispatcher import DispatchPolicy
 from bot.runtime import Runtime, build_runtime
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.mail import MailSink
+from bot.sandbox.teams_connector import BotConnector
+from bot.sandbox.teams_records import TeamsChannel, TeamsUser
+from bot.sandbox.workflows import WorkflowsListener
 from storage.engine import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import OutboxRow
@@ -48,6 +54,26 @@ class Cast:
 
 CAST = Cast()
 
+# The client company's own Microsoft 365 tenant (its people reach the MSP's bot in a shared
+# channel or a 1:1 chat) and the MSP's bot registration.
+CLIENT_TENANT = "6c1e7a52-0000-4000-8000-00000000ac3e"
+TEAMS_APP_ID = "0d2a5c8e-1111-4222-8333-444455556666"
+MSP_TENANT = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+
+
+@dataclass
+class TeamsCast:
+    """The same people in Teams (filled when the stack starts with Teams)."""
+
+    manager: TeamsUser
+    tech1: TeamsUser
+    tech2: TeamsUser
+    employee: TeamsUser
+    contact: TeamsUser
+    outsider: TeamsUser
+    tech_channel: TeamsChannel
+    client_channel: TeamsChannel
+
 
 class Stack:
     """Start with `with Stack(database_url=…) as stack:`; drive Slack through `stack.emu`."""
@@ -63,8 +89,22 @@ class Stack:
         cast: Cast = CAST,
         extra_env: dict[str, str] | None = None,
         setup: Callable[[SlackEmulator], None] | None = None,
+        slack: bool = True,
+        teams: bool = False,
+        teams_technicians: bool = False,
+        workflows: bool = False,
     ) -> None:
+        """`slack`: the MSP's Slack (off: an MSP on Teams only); `teams`: the Teams bot, with the
+        client's people in Teams; `teams_technicians`: the technicians' channel in Teams too;
+        `workflows`: the client is notified through a Workflows webhook."""
         self.cast = cast
+        self.slack = slack
+        self.teams_on = teams
+        self.teams_technicians = teams_technicians
+        self.teams = BotConnector(TEAMS_APP_ID, MSP_TENANT) if teams else None
+        self.teams_cast: TeamsCast | None = None
+        self.workflows = WorkflowsListener() if workflows else None
+        self._saved_env: dict[str, str | None] = {}
         self.database_url = database_url
         self.clock = clock or SystemClock()
         self.socket_mode = socket_mode
@@ -97,6 +137,14 @@ class Stack:
             self._setup(self.emu)
         if self.mail is not None:
             self.mail.start()
+        if self.teams is not None:
+            self.teams.start()
+            self._trust(self.teams.ca_file)
+            self.teams_cast = self._populate_teams(self.teams)
+        webhook = None
+        if self.workflows is not None:
+            self.workflows.start()
+            webhook = self.workflows.url("acme")
         engine = make_engine(self.database_url)
         upgrade(engine)
         with make_session_factory(engine).begin() as s:
@@ -106,7 +154,9 @@ class Stack:
                     name="Acme Corp",
                     domains=[self.cast.client_domain],
                     contact_email=f"carl@{self.cast.client_domain}",
-                    slack_channel=self.cast.client_channel,
+                    slack_channel=self.cast.client_channel if self.slack else None,
+                    teams_tenant=CLIENT_TENANT if self.teams is not None else None,
+                    teams_webhook=webhook,
                 ),
                 self.clock.now(),
             )
@@ -123,6 +173,7 @@ class Stack:
         self.runtime.wait_http_started()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.emu.bot_url = f"{self.base_url}/slack/events"
+        self.teams_url = f"{self.base_url}/api/messages"
         if self.socket_mode:
             self.runtime.start_socket_mode()
             self.emu.wait_socket_connected(10)
@@ -134,21 +185,55 @@ class Stack:
             self.runtime = None
         if self.mail is not None:
             self.mail.stop()
+        if self.teams is not None:
+            self.teams.stop()
+        if self.workflows is not None:
+            self.workflows.stop()
         self.emu.stop()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env = {}
+
+    def _trust(self, ca_file: str) -> None:
+        """Trust the stand-in's private CA, as an admin would with their own: httpx and the key
+        fetch read SSL_CERT_FILE, MSAL (requests) REQUESTS_CA_BUNDLE."""
+        for key in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = ca_file
 
     def env(self) -> dict[str, str]:
         c = self.cast
         env = {
-            "SLACK_BOT_TOKEN": self.emu.bot_token,
-            "SLACK_SIGNING_SECRET": self.signing_secret,
-            "SLACK_API_URL": self.emu.api_url,
-            "TICKETBOT_TECH_CHANNEL": c.tech_channel,
             "TICKETBOT_MANAGERS": c.manager,
-            "TICKETBOT_CRITICAL_MENTION": "here",
             "DATABASE_URL": self.database_url,
             "HOST": "127.0.0.1",
             "PORT": "1",
         }
+        if self.slack:
+            env |= {
+                "SLACK_BOT_TOKEN": self.emu.bot_token,
+                "SLACK_SIGNING_SECRET": self.signing_secret,
+                "SLACK_API_URL": self.emu.api_url,
+                "TICKETBOT_TECH_CHANNEL": c.tech_channel,
+                "TICKETBOT_CRITICAL_MENTION": "here",
+            }
+        if self.teams is not None and self.teams_cast is not None:
+            t = self.teams
+            env |= {
+                "TEAMS_APP_ID": t.app_id,
+                "TEAMS_APP_PASSWORD": t.password,
+                "TEAMS_TENANT_ID": t.tenant_id,
+                "TEAMS_SERVICE_URL": t.service_url,
+                "TEAMS_OPENID_METADATA_URL": t.openid_metadata_url,
+                "TEAMS_LOGIN_URL": t.login_url,
+            }
+            if self.teams_technicians:
+                env["TEAMS_TECH_CHANNEL"] = self.teams_cast.tech_channel.id
+                # The manager is named by email: the same person in Slack and in Teams.
+                env["TICKETBOT_MANAGERS"] = f"maya@{c.msp_domain}"
         if self.app_token:
             env["SLACK_APP_TOKEN"] = self.app_token
         if self.mail is not None:
@@ -173,6 +258,40 @@ class Stack:
         )
         emu.add_channel(c.client_channel, "acme-help", members=[c.employee, c.contact])
         emu.add_channel("CGENERAL", "general", members=[c.outsider, c.employee])
+
+    def _populate_teams(self, teams: BotConnector) -> TeamsCast:
+        c = self.cast
+        staff = {
+            "manager": teams.add_user("Maya Manager", f"maya@{c.msp_domain}"),
+            "tech1": teams.add_user("Tom Tech", f"tom@{c.msp_domain}"),
+            "tech2": teams.add_user("Tara Tech", f"tara@{c.msp_domain}"),
+        }
+        client = {
+            "employee": teams.add_user(
+                "Erin Employee", f"erin@{c.client_domain}", tenant_id=CLIENT_TENANT
+            ),
+            "contact": teams.add_user(
+                "Carl Contact", f"carl@{c.client_domain}", tenant_id=CLIENT_TENANT
+            ),
+            "outsider": teams.add_user(
+                "Oscar Outsider", "oscar@elsewhere.example", tenant_id=str(uuid.uuid4())
+            ),
+        }
+        tech_channel = teams.add_channel("Technicians", list(staff.values()))
+        client_channel = teams.add_channel(
+            "Acme help",
+            [client["employee"], client["contact"]],
+            team_name="Acme IT help",
+            tenant_id=CLIENT_TENANT,
+        )
+        return TeamsCast(
+            **staff, **client, tech_channel=tech_channel, client_channel=client_channel
+        )
+
+    def teams_post(self, activity: dict[str, object], **knobs: object) -> tuple[int, object]:
+        """Deliver an activity to the bot as Teams does (a signed JWT); (status, body)."""
+        assert self.teams is not None, "the stack runs without Teams"
+        return self.teams.post_activity(self.teams_url, activity, **knobs)  # type: ignore[arg-type]
 
     # ---- waiting ---------------------------------------------------------------------------
     @property
