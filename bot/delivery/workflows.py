@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ import requests
 
 from bot.delivery.errors import DeliveryError
 from bot.render.escape import one_line
-from bot.webhook_urls import redact, secrets_in
+from bot.webhook_urls import SECRET_PARAMS, redact, secrets_in
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,24 @@ _PERMANENT = {
 }
 
 
+class _RedactSignatures(logging.Filter):
+    """urllib3 logs each request line, query and all, at DEBUG: take the sig= values out."""
+
+    _SIG = re.compile(rf"(?i)\b({'|'.join(sorted(SECRET_PARAMS))})=[^&\s\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "=" in message:
+            record.msg, record.args = self._SIG.sub(r"\1=REDACTED", message), None
+        return True
+
+
+def _redact_urllib3_logs() -> None:
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _RedactSignatures) for f in logger.filters):
+        logger.addFilter(_RedactSignatures())
+
+
 class WorkflowsGateway:
     """POSTs one envelope per call. Never retries or sleeps itself: the dispatcher does.
 
@@ -41,6 +60,7 @@ class WorkflowsGateway:
 
     def __init__(self, *, timeout: float = 10.0) -> None:
         self._timeout = timeout
+        _redact_urllib3_logs()
 
     def post(self, url: str, envelope: dict[str, Any]) -> None:
         """Send `envelope` (`{"type": "message", "attachments": [...]}`) as JSON to `url`.

@@ -1,4 +1,5 @@
-"""Loopback stand-ins for Slack and SMTP used by `ticketbot demo` and the acceptance tests.
+"""Loopback stand-ins for Slack, SMTP and Teams Workflows webhooks used by `ticketbot demo`
+and the acceptance tests.
 
 Nothing in the bot's runtime path may import this package.
 """
@@ -23,6 +24,7 @@ from bot.sandbox.emulator import (
     view_errors,
 )
 from bot.sandbox.mail import MailSink, ReceivedMail
+from bot.sandbox.workflows import WorkflowPost, WorkflowsListener
 
 __all__ = [
     "ApiCall",
@@ -38,6 +40,8 @@ __all__ = [
     "Stats",
     "User",
     "View",
+    "WorkflowPost",
+    "WorkflowsListener",
     "block_errors",
     "render_text",
     "sign",
