@@ -14,7 +14,7 @@ from bot.config import ConfigError, Settings
 
 log = logging.getLogger("ticketbot")
 
-# Client fields kept for the features that will read them (Teams, business hours).
+# Client fields kept for the features that will read them (business hours).
 _NOT_USED_YET = " (stored; not used yet)"
 
 
@@ -64,9 +64,29 @@ def _parser() -> argparse.ArgumentParser:
         c.add_argument("--domain", action="append", default=[], help="email domain (repeatable)")
         c.add_argument("--contact-email", required=name == "add")
         c.add_argument("--slack-channel", help="the client's Slack channel id")
-        c.add_argument("--teams-webhook", help="Teams channel webhook URL" + _NOT_USED_YET)
         c.add_argument(
-            "--teams-outgoing-secret", help="Teams outgoing-webhook token" + _NOT_USED_YET
+            "--teams-tenant",
+            metavar="TENANT_ID",
+            help="the client's Microsoft Entra tenant id (GUID): Teams messages from that tenant "
+            "belong to this client",
+        )
+        c.add_argument(
+            "--teams-channel",
+            metavar="CONVERSATION_ID",
+            help='the client\'s Teams channel (19:…@thread.tacv2, or its "Get link to channel" '
+            "link): the bot answers there and messages from it belong to this client",
+        )
+        c.add_argument(
+            "--teams-webhook",
+            metavar="URL",
+            help='a Power Automate Workflows webhook URL ("Post to a channel when a webhook '
+            'request is received"): notify-only clients get their ticket updates there; '
+            "Office 365 connector URLs are refused (retired by Microsoft)",
+        )
+        c.add_argument(
+            "--teams-outgoing-secret",
+            help="Teams outgoing-webhook token (stored; not used: the Teams bot replaces "
+            "outgoing webhooks)",
         )
         c.add_argument("--alert-label", action="append", default=[], help="KEY=VALUE (repeatable)")
         c.add_argument("--timezone", help="e.g. Europe/London" + _NOT_USED_YET)
@@ -169,6 +189,7 @@ def _clients(args: argparse.Namespace) -> int:
         update_client,
     )
     from bot.clock import SystemClock
+    from bot.webhook_urls import redact
     from storage.engine import make_engine, make_session_factory
     from storage.migrate import upgrade
 
@@ -188,6 +209,12 @@ def _clients(args: argparse.Namespace) -> int:
                     print(f"{c.name}\n  domains: {domains}")
                     print(f"  contact: {c.contact_email or '-'}")
                     print(f"  slack channel: {c.slack_channel_id or '-'}  alert labels: {labels}")
+                    print(
+                        f"  teams tenant: {c.teams_tenant_id or '-'}  "
+                        f"teams channel: {c.teams_channel_id or '-'}"
+                    )
+                    hook = redact(c.teams_webhook_url) if c.teams_webhook_url else "-"
+                    print(f"  teams webhook: {hook}")
                     print(f"  timezone: {c.timezone or '-'}  hours: {c.hours or '-'}")
                 return 0
             if args.action == "remove":
@@ -200,6 +227,8 @@ def _clients(args: argparse.Namespace) -> int:
                 contact_email=args.contact_email,
                 slack_channel=args.slack_channel,
                 teams_webhook=args.teams_webhook,
+                teams_tenant=args.teams_tenant,
+                teams_channel=args.teams_channel,
                 teams_outgoing_secret=args.teams_outgoing_secret,
                 alert_labels=args.alert_label,
                 timezone=args.timezone,

@@ -54,6 +54,8 @@ class Client(Base):
     contact_email: Mapped[str | None] = mapped_column(String(320))
     slack_channel_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     teams_webhook_url: Mapped[str | None] = mapped_column(Text)
+    teams_tenant_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    teams_channel_id: Mapped[str | None] = mapped_column(String(512), unique=True)
     teams_outgoing_secret: Mapped[str | None] = mapped_column(Text)
     timezone: Mapped[str | None] = mapped_column(String(64))
     hours: Mapped[str | None] = mapped_column(String(100))
