@@ -95,8 +95,25 @@ def _parser() -> argparse.ArgumentParser:
     rm = csub.add_parser("remove", help="remove a client company (its tickets stay)")
     rm.add_argument("--name", required=True)
 
-    man = sub.add_parser("manifest", help="print the Slack app manifest for this deployment")
-    man.add_argument("--url", help="public base URL of this deployment (HTTP mode)")
+    man = sub.add_parser(
+        "manifest",
+        help="print the Slack app manifest, or with --teams write the Teams app package",
+    )
+    man.add_argument("--url", help="public base URL of this deployment (https://HOST)")
+    man.add_argument(
+        "--teams", action="store_true", help="write the Teams app package (a zip) instead"
+    )
+    man.add_argument(
+        "--app-id", help="Teams: the Azure Bot's Microsoft App ID (default: TEAMS_APP_ID)"
+    )
+    man.add_argument(
+        "--app-version",
+        default="1.0.0",
+        help="Teams: the package version; raise it for each update you upload (default 1.0.0)",
+    )
+    man.add_argument(
+        "--out", default="ticketbot-teams.zip", help="Teams: the zip to write (ticketbot-teams.zip)"
+    )
 
     outbox = sub.add_parser("outbox", help="undeliverable notifications")
     osub = outbox.add_subparsers(dest="action", required=True)
@@ -247,10 +264,42 @@ def _clients(args: argparse.Namespace) -> int:
 
 
 def _manifest(args: argparse.Namespace) -> int:
+    if args.teams:
+        return _teams_package(args)
     from bot.manifest import render
 
     socket_mode = bool(os.environ.get("SLACK_APP_TOKEN", "").strip())
     sys.stdout.write(render(base_url=args.url, socket_mode=socket_mode))
+    return 0
+
+
+def _teams_package(args: argparse.Namespace) -> int:
+    from bot.teams_manifest import PackageSpec, check, package
+
+    app_id = args.app_id or os.environ.get("TEAMS_APP_ID", "").strip()
+    if not args.url:
+        print(
+            "ticketbot: --teams needs --url https://HOST (the bot's public address)",
+            file=sys.stderr,
+        )
+        return 2
+    spec = PackageSpec(app_id=app_id, base_url=args.url, app_version=args.app_version)
+    problems = check(spec)
+    if problems:
+        print("ticketbot: cannot build the Teams app package:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    try:
+        with open(args.out, "wb") as out:
+            out.write(package(spec))
+    except OSError as e:
+        print(f"ticketbot: cannot write {args.out}: {e.strerror}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {args.out}: upload it in Teams (Apps → Manage your apps → Upload an app) or in "
+        "the Teams admin center (Teams apps → Manage apps → Upload new app)"
+    )
     return 0
 
 
