@@ -16,7 +16,13 @@ import requests
 
 from bot.delivery.errors import DeliveryError
 from bot.render.escape import one_line
-from bot.webhook_urls import SECRET_PARAMS, redact, secrets_in
+from bot.webhook_urls import (
+    CONNECTOR_RETIRED,
+    SECRET_PARAMS,
+    is_legacy_connector,
+    redact,
+    secrets_in,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +74,8 @@ class WorkflowsGateway:
         Returns on any 2xx (Workflows answers 202 with an empty body). Raises DeliveryError:
         transient for 429 (with `retry_after`), 408, 5xx and network trouble; permanent otherwise.
         """
+        if is_legacy_connector(url):  # stored before `clients add` refused them
+            raise DeliveryError(f"the client's Teams webhook {CONNECTOR_RETIRED}", transient=False)
         size = _encoded_size(envelope)
         if size > MAX_ENVELOPE_BYTES:
             raise DeliveryError(

@@ -2,8 +2,8 @@
 
 `POST /workflows/<flow id>/triggers/manual/paths/invoke?…&sig=…` answers 202 with an empty
 body, as Power Automate does; a wrong or missing sig gets 401, an unknown flow 404, a body that is
-not a JSON object 400. The next answers can be made 429 (with Retry-After) or 5xx. Nothing in the
-bot's runtime path may import this module.
+not a JSON object 400. The next answers can be made 429 (with Retry-After), 5xx or none at all.
+Nothing in the bot's runtime path may import this module.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bot.sandbox.waiting import wait_for_change
 T = TypeVar("T")
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+DROP = 0  # as an injected status: close the connection without answering
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Attempt:
 class _Fault:
     status: int
     retry_after: str | None
+    body: bytes | None
 
 
 @dataclass
@@ -119,13 +121,20 @@ class WorkflowsListener:
         )
 
     def fail_next(
-        self, n: int = 1, *, status: int = 429, retry_after: float | str | None = 1
+        self,
+        n: int = 1,
+        *,
+        status: int = 429,
+        retry_after: float | str | None = 1,
+        body: str | None = None,
     ) -> None:
-        """Answer the next `n` POSTs (to any flow) with `status`; Retry-After is sent when given
-        (seconds, or a string such as an HTTP date)."""
+        """Answer the next `n` POSTs (to any flow) with `status` (DROP: no answer at all);
+        Retry-After is sent when given (seconds, or a string such as an HTTP date); `body`
+        replaces the JSON error body."""
         header = retry_after if isinstance(retry_after, str | None) else f"{retry_after:g}"
+        raw = None if body is None else body.encode()
         with self._state.cond:
-            self._state.faults.extend(_Fault(status, header) for _ in range(n))
+            self._state.faults.extend(_Fault(status, header, raw) for _ in range(n))
 
     @property
     def posts(self) -> list[WorkflowPost]:
@@ -175,7 +184,8 @@ def _answer(state: _State, path: str, query: str, raw: bytes) -> tuple[int, byte
             status, body = 401, _error("DirectApiAuthorizationRequired", "Invalid signature.")
         elif state.faults:
             fault = state.faults.pop(0)
-            status, body = fault.status, _error("Injected", f"injected {fault.status}")
+            status = fault.status
+            body = fault.body if fault.body is not None else _error("Injected", f"{status}")
             if fault.retry_after is not None:
                 headers["Retry-After"] = fault.retry_after
         else:
@@ -227,6 +237,9 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         path, _, query = self.path.partition("?")
         status, body, headers = _answer(cast(_Server, self.server).state, path, query, raw)
+        if status == DROP:
+            self.close_connection = True
+            return
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)

@@ -11,7 +11,7 @@ import pytest
 
 from bot.delivery.errors import DeliveryError
 from bot.delivery.workflows import MAX_ENVELOPE_BYTES, WorkflowsGateway
-from bot.sandbox.workflows import ADAPTIVE_CARD, WorkflowsListener
+from bot.sandbox.workflows import ADAPTIVE_CARD, DROP, WorkflowsListener
 
 
 def _envelope(text: str = "Ticket #12 received") -> dict[str, object]:
@@ -179,6 +179,18 @@ def test_unreachable_webhook_is_transient(gateway: WorkflowsGateway) -> None:
     assert "unreachable" in error.message
 
 
+def test_connection_closed_without_an_answer_is_transient(
+    listener: WorkflowsListener, gateway: WorkflowsGateway
+) -> None:
+    url = listener.add_flow()
+    listener.fail_next(status=DROP)
+
+    error = _fail(gateway, url)
+
+    assert error.transient
+    assert "unreachable" in error.message
+
+
 def test_malformed_url_is_permanent_without_echoing_it(gateway: WorkflowsGateway) -> None:
     url = "https://[broken/workflows/x?sig=topsecret"
 
@@ -235,3 +247,28 @@ def test_listener_wait_for_posts_returns_once_they_arrive(
     assert len(listener.wait_for_posts(1, timeout=2)) == 1
     with pytest.raises(AssertionError, match="timed out"):
         listener.wait_for_posts(2, timeout=0.05)
+
+
+def test_error_body_that_echoes_the_url_is_scrubbed_of_its_signature(
+    listener: WorkflowsListener, gateway: WorkflowsGateway
+) -> None:
+    url = listener.add_flow()
+    listener.fail_next(status=500, retry_after=None, body=f"upstream failed calling {url}")
+
+    error = _fail(gateway, url)
+
+    assert error.transient
+    assert "upstream failed calling" in error.message
+
+
+def test_retired_office_365_connector_url_is_permanent_without_a_request(
+    gateway: WorkflowsGateway,
+) -> None:
+    url = "https://acme.webhook.office.com/webhookb2/1@2/IncomingWebhook/secretpart/3"
+
+    with pytest.raises(DeliveryError) as caught:
+        gateway.post(url, _envelope())
+
+    assert not caught.value.transient
+    assert "retired" in caught.value.message and "Workflows" in caught.value.message
+    assert "secretpart" not in caught.value.message
