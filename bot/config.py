@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from bot.alerts.alertmanager import DEDUP_MODES
@@ -40,6 +40,14 @@ KEYS = (
     "TICKETBOT_MANAGERS",
     "TICKETBOT_TECHNICIANS",
     "TICKETBOT_CRITICAL_MENTION",
+    "TEAMS_APP_ID",
+    "TEAMS_APP_PASSWORD",
+    "TEAMS_TENANT_ID",
+    "TEAMS_TECH_CHANNEL",
+    "TEAMS_CRITICAL_MENTION",
+    "TEAMS_SERVICE_URL",
+    "TEAMS_OPENID_METADATA_URL",
+    "TEAMS_LOGIN_URL",
     "DATABASE_URL",
     "SMTP_URL",
     "EMAIL_FROM",
@@ -61,6 +69,7 @@ SECRET_KEYS = frozenset(
         "SLACK_BOT_TOKEN",
         "SLACK_SIGNING_SECRET",
         "SLACK_APP_TOKEN",
+        "TEAMS_APP_PASSWORD",
         "DATABASE_URL",
         "SMTP_URL",
         "ALERT_WEBHOOK_TOKEN",
@@ -78,11 +87,20 @@ PRIORITIES = ("low", "medium", "high", "critical")
 BOT_NAME_MAX = 80  # Slack's limit for a bot's username
 DEFAULT_MEMBERS_REFRESH = timedelta(minutes=10)
 DEFAULT_HOST = "127.0.0.1"
+DEFAULT_TEAMS_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
+DEFAULT_TEAMS_OPENID_METADATA_URL = (
+    "https://login.botframework.com/v1/.well-known/openidconfiguration"
+)
+DEFAULT_TEAMS_LOGIN_URL = "https://login.microsoftonline.com"
+DEFAULT_TEAMS_CRITICAL_MENTION = "channel"
 DEFAULT_PORT = 3000
 
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
 _USER_ID = re.compile(r"[UW][A-Z0-9]+")
 _USER_GROUP_ID = re.compile(r"S[A-Z0-9]+")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+# A Teams channel's conversation id: 19:<id>@thread.tacv2 (older teams: @thread.skype).
+_TEAMS_CHANNEL_ID = re.compile(r"19:[A-Za-z0-9_\-.]+@thread\.(?:tacv2|skype)")
 _DURATION = re.compile(r"([0-9]{1,15})([smhd])")
 _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _SQLALCHEMY_URL = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\+[A-Za-z0-9_]+)?://")
@@ -193,9 +211,18 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     tech_channel: str | None = None
     alerts_channel: str | None = None
+    # Slack user ids, Teams (Entra) object ids or email addresses.
     managers: tuple[str, ...] = ()
-    technicians: tuple[str, ...] = ()  # () means: the members of the technician channel
+    technicians: tuple[str, ...] = ()  # () means: the members of the technician channel(s)
     critical_mention: str = DEFAULT_CRITICAL_MENTION
+    teams_app_id: str | None = None
+    teams_app_password: Secret | None = None
+    teams_tenant_id: str | None = None
+    teams_tech_channel: str | None = None
+    teams_critical_mention: str = DEFAULT_TEAMS_CRITICAL_MENTION  # channel | team | a tag id
+    teams_service_url: str = DEFAULT_TEAMS_SERVICE_URL
+    teams_openid_metadata_url: str = DEFAULT_TEAMS_OPENID_METADATA_URL
+    teams_login_url: str = DEFAULT_TEAMS_LOGIN_URL
     database_url: str = DEFAULT_DATABASE_URL
     smtp: SmtpSettings | None = None
     email_from: str | None = None
@@ -212,6 +239,15 @@ class Settings:
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
+
+    @property
+    def slack_on(self) -> bool:
+        return self.slack_bot_token is not None
+
+    @property
+    def teams_on(self) -> bool:
+        """The Teams bot runs: its registration (app id, password, tenant) is complete."""
+        return bool(self.teams_app_id and self.teams_app_password and self.teams_tenant_id)
 
     @property
     def critical_mention_syntax(self) -> str:
@@ -261,6 +297,12 @@ class Settings:
         problems: list[str] = []
         get = _Reader(env, problems)
 
+        teams = _read_teams(get, problems)
+        # An MSP on Teams only sets no Slack keys at all; any Slack key means Slack is wanted.
+        slack_wanted = any(get.raw(key) for key in _SLACK_KEYS)
+        require_chat = require_slack
+        require_slack = require_chat and (slack_wanted or not teams["teams_app_id"])
+
         bot_token = get.secret("SLACK_BOT_TOKEN")
         signing_secret = get.secret("SLACK_SIGNING_SECRET")
         app_token = get.secret("SLACK_APP_TOKEN")
@@ -268,7 +310,8 @@ class Settings:
             if require_slack:
                 problems.append(
                     "SLACK_BOT_TOKEN is required (a bot token starting with xoxb-, "
-                    "from OAuth & Permissions > Bot User OAuth Token)"
+                    "from OAuth & Permissions > Bot User OAuth Token); or, for Microsoft Teams "
+                    "only, set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID instead"
                 )
         elif not bot_token.reveal().startswith("xoxb-"):
             problems.append(
@@ -305,7 +348,12 @@ class Settings:
                 f"({_LOOPBACK_NAMES}): over http:// the bot token would cross the network in clear"
             )
         tech_channel = get.parsed("TICKETBOT_TECH_CHANNEL", _parse_channel_id, _CHANNEL_EXPECTED)
-        if tech_channel is None and require_slack and "TICKETBOT_TECH_CHANNEL" not in get.invalid:
+        if (
+            tech_channel is None
+            and require_slack
+            and "TICKETBOT_TECH_CHANNEL" not in get.invalid
+            and (slack_wanted or not teams["teams_tech_channel"])
+        ):
             problems.append(
                 "TICKETBOT_TECH_CHANNEL is required (the technician channel's ID, C… or G…, "
                 "from the channel's details in Slack)"
@@ -316,10 +364,27 @@ class Settings:
         managers = get.user_ids("TICKETBOT_MANAGERS")
         if not managers and require_slack and "TICKETBOT_MANAGERS" not in get.invalid:
             problems.append(
-                "TICKETBOT_MANAGERS is required (comma-separated Slack user IDs, U… or W…, "
-                "of the people allowed to assign tickets)"
+                "TICKETBOT_MANAGERS is required (comma-separated Slack user IDs (U… or W…), "
+                "Teams object IDs or email addresses of the people allowed to assign tickets)"
             )
         technicians = get.user_ids("TICKETBOT_TECHNICIANS")
+        if teams["teams_tech_channel"] and not teams["teams_app_id"]:
+            if not any(get.raw(key) for key in _TEAMS_REGISTRATION):
+                problems.append(
+                    "TEAMS_TECH_CHANNEL is set but the Teams bot is not: set TEAMS_APP_ID, "
+                    "TEAMS_APP_PASSWORD and TEAMS_TENANT_ID too"
+                )
+        elif (
+            require_chat
+            and teams["teams_app_id"]
+            and not slack_wanted
+            and not teams["teams_tech_channel"]
+            and "TEAMS_TECH_CHANNEL" not in get.invalid
+        ):
+            problems.append(
+                "TEAMS_TECH_CHANNEL is required when technicians work in Teams (no Slack settings "
+                "are given): the technician channel's conversation ID, 19:…@thread.tacv2"
+            )
         critical_mention = get.parsed(
             "TICKETBOT_CRITICAL_MENTION",
             _parse_critical_mention,
@@ -402,6 +467,7 @@ class Settings:
             managers=managers,
             technicians=technicians,
             critical_mention=_default(critical_mention, DEFAULT_CRITICAL_MENTION),
+            **teams,
             database_url=_default(database_url, DEFAULT_DATABASE_URL),
             smtp=smtp,
             email_from=email_from,
@@ -487,20 +553,113 @@ class _Reader:
         return None
 
     def user_ids(self, key: str) -> tuple[str, ...]:
+        """Slack user ids, Teams (Entra) object ids or email addresses (stored lower-case)."""
         value = self.raw(key)
         if value is None:
             return ()
-        items = tuple(dict.fromkeys(item.strip() for item in value.split(",") if item.strip()))
-        bad = [item for item in items if not _USER_ID.fullmatch(item)]
+        items = tuple(
+            dict.fromkeys(_person_id(item.strip()) for item in value.split(",") if item.strip())
+        )
+        bad = [
+            item
+            for item in items
+            if not (_USER_ID.fullmatch(item) or _GUID.fullmatch(item) or _EMAIL.fullmatch(item))
+        ]
         if bad:
             self.invalid.add(key)
             self._problems.append(
                 f"{key} must be comma-separated Slack user IDs (U… or W…, capital letters and "
-                f"digits, from a profile's ⋮ > Copy member ID), got "
-                + ", ".join(_shown(item) for item in bad)
+                f"digits, from a profile's ⋮ > Copy member ID), Teams object IDs (GUIDs) or email "
+                f"addresses, got " + ", ".join(_shown(item) for item in bad)
             )
             return ()
         return items
+
+
+_SLACK_KEYS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "TICKETBOT_TECH_CHANNEL",
+)
+_TEAMS_REGISTRATION = ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID")
+
+
+def _person_id(item: str) -> str:
+    """Emails and GUIDs compare case-insensitively; Slack ids are upper-case already."""
+    return item.lower() if "@" in item or _GUID.fullmatch(item) else item
+
+
+def _read_teams(get: _Reader, problems: list[str]) -> dict[str, Any]:
+    """The TEAMS_* settings as Settings fields; the registration is all three keys or none."""
+    app_id = get.parsed("TEAMS_APP_ID", _parse_guid, "must be the bot's Microsoft App ID (a GUID)")
+    password = get.secret("TEAMS_APP_PASSWORD")
+    tenant = get.parsed(
+        "TEAMS_TENANT_ID", _parse_guid, "must be your Microsoft Entra tenant ID (a GUID)"
+    )
+    given = [key for key in _TEAMS_REGISTRATION if get.raw(key)]
+    if given and len(given) < len(_TEAMS_REGISTRATION):
+        missing = [key for key in _TEAMS_REGISTRATION if key not in given]
+        problems.append(
+            f"{' and '.join(missing)} must be set too: the Teams bot needs its app ID, its client "
+            "secret and its tenant ID (Azure Bot > Configuration), or none of them"
+        )
+    tech_channel = get.parsed(
+        "TEAMS_TECH_CHANNEL",
+        _parse_teams_channel,
+        "must be a Teams channel's conversation ID such as 19:abc…@thread.tacv2 (Get link to "
+        "channel; the part after /channel/, URL-decoded)",
+    )
+    mention = get.parsed(
+        "TEAMS_CRITICAL_MENTION",
+        _parse_teams_mention,
+        "must be channel, team, or a Teams tag ID",
+    )
+    url_expected = "must be an https:// URL (http:// only for this machine)"
+    urls: dict[str, str | None] = {}
+    for key in ("TEAMS_SERVICE_URL", "TEAMS_OPENID_METADATA_URL", "TEAMS_LOGIN_URL"):
+        url = get.parsed(key, _parse_http_url, url_expected)
+        if url is not None and urlsplit(url).scheme != "https":
+            problems.append(
+                f"{key} must be an https:// URL: Microsoft's endpoints, and the tokens they "
+                "carry, are only reached over TLS"
+            )
+        urls[key] = url
+    return {
+        "teams_app_id": app_id if len(given) == len(_TEAMS_REGISTRATION) else None,
+        "teams_app_password": password if len(given) == len(_TEAMS_REGISTRATION) else None,
+        "teams_tenant_id": tenant if len(given) == len(_TEAMS_REGISTRATION) else None,
+        "teams_tech_channel": tech_channel,
+        "teams_critical_mention": _default(mention, DEFAULT_TEAMS_CRITICAL_MENTION),
+        "teams_service_url": _with_slash(
+            _default(urls["TEAMS_SERVICE_URL"], DEFAULT_TEAMS_SERVICE_URL)
+        ),
+        "teams_openid_metadata_url": _default(
+            urls["TEAMS_OPENID_METADATA_URL"], DEFAULT_TEAMS_OPENID_METADATA_URL
+        ),
+        "teams_login_url": _default(urls["TEAMS_LOGIN_URL"], DEFAULT_TEAMS_LOGIN_URL).rstrip("/"),
+    }
+
+
+def _parse_guid(value: str) -> str:
+    if not _GUID.fullmatch(value):
+        raise ValueError(value)
+    return value.lower()
+
+
+def _parse_teams_channel(value: str) -> str:
+    if not _TEAMS_CHANNEL_ID.fullmatch(value):
+        raise ValueError(value)
+    return value
+
+
+def _parse_teams_mention(value: str) -> str:
+    word = value.lower().removeprefix("@")
+    if word in ("channel", "team"):
+        return word
+    if _CONTROL.search(value) or any(ch.isspace() for ch in value) or len(value) > 200:
+        raise ValueError(value)
+    return value
 
 
 def _parse_smtp_url(url: str) -> tuple[SmtpSettings | None, list[str]]:

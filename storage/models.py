@@ -89,19 +89,26 @@ class ClientAlertLabel(Base):
 
 
 class Person(Base):
-    """A Slack user we have seen (directory cache). Managers come from settings; technicians from
-    settings or, when none are set, from `tech_member`; a deactivated person has no role at all."""
+    """One person across Slack, Teams and email (matched by email address; directory cache).
+    Managers come from settings; technicians from settings or, when none are set, from
+    `tech_member` / `teams_tech_member`; a deactivated person has no role at all."""
 
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # Teams: the Entra object id (stable, in every activity) and the Bot Framework id (29:…),
+    # which a 1:1 conversation with the person is created for.
+    teams_aad_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    teams_user_id: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"))
     refreshed_at: Mapped[datetime]
     # A human, non-guest member of the technician channel, as Slack last told us.
     tech_member: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A member of the Teams technician channel's team, as Teams last told us.
+    teams_tech_member: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     deactivated_at: Mapped[datetime | None]
 
 
@@ -120,7 +127,8 @@ class Ticket(Base):
     client_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
     submitter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
-    origin_channel: Mapped[str | None] = mapped_column(String(32))
+    # Where the submitter asked: a Slack channel, or a Teams conversation (source "teams").
+    origin_channel: Mapped[str | None] = mapped_column(String(512))
     onsite_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     onsite_eta: Mapped[str | None] = mapped_column(Text)
     onsite_note: Mapped[str | None] = mapped_column(Text)
@@ -169,14 +177,15 @@ class TicketEvent(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The Slack message this row came from (thread replies), so edits and deletions find it.
-    source_channel: Mapped[str | None] = mapped_column(String(32))
-    source_ts: Mapped[str | None] = mapped_column(String(32))
+    source_channel: Mapped[str | None] = mapped_column(String(512))
+    source_ts: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_ticket_events_source", "source_channel", "source_ts"),)
 
 
 class ChatMessage(Base):
-    """A Slack message that belongs to a ticket: its card, its client thread root, mirrors."""
+    """A chat message that belongs to a ticket: its card, its client thread root, mirrors.
+    In Teams, `channel` is the conversation id (without `;messageid=`) and `ts` the activity id."""
 
     __tablename__ = "chat_messages"
     __table_args__ = (
@@ -188,11 +197,12 @@ class ChatMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(32))  # card | client_root | mirror | help | confirm
-    channel: Mapped[str] = mapped_column(String(32))
-    ts: Mapped[str] = mapped_column(String(32))
-    thread_ts: Mapped[str | None] = mapped_column(String(32))
-    source_channel: Mapped[str | None] = mapped_column(String(32))
-    source_ts: Mapped[str | None] = mapped_column(String(32))
+    surface: Mapped[str] = mapped_column(String(16), default="slack", server_default="slack")
+    channel: Mapped[str] = mapped_column(String(512))
+    ts: Mapped[str] = mapped_column(String(64))
+    thread_ts: Mapped[str | None] = mapped_column(String(64))
+    source_channel: Mapped[str | None] = mapped_column(String(512))
+    source_ts: Mapped[str | None] = mapped_column(String(64))
     rendered_version: Mapped[int | None] = mapped_column(Integer)  # cards: ticket version shown
     created_at: Mapped[datetime]
 
@@ -211,11 +221,11 @@ class OutboxRow(Base):
         ForeignKey("tickets.id", ondelete="CASCADE"), index=True
     )
     stream: Mapped[str] = mapped_column(String(200))
-    channel: Mapped[str] = mapped_column(String(16))  # slack | email | teams
+    channel: Mapped[str] = mapped_column(String(16))  # slack | email | teams | webhook
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]]
-    # The Slack channel a post goes to, for per-channel pacing (None: not paced).
-    target: Mapped[str | None] = mapped_column(String(32))
+    # The conversation a post goes to, for per-conversation pacing (None: not paced).
+    target: Mapped[str | None] = mapped_column(String(512))
     status: Mapped[str] = mapped_column(
         String(16), default="pending"
     )  # pending|sending|done|parked
@@ -226,6 +236,21 @@ class OutboxRow(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+
+
+class TeamsConversation(Base):
+    """A Teams conversation the bot has heard from: where to reach it (its Bot Connector
+    `serviceUrl` differs by region) and whose it is."""
+
+    __tablename__ = "teams_conversations"
+
+    id: Mapped[str] = mapped_column(String(512), primary_key=True)  # without ;messageid=
+    service_url: Mapped[str] = mapped_column(Text)
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # personal | channel | groupChat
+    # personal: the person it is with (Entra object id).
+    user_aad_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    updated_at: Mapped[datetime]
 
 
 class ProcessedEvent(Base):

@@ -79,6 +79,9 @@ def test_defaults_when_nothing_is_set_and_slack_not_required() -> None:
     assert settings.host == "127.0.0.1"
     assert settings.port == 3000
     assert settings.socket_mode is False
+    assert settings.teams_on is False
+    assert settings.teams_service_url == "https://smba.trafficmanager.net/teams/"
+    assert settings.teams_login_url == "https://login.microsoftonline.com"
 
 
 def test_minimal_http_mode_configuration_is_accepted() -> None:
@@ -103,6 +106,14 @@ def test_every_key_is_parsed() -> None:
         "TICKETBOT_MANAGERS": "U0BOSS, W0ENTERPRISE",
         "TICKETBOT_TECHNICIANS": "U0ALICE,U0BOB",
         "TICKETBOT_CRITICAL_MENTION": "S0ONCALL",
+        "TEAMS_APP_ID": "0D2A5C8E-1111-4222-8333-444455556666",
+        "TEAMS_APP_PASSWORD": "teams-secret",
+        "TEAMS_TENANT_ID": "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+        "TEAMS_TECH_CHANNEL": "19:tech0123@thread.tacv2",
+        "TEAMS_CRITICAL_MENTION": "team",
+        "TEAMS_SERVICE_URL": "https://smba.infra.gcc.teams.microsoft.com/gcc",
+        "TEAMS_OPENID_METADATA_URL": "https://login.botframework.azure.us/v1/.well-known/openidconfiguration",
+        "TEAMS_LOGIN_URL": "https://login.microsoftonline.us/",
         "DATABASE_URL": "postgresql+psycopg://bot:pw@db:5432/ticketbot",
         "SMTP_URL": "smtp://helpdesk%40msp.example:pa%3Ass@mail.msp.example:587?starttls=true",
         "EMAIL_FROM": "MSP Helpdesk <helpdesk@msp.example>",
@@ -132,6 +143,14 @@ def test_every_key_is_parsed() -> None:
         managers=("U0BOSS", "W0ENTERPRISE"),
         technicians=("U0ALICE", "U0BOB"),
         critical_mention="S0ONCALL",
+        teams_app_id="0d2a5c8e-1111-4222-8333-444455556666",
+        teams_app_password=Secret("teams-secret"),
+        teams_tenant_id="9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+        teams_tech_channel="19:tech0123@thread.tacv2",
+        teams_critical_mention="team",
+        teams_service_url="https://smba.infra.gcc.teams.microsoft.com/gcc/",
+        teams_openid_metadata_url="https://login.botframework.azure.us/v1/.well-known/openidconfiguration",
+        teams_login_url="https://login.microsoftonline.us",
         database_url="postgresql+psycopg://bot:pw@db:5432/ticketbot",
         smtp=SmtpSettings(
             host="mail.msp.example",
@@ -216,13 +235,14 @@ def test_run_without_slack_keys_lists_every_required_key() -> None:
 
     assert problems == [
         "SLACK_BOT_TOKEN is required (a bot token starting with xoxb-, "
-        "from OAuth & Permissions > Bot User OAuth Token)",
+        "from OAuth & Permissions > Bot User OAuth Token); or, for Microsoft Teams only, set "
+        "TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID instead",
         "SLACK_SIGNING_SECRET is required in HTTP mode (Basic Information > Signing Secret); "
         "or set SLACK_APP_TOKEN to use Socket Mode",
         "TICKETBOT_TECH_CHANNEL is required (the technician channel's ID, C… or G…, "
         "from the channel's details in Slack)",
-        "TICKETBOT_MANAGERS is required (comma-separated Slack user IDs, U… or W…, "
-        "of the people allowed to assign tickets)",
+        "TICKETBOT_MANAGERS is required (comma-separated Slack user IDs (U… or W…), "
+        "Teams object IDs or email addresses of the people allowed to assign tickets)",
     ]
 
 
@@ -1129,5 +1149,67 @@ def test_env_example_as_is_gives_the_defaults() -> None:
 )
 def test_env_example_sample_values_are_valid(key: str, value: str) -> None:
     env = REQUIRED | {"EMAIL_FROM": "helpdesk@msp.example", key: value}
+    if key.startswith("TEAMS_"):  # the Teams keys only count with the bot's registration
+        env = TEAMS_ONLY | env
 
     Settings.from_mapping(env)
+
+
+TEAMS_ONLY = {
+    "TEAMS_APP_ID": "0d2a5c8e-1111-4222-8333-444455556666",
+    "TEAMS_APP_PASSWORD": "teams-secret",
+    "TEAMS_TENANT_ID": "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+    "TEAMS_TECH_CHANNEL": "19:tech0123@thread.tacv2",
+    "TICKETBOT_MANAGERS": "Boss@MSP.example, 7C1E0F2A-0000-4000-8000-00000000000A",
+}
+
+
+def test_an_msp_on_teams_only_needs_no_slack_settings() -> None:
+    settings = Settings.from_mapping(TEAMS_ONLY)
+
+    assert settings.teams_on and not settings.slack_on
+    assert settings.managers == ("boss@msp.example", "7c1e0f2a-0000-4000-8000-00000000000a")
+
+
+def test_run_needs_slack_or_teams() -> None:
+    problems = problems_of({"TICKETBOT_MANAGERS": "U0BOSS"})
+
+    assert any("for Microsoft Teams only, set TEAMS_APP_ID" in p for p in problems)
+
+
+def test_teams_registration_is_all_three_keys_or_none() -> None:
+    env = {k: v for k, v in TEAMS_ONLY.items() if k != "TEAMS_TENANT_ID"}
+
+    problems = problems_of(env)
+
+    assert any(p.startswith("TEAMS_TENANT_ID must be set too") for p in problems)
+    assert not any("teams-secret" in p for p in problems)
+
+
+def test_teams_only_needs_its_technician_channel() -> None:
+    env = {k: v for k, v in TEAMS_ONLY.items() if k != "TEAMS_TECH_CHANNEL"}
+
+    assert only_problem(env, require_slack=True).startswith("TEAMS_TECH_CHANNEL is required")
+
+
+def test_slack_and_teams_together_need_the_slack_channel_only() -> None:
+    env = {**REQUIRED, **{k: v for k, v in TEAMS_ONLY.items() if k != "TEAMS_TECH_CHANNEL"}}
+
+    settings = Settings.from_mapping(env)
+
+    assert settings.slack_on and settings.teams_on and settings.teams_tech_channel is None
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "start"),
+    [
+        ("TEAMS_APP_ID", "my-bot", "TEAMS_APP_ID must be the bot's Microsoft App ID"),
+        ("TEAMS_TECH_CHANNEL", "General", "TEAMS_TECH_CHANNEL must be a Teams channel's"),
+        ("TEAMS_LOGIN_URL", "http://login.example", "TEAMS_LOGIN_URL must be an https:// URL"),
+        ("TEAMS_CRITICAL_MENTION", "two words", "TEAMS_CRITICAL_MENTION must be channel, team"),
+    ],
+)
+def test_bad_teams_values_are_named(key: str, value: str, start: str) -> None:
+    env = {**TEAMS_ONLY, key: value}
+
+    assert any(p.startswith(start) for p in problems_of(env))

@@ -1,12 +1,17 @@
-"""Who people are: Slack identities cached in `people`, their roles, client companies.
+"""Who people are: one `people` row per person across Slack, Teams and email, their roles,
+client companies.
 
-Managers come from settings; technicians from settings or the technician channel's members as
-stored in `people` (kept current by `bot.service.membership`); deactivated people have no role.
+A person is named by a key: a Slack user id, or `teams:<Entra object id>`. Managers come from
+settings (Slack ids, object ids or emails); technicians from settings or the technician channels'
+members as stored in `people` (kept current by `bot.service.membership` and the Teams handlers);
+deactivated people have no role. A Teams identity and a Slack one with the same email address are
+the same person.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,6 +22,7 @@ from sqlalchemy import and_, bindparam, event, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
+from sqlalchemy.sql import Select
 
 from bot.clock import Clock
 from bot.tickets import Role
@@ -29,10 +35,48 @@ REFRESH_AFTER = timedelta(hours=24)
 # bound on how stale another process's change to a name or email can look here.
 REMEMBER_PEOPLE_FOR = timedelta(minutes=5)
 
+TEAMS_PREFIX = "teams:"
+_SLACK_ID = re.compile(r"[UW][A-Z0-9]+")
 _PERSON_BY_SLACK_ID = select(Person).where(Person.slack_user_id == bindparam("slack_id"))
-_ROLE_ROWS = select(Person.slack_user_id, Person.tech_member, Person.deactivated_at).where(
-    or_(Person.tech_member, Person.deactivated_at.is_not(None))
-)
+_PERSON_BY_AAD_ID = select(Person).where(Person.teams_aad_id == bindparam("aad_id"))
+_BY_EMAIL = select(Person).where(func.lower(Person.email) == bindparam("email")).order_by(Person.id)
+
+
+def _role_rows(emails: Iterable[str]) -> Select[Any]:
+    """People whose stored flags or email give them a role, or take every role away."""
+    return select(Person).where(
+        or_(
+            Person.tech_member,
+            Person.teams_tech_member,
+            Person.deactivated_at.is_not(None),
+            func.lower(Person.email).in_(sorted(emails)),
+        )
+    )
+
+
+def keys_of(person: Person) -> list[str]:
+    """Every key that names `person`."""
+    keys = []
+    if person.slack_user_id:
+        keys.append(person.slack_user_id)
+    if person.teams_aad_id:
+        keys.append(TEAMS_PREFIX + person.teams_aad_id)
+    return keys
+
+
+def person_key(person: Person) -> str:
+    """The key handlers use for `person`: the Slack id when there is one."""
+    keys = keys_of(person)
+    return keys[0] if keys else f"person:{person.id}"
+
+
+def _config_key(item: str) -> str:
+    """A configured id as a key: Slack ids as they are, object ids prefixed, emails as they are."""
+    if _SLACK_ID.fullmatch(item) or "@" in item:
+        return item
+    return TEAMS_PREFIX + item.lower()
+
+
 _WRITTEN = "ticketbot.people_written"  # Session.info: Slack ids whose rows this session changes
 # A client by channel, by id, or by email domain (a NULL parameter matches nothing).
 _CLIENTS_FOR_TICKET = (
@@ -44,6 +88,8 @@ _CLIENTS_FOR_TICKET = (
     .where(
         or_(
             Client.slack_channel_id == bindparam("channel"),
+            Client.teams_channel_id == bindparam("channel"),
+            Client.teams_tenant_id == bindparam("tenant"),
             Client.id == bindparam("client_id"),
             ClientDomain.domain.is_not(None),
         )
@@ -83,6 +129,24 @@ class SlackUser:
 
 
 @dataclass(frozen=True)
+class TeamsUser:
+    """A Teams user as an activity and the conversation roster describe them."""
+
+    aad_id: str  # Entra object id
+    user_id: str  # Bot Framework id, 29:…
+    name: str
+    email: str | None
+    tenant_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return TEAMS_PREFIX + self.aad_id
+
+
+Profile = SlackUser | TeamsUser
+
+
+@dataclass(frozen=True)
 class _Remembered:
     """A committed `people` row as read at `read_at`."""
 
@@ -94,6 +158,10 @@ class _Remembered:
     tech_member: bool
     deactivated_at: datetime | None
     read_at: datetime
+    slack_user_id: str | None
+    teams_aad_id: str | None
+    teams_user_id: str | None
+    teams_tech_member: bool
 
 
 class UserLookup(Protocol):
@@ -105,7 +173,7 @@ class UserLookup(Protocol):
 
 
 class Directory:
-    """Resolves Slack users to `Person` rows and knows who the managers and technicians are."""
+    """Resolves people's keys to `Person` rows and knows who the managers and technicians are."""
 
     def __init__(
         self,
@@ -115,14 +183,18 @@ class Directory:
         managers: Iterable[str],
         technicians: Iterable[str] = (),
         tech_channel: str | None = None,
+        teams_tech_channel: str | None = None,
     ) -> None:
         self._lookup = lookup
         self._clock = clock
-        self._managers = frozenset(managers)
-        self._configured_technicians = frozenset(technicians)
+        self._managers = frozenset(_config_key(m) for m in managers)
+        self._configured_technicians = frozenset(_config_key(t) for t in technicians)
         self._tech_channel = tech_channel
-        # As stored in `people` when last loaded (load_roles), for the lists of technicians.
+        self._teams_tech_channel = teams_tech_channel
+        # As stored in `people` when last loaded (load_roles), for the lists of technicians: keys
+        # of the channels' members, of people configured by email, of deactivated people.
         self._members: frozenset[str] = frozenset()
+        self._by_email: dict[str, frozenset[str]] = {}
         self._deactivated: frozenset[str] = frozenset()
         self._lock = threading.Lock()
         # When each cached person was last refreshed from Slack: skips a query per request.
@@ -138,13 +210,18 @@ class Directory:
         return self._tech_channel
 
     @property
+    def teams_tech_channel(self) -> str | None:
+        return self._teams_tech_channel
+
+    @property
     def configured_technicians(self) -> frozenset[str]:
-        return self._configured_technicians
+        """TICKETBOT_TECHNICIANS as Slack ids (what Slack can be asked about)."""
+        return frozenset(k for k in self._configured_technicians if _SLACK_ID.fullmatch(k))
 
     @property
     def configured_managers(self) -> frozenset[str]:
-        """TICKETBOT_MANAGERS, deactivated or not."""
-        return self._managers
+        """TICKETBOT_MANAGERS as Slack ids, deactivated or not."""
+        return frozenset(k for k in self._managers if _SLACK_ID.fullmatch(k))
 
     @property
     def tracks_members(self) -> bool:
@@ -152,25 +229,49 @@ class Directory:
         return not self._configured_technicians and self._tech_channel is not None
 
     @property
+    def tracks_teams_members(self) -> bool:
+        """Technicians include the Teams technician channel's team (TICKETBOT_TECHNICIANS unset)."""
+        return not self._configured_technicians and self._teams_tech_channel is not None
+
+    @property
     def managers(self) -> frozenset[str]:
-        """The configured managers who are not deactivated."""
+        """The keys of the managers who are not deactivated (configured by email: once seen)."""
         with self._lock:
-            return self._managers - self._deactivated
+            return self._expand(self._managers) - self._deactivated
 
     @property
     def technicians(self) -> frozenset[str]:
-        """Technicians and managers: configured ids, else the technician channel's members."""
+        """Keys of technicians and managers: configured ones, else the channels' members."""
         with self._lock:
-            base = self._configured_technicians or self._members
-            return (base | self._managers) - self._deactivated
+            base = self._expand(self._configured_technicians) or self._members
+            return (base | self._expand(self._managers)) - self._deactivated
+
+    def _expand(self, configured: frozenset[str]) -> frozenset[str]:
+        """Configured keys, with each email replaced by the keys of the people who have it."""
+        keys = {k for k in configured if "@" not in k}
+        for item in configured:
+            if "@" in item:
+                keys |= self._by_email.get(item, frozenset())
+        return frozenset(keys)
 
     def load_roles(self, session: Session) -> None:
         """Take the stored membership and deactivations as this process's lists."""
-        rows = session.execute(_ROLE_ROWS).all()
-        members = frozenset(sid for sid, member, _ in rows if member and sid)
-        deactivated = frozenset(sid for sid, _, at in rows if at is not None and sid)
+        emails = {k for k in self._managers | self._configured_technicians if "@" in k}
+        members: set[str] = set()
+        deactivated: set[str] = set()
+        by_email: dict[str, set[str]] = {}
+        for person in session.scalars(_role_rows(emails)):
+            keys = keys_of(person)
+            if person.tech_member or person.teams_tech_member:
+                members.update(keys)
+            if person.deactivated_at is not None:
+                deactivated.update(keys)
+            email = (person.email or "").lower()
+            if email in emails:
+                by_email.setdefault(email, set()).update(keys)
         with self._lock:
-            self._members, self._deactivated = members, deactivated
+            self._members, self._deactivated = frozenset(members), frozenset(deactivated)
+            self._by_email = {e: frozenset(k) for e, k in by_email.items()}
 
     def is_manager(self, slack_id: str) -> bool:
         return slack_id in self.managers
@@ -179,7 +280,10 @@ class Directory:
         return slack_id in self.technicians
 
     def lookup_user(self, slack_id: str) -> SlackUser | None:
-        """Ask Slack about a user; call outside a write transaction (it is network I/O)."""
+        """Ask Slack about a user; call outside a write transaction (it is network I/O).
+        Teams keys are not looked up here: the Teams handlers read the conversation roster."""
+        if slack_id.startswith(TEAMS_PREFIX):
+            return None
         try:
             return self._lookup.user_info(slack_id)
         except Exception:  # Slack down must not stop a ticket: the cache is refreshed later
@@ -191,7 +295,7 @@ class Directory:
         known = self._refreshed.get(slack_id)
         if known is not None and now - known <= REFRESH_AFTER:
             return False
-        person = session.scalar(select(Person).where(Person.slack_user_id == slack_id))
+        person = self.find(session, slack_id)
         if person is None or now - person.refreshed_at > REFRESH_AFTER:
             return True
         self._refreshed[slack_id] = person.refreshed_at
@@ -202,16 +306,17 @@ class Directory:
         known = self._refreshed.get(slack_id)
         return known is not None and self._clock.now() - known <= REFRESH_AFTER
 
-    def person(self, session: Session, slack_id: str, info: SlackUser | None = None) -> Person:
-        """The cached Person for a Slack user, created or refreshed from `info` when given."""
+    def person(self, session: Session, slack_id: str, info: Profile | None = None) -> Person:
+        """The cached Person for a key (a Slack id or `teams:<object id>`), created or refreshed
+        from `info` when given."""
         if info is None:
             remembered = self._remembered(session, slack_id)
             if remembered is not None:
                 return remembered
         epoch = self._epoch
-        person = session.scalar(_PERSON_BY_SLACK_ID, {"slack_id": slack_id})
+        person = self.find(session, slack_id)
         if person is not None and info is None:
-            self._remember(session, person, epoch)
+            self._remember(session, slack_id, person, epoch)
             return person
         now = self._clock.now()
         self._writing(session, slack_id)
@@ -219,8 +324,10 @@ class Directory:
             person = self._create(session, slack_id, info, now)
         elif info is not None:
             person.name = info.name
-            person.email = info.email
+            person.email = info.email or person.email
             person.refreshed_at = now
+            if isinstance(info, TeamsUser):
+                person.teams_user_id = info.user_id
         if info is not None:
             self._refreshed[slack_id] = now
             if person.client_id is None and person.email:
@@ -229,26 +336,45 @@ class Directory:
                     person.client_id = client.id
         return person
 
-    def _create(
-        self, session: Session, slack_id: str, info: SlackUser | None, now: datetime
-    ) -> Person:
-        """Insert the person; when a concurrent request just did, use that row instead."""
+    def _create(self, session: Session, key: str, info: Profile | None, now: datetime) -> Person:
+        """Insert the person, or give the person with the same email (seen on the other chat)
+        this identity too; when a concurrent request just did either, use that row instead."""
+        teams = key.startswith(TEAMS_PREFIX)
+        email = info.email if info else None
+        if email:
+            for same in session.scalars(_BY_EMAIL, {"email": email.lower()}):
+                if (same.teams_aad_id if teams else same.slack_user_id) is None:
+                    for other in keys_of(same):
+                        self._writing(session, other)
+                    self._link(same, key, info)
+                    same.refreshed_at = now
+                    return same
         person = Person(
-            slack_user_id=slack_id,
-            name=info.name if info else slack_id,
-            email=info.email if info else None,
+            name=info.name if info else ("Teams user" if teams else key),
+            email=email,
             refreshed_at=now if info else now - REFRESH_AFTER * 2,
             tech_member=False,
+            teams_tech_member=False,
         )
+        self._link(person, key, info)
         try:
             with session.begin_nested():
                 session.add(person)
         except IntegrityError:
-            existing = session.scalar(select(Person).where(Person.slack_user_id == slack_id))
+            existing = self.find(session, key)
             if existing is None:
                 raise
             return existing
         return person
+
+    @staticmethod
+    def _link(person: Person, key: str, info: Profile | None) -> None:
+        if key.startswith(TEAMS_PREFIX):
+            person.teams_aad_id = key.removeprefix(TEAMS_PREFIX)
+            if isinstance(info, TeamsUser):
+                person.teams_user_id = info.user_id
+        else:
+            person.slack_user_id = key
 
     def _remembered(self, session: Session, slack_id: str) -> Person | None:
         """The remembered row as a Person of `session`, without a query; None when not known."""
@@ -262,21 +388,24 @@ class Directory:
             return present
         person = Person(
             id=row.id,
-            slack_user_id=slack_id,
+            slack_user_id=row.slack_user_id,
+            teams_aad_id=row.teams_aad_id,
+            teams_user_id=row.teams_user_id,
             name=row.name,
             email=row.email,
             client_id=row.client_id,
             refreshed_at=row.refreshed_at,
             tech_member=row.tech_member,
+            teams_tech_member=row.teams_tech_member,
             deactivated_at=row.deactivated_at,
         )
         make_transient_to_detached(person)  # persistent as if loaded, once added
         session.add(person)
         return person
 
-    def _remember(self, session: Session, person: Person, epoch: int) -> None:
+    def _remember(self, session: Session, key: str, person: Person, epoch: int) -> None:
         """Keep a copy of a row just read, unless a write of a person may have raced the read."""
-        if person.slack_user_id is None or session.info.get(_WRITTEN):
+        if session.info.get(_WRITTEN):
             return
         row = _Remembered(
             id=person.id,
@@ -287,10 +416,14 @@ class Directory:
             tech_member=person.tech_member,
             deactivated_at=person.deactivated_at,
             read_at=self._clock.now(),
+            slack_user_id=person.slack_user_id,
+            teams_aad_id=person.teams_aad_id,
+            teams_user_id=person.teams_user_id,
+            teams_tech_member=person.teams_tech_member,
         )
         with self._lock:
             if self._epoch == epoch:
-                self._people[person.slack_user_id] = row
+                self._people[key] = row
 
     def _writing(self, session: Session, slack_id: str) -> None:
         """`session` is about to change this person's row: forget the copy now, and again when the
@@ -314,6 +447,8 @@ class Directory:
 
     def find(self, session: Session, slack_id: str) -> Person | None:
         """The stored person as committed now (not a remembered copy), or None; creates none."""
+        if slack_id.startswith(TEAMS_PREFIX):
+            return session.scalar(_PERSON_BY_AAD_ID, {"aad_id": slack_id[len(TEAMS_PREFIX) :]})
         return session.scalar(_PERSON_BY_SLACK_ID, {"slack_id": slack_id})
 
     def set_flags(
@@ -323,18 +458,25 @@ class Directory:
         *,
         tech_member: bool | None = None,
         deactivated: bool | None = None,
+        teams_tech_member: bool | None = None,
     ) -> bool:
-        """Store membership and deactivation as given (None: unchanged); True when either changed.
+        """Store membership and deactivation as given (None: unchanged); True when any changed.
 
         The new roles count in this process once the transaction commits and `load_roles` runs.
         """
         member = person.tech_member if tech_member is None else tech_member
+        teams_member = person.teams_tech_member if teams_tech_member is None else teams_tech_member
         gone = (person.deactivated_at is not None) if deactivated is None else deactivated
-        if member == person.tech_member and gone == (person.deactivated_at is not None):
+        if (
+            member == person.tech_member
+            and teams_member == person.teams_tech_member
+            and gone == (person.deactivated_at is not None)
+        ):
             return False
-        if person.slack_user_id is not None:
-            self._writing(session, person.slack_user_id)
+        for key in keys_of(person):
+            self._writing(session, key)
         person.tech_member = member
+        person.teams_tech_member = teams_member
         person.deactivated_at = (person.deactivated_at or self._clock.now()) if gone else None
         return True
 
@@ -344,20 +486,34 @@ class Directory:
         return row.client if row else None
 
     def client_for_ticket(
-        self, session: Session, person: Person, channel_id: str | None
+        self,
+        session: Session,
+        person: Person,
+        channel_id: str | None,
+        *,
+        teams_tenant: str | None = None,
     ) -> Client | None:
-        """The client of a new ticket: the channel's, else the person's, else their email domain's.
+        """The client of a new ticket: the channel's (Slack or Teams), else the Teams tenant's,
+        else the person's, else their email domain's.
 
         A domain match becomes the person's client (a client added since we last saw them). One
-        statement for all three lookups; a client list is short enough to scan.
+        statement for all the lookups; a client list is short enough to scan.
         """
         domain = person.email.rsplit("@", 1)[-1].lower() if person.email else None
-        if not (channel_id or person.client_id is not None or domain):
+        if not (channel_id or teams_tenant or person.client_id is not None or domain):
             return None
-        params = {"channel": channel_id or None, "client_id": person.client_id, "domain": domain}
+        params = {
+            "channel": channel_id or None,
+            "tenant": teams_tenant or None,
+            "client_id": person.client_id,
+            "domain": domain,
+        }
         rows = session.execute(_CLIENTS_FOR_TICKET, params).all()
         for client, _ in rows:
-            if channel_id and client.slack_channel_id == channel_id:
+            if channel_id and channel_id in (client.slack_channel_id, client.teams_channel_id):
+                return client
+        for client, _ in rows:
+            if teams_tenant and client.teams_tenant_id == teams_tenant:
                 return client
         for client, _ in rows:
             if client.id == person.client_id:
@@ -367,8 +523,8 @@ class Directory:
         by_domain = next((client for client, matched in rows if matched is not None), None)
         client_id = by_domain.id if by_domain is not None else None
         if person.client_id != client_id:  # even an unchanged value would cost a flush
-            if person.slack_user_id is not None:
-                self._writing(session, person.slack_user_id)
+            for key in keys_of(person):
+                self._writing(session, key)
             person.client_id = client_id
         return by_domain
 
@@ -378,13 +534,15 @@ class Directory:
         if person.deactivated_at is not None:
             return frozenset()
         roles: set[Role] = set()
-        slack_id = person.slack_user_id or ""
+        names = set(keys_of(person))
+        if person.email:
+            names.add(person.email.lower())
         technician = (
-            slack_id in self._configured_technicians
+            bool(names & self._configured_technicians)
             if self._configured_technicians
-            else person.tech_member
+            else person.tech_member or person.teams_tech_member
         )
-        if slack_id in self._managers:
+        if names & self._managers:
             roles |= {Role.MANAGER, Role.TECHNICIAN}
         elif technician:
             roles.add(Role.TECHNICIAN)
@@ -401,11 +559,16 @@ class Directory:
             roles.add(Role.CONTACT)
         return frozenset(roles)
 
-    def people(self, session: Session, slack_ids: Iterable[str]) -> list[Person]:
-        ids = sorted(set(slack_ids))
-        if not ids:
+    def people(self, session: Session, keys: Iterable[str]) -> list[Person]:
+        """The stored people named by `keys` (Slack ids and `teams:` keys), by name."""
+        wanted = set(keys)
+        slack = sorted(k for k in wanted if not k.startswith(TEAMS_PREFIX))
+        aad = sorted(k[len(TEAMS_PREFIX) :] for k in wanted if k.startswith(TEAMS_PREFIX))
+        if not slack and not aad:
             return []
-        rows = session.scalars(select(Person).where(Person.slack_user_id.in_(ids))).all()
+        rows = session.scalars(
+            select(Person).where(or_(Person.slack_user_id.in_(slack), Person.teams_aad_id.in_(aad)))
+        ).all()
         return sorted(rows, key=lambda p: p.name.lower())
 
     def open_counts(self, session: Session) -> dict[int, int]:

@@ -18,7 +18,7 @@ from bot import replies, tickets
 from bot.clock import Clock
 from bot.render import escape, messages
 from bot.render.view import AFFECTED_CHOICES, PRIORITIES, PersonRef, TicketView, TimelineEntry
-from bot.service.directory import Directory, SlackUser
+from bot.service.directory import Directory, Profile
 from bot.service.errors import ConflictError, NotFoundError, UserInputError
 from bot.service.notify import Notifier
 from bot.tickets import Event, Role, State
@@ -63,8 +63,12 @@ class DuplicateDeliveryError(Exception):
 
 @dataclass(frozen=True)
 class Actor:
-    slack_id: str
+    """Who acts: a person's key (a Slack id, or `teams:<Entra object id>`) and the surface used.
+    A Teams handler passes the `profile` it read from the conversation roster."""
+
+    key: str
     surface: str = "slack"
+    profile: Profile | None = None
 
 
 @dataclass(frozen=True)
@@ -103,19 +107,23 @@ class TicketService:
         priority: str = "medium",
         affected: str | None = None,
         origin_channel: str | None = None,
+        teams_tenant: str | None = None,
     ) -> int:
-        """Create a ticket from a person; returns its id. Raises UserInputError on bad fields."""
+        """Create a ticket from a person; returns its id. Raises UserInputError on bad fields.
+        `origin_channel`: where they asked (a Slack channel, or a Teams conversation)."""
         title, description = split_title(title, description)
         if priority not in PRIORITIES:
             raise UserInputError(f"Priority must be one of {', '.join(PRIORITIES)}.")
         if affected is not None and affected not in AFFECTED_CHOICES:
             raise UserInputError("Please pick how many people are affected from the list.")
-        info = self._fresh_info(actor.slack_id)
+        info = self._fresh_info(actor)
 
         def run(s: Session) -> int:
             now = self._clock.now()
-            person = self._directory.person(s, actor.slack_id, info)
-            client = self._directory.client_for_ticket(s, person, origin_channel)
+            person = self._directory.person(s, actor.key, info)
+            client = self._directory.client_for_ticket(
+                s, person, origin_channel, teams_tenant=teams_tenant
+            )
             values: dict[str, Any] = {
                 "title": title,
                 "description": description,
@@ -164,8 +172,8 @@ class TicketService:
         """Assign or reassign. With `expected_version`, a concurrent change makes ConflictError."""
         if not self._directory.is_technician(assignee_id):
             raise UserInputError("Please pick one of the technicians from the list.")
-        actor_info = self._fresh_info(actor.slack_id)
-        assignee_info = self._fresh_info(assignee_id)
+        actor_info = self._fresh_info(actor)
+        assignee_info = self._fresh_info(Actor(assignee_id))
 
         def run(s: Session) -> None:
             person, ticket = self._actor_and_ticket(s, actor, ticket_id, actor_info)
@@ -287,7 +295,7 @@ class TicketService:
             )
         if not self._directory.is_technician(who):
             raise UserInputError("Please pick one of the technicians from the list.")
-        who_info = self._fresh_info(who)
+        who_info = self._fresh_info(Actor(who))
 
         def run(s: Session, person: Person, ticket: Ticket) -> None:
             self._transition(ticket, person, Event.DISPATCH_ONSITE)
@@ -339,7 +347,7 @@ class TicketService:
 
     def check(self, actor: Actor, ticket_id: int, event: Event) -> TicketView:
         """Raise TransitionError unless `actor` may do `event` now (before opening a modal)."""
-        info = self._fresh_info(actor.slack_id)
+        info = self._fresh_info(actor)
 
         def run(s: Session) -> TicketView:
             person, ticket = self._actor_and_ticket(s, actor, ticket_id, info)
@@ -371,7 +379,7 @@ class TicketService:
             if anchor is None:
                 return None
             anchor_role, ticket_id = anchor.role, anchor.ticket_id
-        info = self._fresh_info(actor.slack_id)
+        info = self._fresh_info(actor)
         source = (channel, ts)
         text = clean_text(text)
 
@@ -468,7 +476,7 @@ class TicketService:
             source=source,
         )
         if person.deactivated_at is None:  # Slack refuses to show a deactivated account anything
-            self._notify.ephemeral(s, actor.slack_id, source[0], messages.not_an_update(ticket.id))
+            self._notify.ephemeral(s, actor.key, source[0], messages.not_an_update(ticket.id))
         return ThreadOutcome(ticket.id, "internal_comment")
 
     def message_edited(self, *, channel: str, ts: str, text: str, delivery_key: str) -> bool:
@@ -547,7 +555,7 @@ class TicketService:
 
         Only someone who is a technician (or manager) at the time of the edit publishes a note.
         """
-        if not self._directory.is_technician(author.slack_user_id or ""):
+        if Role.TECHNICIAN not in self._directory.roles(author, ticket):
             return (
                 f"Your edited reply on ticket #{ticket.id} stays internal: "
                 "only a technician's reply reaches the client."
@@ -614,12 +622,12 @@ class TicketService:
 
     def my_open(self, actor: Actor) -> list[TicketView]:
         with self._sessions() as s:
-            person = s.scalar(select(Person).where(Person.slack_user_id == actor.slack_id))
+            person = self._directory.find(s, actor.key)
             if person is None:
                 return []
             open_states = [st.value for st in tickets.OPEN_STATES]
             query = select(Ticket).where(Ticket.state.in_(open_states)).order_by(Ticket.id)
-            if self._directory.is_technician(actor.slack_id):
+            if self._directory.is_technician(actor.key):
                 helping = select(TicketHelper.ticket_id).where(TicketHelper.person_id == person.id)
                 query = query.where(
                     (Ticket.assignee_id == person.id)
@@ -669,7 +677,7 @@ class TicketService:
     def _on_ticket(
         self, actor: Actor, ticket_id: int, fn: Callable[[Session, Person, Ticket], None]
     ) -> None:
-        info = self._fresh_info(actor.slack_id)
+        info = self._fresh_info(actor)
 
         def run(s: Session) -> None:
             person, ticket = self._actor_and_ticket(s, actor, ticket_id, info)
@@ -699,18 +707,20 @@ class TicketService:
         set_committed_value(ticket, "version", seen + 1)
         s.expunge(ticket)
 
-    def _fresh_info(self, slack_id: str) -> SlackUser | None:
-        if self._directory.is_fresh(slack_id):
+    def _fresh_info(self, actor: Actor) -> Profile | None:
+        if actor.profile is not None:
+            return actor.profile
+        if self._directory.is_fresh(actor.key):
             return None
         with self._sessions() as s:
-            stale = self._directory.needs_lookup(s, slack_id)
-        return self._directory.lookup_user(slack_id) if stale else None
+            stale = self._directory.needs_lookup(s, actor.key)
+        return self._directory.lookup_user(actor.key) if stale else None
 
     def _actor_and_ticket(
-        self, s: Session, actor: Actor, ticket_id: int, info: SlackUser | None
+        self, s: Session, actor: Actor, ticket_id: int, info: Profile | None
     ) -> tuple[Person, Ticket]:
         ticket = self._ticket(s, ticket_id)
-        return self._directory.person(s, actor.slack_id, info), ticket
+        return self._directory.person(s, actor.key, info), ticket
 
     def _ticket(self, s: Session, ticket_id: int) -> Ticket:
         ticket = s.execute(_TICKET_BY_ID, {"ticket_id": ticket_id}).unique().scalar_one_or_none()
@@ -791,9 +801,9 @@ class TicketService:
         return {sid: name for sid, name in rows if sid}
 
     def _may_see(self, s: Session, actor: Actor, ticket: Ticket) -> bool:
-        if self._directory.is_technician(actor.slack_id):
+        if self._directory.is_technician(actor.key):
             return True
-        person = s.scalar(select(Person).where(Person.slack_user_id == actor.slack_id))
+        person = self._directory.find(s, actor.key)
         if person is None:
             return False
         if ticket.submitter_id == person.id:
