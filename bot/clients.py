@@ -20,7 +20,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 TENANT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # A Teams channel's conversation id: 19:<id>@thread.tacv2 (older teams: @thread.skype).
-TEAMS_CHANNEL = re.compile(r"^19:[A-Za-z0-9_\-.=]{1,400}@thread\.(tacv2|skype)$")
+TEAMS_CHANNEL = re.compile(r"^19:[A-Za-z0-9_\-.]{1,450}@thread\.(tacv2|skype)$")
 HOURS = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))? "
     r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$"

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine
 
 from bot.cli import main
 from bot.clients import ClientSpec, teams_channel_id, validate
 from bot.sandbox.workflows import WorkflowsListener
-from storage.engine import make_engine
-from storage.migrate import upgrade
 
 TENANT = "0A1B2C3D-1111-2222-3333-444455556666"
 CHANNEL = "19:4f1c0e6a2b7d4e0c9a1b2c3d4e5f6a7b@thread.tacv2"
@@ -26,25 +24,9 @@ LEGACY = [
 ]
 
 
-def _with_teams_columns(url: str) -> None:
-    """Migrate, then add the two Teams client columns when no migration has made them yet."""
-    engine = make_engine(url)
-    upgrade(engine)
-    have = {c["name"] for c in inspect(engine).get_columns("clients")}
-    with engine.begin() as conn:
-        for name, type_ in (
-            ("teams_tenant_id", "VARCHAR(64)"),
-            ("teams_channel_id", "VARCHAR(512)"),
-        ):
-            if name not in have:
-                conn.execute(text(f"ALTER TABLE clients ADD COLUMN {name} {type_}"))
-                conn.execute(text(f"CREATE UNIQUE INDEX uq_test_{name} ON clients ({name})"))
-    engine.dispose()
-
-
 @pytest.fixture
-def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    _with_teams_columns(database_url)
+def db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A migrated database (SQLite, and PostgreSQL when configured) that the CLI uses."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     return database_url
 
