@@ -210,7 +210,8 @@ def _clients(args: argparse.Namespace) -> int:
     from storage.engine import make_engine, make_session_factory
     from storage.migrate import upgrade
 
-    engine = make_engine(_db_settings().database_url)
+    settings = _db_settings()
+    engine = make_engine(settings.database_url)
     if engine.dialect.name == "sqlite":
         upgrade(engine)
     sessions = make_session_factory(engine)
@@ -238,6 +239,13 @@ def _clients(args: argparse.Namespace) -> int:
                 remove_client(s, args.name)
                 print(f"removed client {args.name}")
                 return 0
+            own_tenant = settings.teams_tenant_id
+            if own_tenant and (args.teams_tenant or "").strip().lower() == own_tenant:
+                raise ClientError(
+                    "--teams-tenant is your own tenant (TEAMS_TENANT_ID): every technician "
+                    "would count as this client's employee; give the client's channel with "
+                    "--teams-channel instead"
+                )
             spec = ClientSpec(
                 name=args.name,
                 domains=args.domain,

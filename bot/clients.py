@@ -19,6 +19,7 @@ DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 TENANT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+TEAMS_LINK_HOSTS = ("teams.microsoft.com", "teams.cloud.microsoft")  # "Get link to channel"
 # A Teams channel's conversation id: 19:<id>@thread.tacv2 (older teams: @thread.skype).
 TEAMS_CHANNEL = re.compile(r"^19:[A-Za-z0-9_\-.]{1,450}@thread\.(tacv2|skype)$")
 HOURS = re.compile(
@@ -92,7 +93,7 @@ def teams_channel_id(value: str) -> str | None:
     if value.startswith("https://"):
         parts = urlsplit(value)
         segments = parts.path.split("/")
-        if parts.hostname != "teams.microsoft.com" or segments[1:3] != ["l", "channel"]:
+        if parts.hostname not in TEAMS_LINK_HOSTS or segments[1:3] != ["l", "channel"]:
             return None
         value = unquote(segments[3]) if len(segments) > 3 else ""
     return value if TEAMS_CHANNEL.match(value) else None

@@ -85,6 +85,12 @@ def test_channel_can_be_given_as_its_teams_link(
     assert f"teams channel: {CHANNEL}" in _listing(capsys)
 
 
+def test_channel_link_from_the_new_teams_web_address_is_understood() -> None:
+    link = "https://teams.cloud.microsoft/l/channel/19%3Aabc_1%40thread.tacv2/General?groupId=x"
+
+    assert teams_channel_id(link) == "19:abc_1@thread.tacv2"
+
+
 def test_loopback_http_webhook_is_accepted_for_local_testing(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -171,6 +177,19 @@ def test_tenant_and_channel_belong_to_one_client_only(
     assert f"Teams tenant {TENANT.lower()} already belongs to Acme" in err
     assert f"Teams channel {CHANNEL} already belongs to Acme" in err
     assert main(["clients", "update", "--name", "Acme", "--teams-tenant", TENANT]) == 0
+
+
+def test_the_msps_own_tenant_cannot_be_a_clients(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEAMS_APP_ID", "11111111-2222-3333-4444-555555555555")
+    monkeypatch.setenv("TEAMS_APP_PASSWORD", "app-secret")
+    monkeypatch.setenv("TEAMS_TENANT_ID", TENANT)
+
+    assert _add("Acme", "--teams-tenant", TENANT) == 2
+
+    assert "your own tenant (TEAMS_TENANT_ID)" in capsys.readouterr().err
+    assert _add("Acme", "--teams-tenant", "99999999-8888-7777-6666-555555555555") == 0
 
 
 def test_validate_lists_every_teams_problem_at_once() -> None:
