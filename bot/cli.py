@@ -14,7 +14,7 @@ from bot.config import ConfigError, Settings
 
 log = logging.getLogger("ticketbot")
 
-# Client fields kept for the features that will read them (Teams, business hours).
+# Client fields kept for the features that will read them (business hours).
 _NOT_USED_YET = " (stored; not used yet)"
 
 
@@ -64,9 +64,29 @@ def _parser() -> argparse.ArgumentParser:
         c.add_argument("--domain", action="append", default=[], help="email domain (repeatable)")
         c.add_argument("--contact-email", required=name == "add")
         c.add_argument("--slack-channel", help="the client's Slack channel id")
-        c.add_argument("--teams-webhook", help="Teams channel webhook URL" + _NOT_USED_YET)
         c.add_argument(
-            "--teams-outgoing-secret", help="Teams outgoing-webhook token" + _NOT_USED_YET
+            "--teams-tenant",
+            metavar="TENANT_ID",
+            help="the client's Microsoft Entra tenant id (GUID): Teams messages from that tenant "
+            "belong to this client",
+        )
+        c.add_argument(
+            "--teams-channel",
+            metavar="CONVERSATION_ID",
+            help='the client\'s Teams channel (19:…@thread.tacv2, or its "Get link to channel" '
+            "link): the bot answers there and messages from it belong to this client",
+        )
+        c.add_argument(
+            "--teams-webhook",
+            metavar="URL",
+            help='a Power Automate Workflows webhook URL ("Post to a channel when a webhook '
+            'request is received"): notify-only clients get their ticket updates there; '
+            "Office 365 connector URLs are refused (retired by Microsoft)",
+        )
+        c.add_argument(
+            "--teams-outgoing-secret",
+            help="Teams outgoing-webhook token (stored; not used: the Teams bot replaces "
+            "outgoing webhooks)",
         )
         c.add_argument("--alert-label", action="append", default=[], help="KEY=VALUE (repeatable)")
         c.add_argument("--timezone", help="e.g. Europe/London" + _NOT_USED_YET)
@@ -75,8 +95,25 @@ def _parser() -> argparse.ArgumentParser:
     rm = csub.add_parser("remove", help="remove a client company (its tickets stay)")
     rm.add_argument("--name", required=True)
 
-    man = sub.add_parser("manifest", help="print the Slack app manifest for this deployment")
-    man.add_argument("--url", help="public base URL of this deployment (HTTP mode)")
+    man = sub.add_parser(
+        "manifest",
+        help="print the Slack app manifest, or with --teams write the Teams app package",
+    )
+    man.add_argument("--url", help="public base URL of this deployment (https://HOST)")
+    man.add_argument(
+        "--teams", action="store_true", help="write the Teams app package (a zip) instead"
+    )
+    man.add_argument(
+        "--app-id", help="Teams: the Azure Bot's Microsoft App ID (default: TEAMS_APP_ID)"
+    )
+    man.add_argument(
+        "--app-version",
+        default="1.0.0",
+        help="Teams: the package version; raise it for each update you upload (default 1.0.0)",
+    )
+    man.add_argument(
+        "--out", default="ticketbot-teams.zip", help="Teams: the zip to write (ticketbot-teams.zip)"
+    )
 
     outbox = sub.add_parser("outbox", help="undeliverable notifications")
     osub = outbox.add_subparsers(dest="action", required=True)
@@ -169,10 +206,12 @@ def _clients(args: argparse.Namespace) -> int:
         update_client,
     )
     from bot.clock import SystemClock
+    from bot.webhook_urls import redact
     from storage.engine import make_engine, make_session_factory
     from storage.migrate import upgrade
 
-    engine = make_engine(_db_settings().database_url)
+    settings = _db_settings()
+    engine = make_engine(settings.database_url)
     if engine.dialect.name == "sqlite":
         upgrade(engine)
     sessions = make_session_factory(engine)
@@ -188,18 +227,33 @@ def _clients(args: argparse.Namespace) -> int:
                     print(f"{c.name}\n  domains: {domains}")
                     print(f"  contact: {c.contact_email or '-'}")
                     print(f"  slack channel: {c.slack_channel_id or '-'}  alert labels: {labels}")
+                    print(
+                        f"  teams tenant: {c.teams_tenant_id or '-'}  "
+                        f"teams channel: {c.teams_channel_id or '-'}"
+                    )
+                    hook = redact(c.teams_webhook_url) if c.teams_webhook_url else "-"
+                    print(f"  teams webhook: {hook}")
                     print(f"  timezone: {c.timezone or '-'}  hours: {c.hours or '-'}")
                 return 0
             if args.action == "remove":
                 remove_client(s, args.name)
                 print(f"removed client {args.name}")
                 return 0
+            own_tenant = settings.teams_tenant_id
+            if own_tenant and (args.teams_tenant or "").strip().lower() == own_tenant:
+                raise ClientError(
+                    "--teams-tenant is your own tenant (TEAMS_TENANT_ID): every technician "
+                    "would count as this client's employee; give the client's channel with "
+                    "--teams-channel instead"
+                )
             spec = ClientSpec(
                 name=args.name,
                 domains=args.domain,
                 contact_email=args.contact_email,
                 slack_channel=args.slack_channel,
                 teams_webhook=args.teams_webhook,
+                teams_tenant=args.teams_tenant,
+                teams_channel=args.teams_channel,
                 teams_outgoing_secret=args.teams_outgoing_secret,
                 alert_labels=args.alert_label,
                 timezone=args.timezone,
@@ -218,10 +272,42 @@ def _clients(args: argparse.Namespace) -> int:
 
 
 def _manifest(args: argparse.Namespace) -> int:
+    if args.teams:
+        return _teams_package(args)
     from bot.manifest import render
 
     socket_mode = bool(os.environ.get("SLACK_APP_TOKEN", "").strip())
     sys.stdout.write(render(base_url=args.url, socket_mode=socket_mode))
+    return 0
+
+
+def _teams_package(args: argparse.Namespace) -> int:
+    from bot.teams_manifest import PackageSpec, check, package
+
+    app_id = args.app_id or os.environ.get("TEAMS_APP_ID", "").strip()
+    if not args.url:
+        print(
+            "ticketbot: --teams needs --url https://HOST (the bot's public address)",
+            file=sys.stderr,
+        )
+        return 2
+    spec = PackageSpec(app_id=app_id, base_url=args.url, app_version=args.app_version)
+    problems = check(spec)
+    if problems:
+        print("ticketbot: cannot build the Teams app package:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    try:
+        with open(args.out, "wb") as out:
+            out.write(package(spec))
+    except OSError as e:
+        print(f"ticketbot: cannot write {args.out}: {e.strerror}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {args.out}: upload it in Teams (Apps → Manage your apps → Upload an app) or in "
+        "the Teams admin center (Teams apps → Manage apps → Upload new app)"
+    )
     return 0
 
 

@@ -6,16 +6,22 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.webhook_urls import workflows_url_problem
 from storage.models import Client, ClientAlertLabel, ClientDomain
 
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
+TENANT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+TEAMS_LINK_HOSTS = ("teams.microsoft.com", "teams.cloud.microsoft")  # "Get link to channel"
+# A Teams channel's conversation id: 19:<id>@thread.tacv2 (older teams: @thread.skype).
+TEAMS_CHANNEL = re.compile(r"^19:[A-Za-z0-9_\-.]{1,450}@thread\.(tacv2|skype)$")
 HOURS = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))? "
     r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$"
@@ -33,6 +39,8 @@ class ClientSpec:
     contact_email: str | None = None
     slack_channel: str | None = None
     teams_webhook: str | None = None
+    teams_tenant: str | None = None
+    teams_channel: str | None = None
     teams_outgoing_secret: str | None = None
     alert_labels: Sequence[str] = ()
     timezone: str | None = None
@@ -50,8 +58,20 @@ def validate(spec: ClientSpec) -> list[str]:
         problems.append(f"--contact-email {spec.contact_email!r} is not an email address")
     if spec.slack_channel is not None and not CHANNEL.match(spec.slack_channel):
         problems.append(f"--slack-channel {spec.slack_channel!r} is not a Slack channel id (C…/G…)")
-    if spec.teams_webhook is not None and not spec.teams_webhook.startswith("https://"):
-        problems.append("--teams-webhook must be an https:// URL")
+    if spec.teams_webhook is not None:
+        problem = workflows_url_problem(spec.teams_webhook)
+        if problem is not None:  # the URL itself is never echoed: its sig= is a secret
+            problems.append(f"--teams-webhook {problem}")
+    if spec.teams_tenant is not None and not TENANT.match(spec.teams_tenant.strip().lower()):
+        problems.append(
+            f"--teams-tenant {spec.teams_tenant!r} is not a Microsoft Entra tenant id "
+            "(a GUID like 0a1b2c3d-1111-2222-3333-444455556666)"
+        )
+    if spec.teams_channel is not None and teams_channel_id(spec.teams_channel) is None:
+        problems.append(
+            f"--teams-channel {spec.teams_channel!r} is not a Teams channel conversation id "
+            'like 19:…@thread.tacv2 (or the channel\'s link from "Get link to channel")'
+        )
     for label in spec.alert_labels:
         key, sep, value = label.partition("=")
         if not sep or not key.strip() or not value.strip():
@@ -64,6 +84,19 @@ def validate(spec: ClientSpec) -> list[str]:
     if spec.hours is not None and not HOURS.match(spec.hours):
         problems.append(f'--hours {spec.hours!r} must look like "Mon-Fri 08:00-18:00"')
     return problems
+
+
+def teams_channel_id(value: str) -> str | None:
+    """The conversation id in `value` (an id, or a teams.microsoft.com/l/channel/… link); None
+    when it is neither. A thread's id (`…;messageid=…`) is not a channel's."""
+    value = value.strip()
+    if value.startswith("https://"):
+        parts = urlsplit(value)
+        segments = parts.path.split("/")
+        if parts.hostname not in TEAMS_LINK_HOSTS or segments[1:3] != ["l", "channel"]:
+            return None
+        value = unquote(segments[3]) if len(segments) > 3 else ""
+    return value if TEAMS_CHANNEL.match(value) else None
 
 
 def add_client(session: Session, spec: ClientSpec, now: datetime) -> Client:
@@ -120,6 +153,16 @@ def _taken(session: Session, spec: ClientSpec, own_id: int | None) -> list[str]:
         other = session.scalar(select(Client).where(Client.slack_channel_id == spec.slack_channel))
         if other is not None and other.id != own_id:
             problems.append(f"channel {spec.slack_channel} already belongs to {other.name}")
+    tenant = _tenant(spec)
+    if tenant:
+        other = session.scalar(select(Client).where(Client.teams_tenant_id == tenant))
+        if other is not None and other.id != own_id:
+            problems.append(f"Teams tenant {tenant} already belongs to {other.name}")
+    channel = teams_channel_id(spec.teams_channel) if spec.teams_channel else None
+    if channel:
+        other = session.scalar(select(Client).where(Client.teams_channel_id == channel))
+        if other is not None and other.id != own_id:
+            problems.append(f"Teams channel {channel} already belongs to {other.name}")
     for label in spec.alert_labels:
         key, _, value = label.partition("=")
         label_row = session.scalar(
@@ -141,7 +184,11 @@ def _apply(client: Client, spec: ClientSpec) -> None:
     if spec.slack_channel is not None:
         client.slack_channel_id = spec.slack_channel
     if spec.teams_webhook is not None:
-        client.teams_webhook_url = spec.teams_webhook
+        client.teams_webhook_url = spec.teams_webhook.strip()
+    if spec.teams_tenant is not None:
+        client.teams_tenant_id = _tenant(spec)
+    if spec.teams_channel is not None:
+        client.teams_channel_id = teams_channel_id(spec.teams_channel)
     if spec.teams_outgoing_secret is not None:
         client.teams_outgoing_secret = spec.teams_outgoing_secret
     if spec.alert_labels:
@@ -151,3 +198,8 @@ def _apply(client: Client, spec: ClientSpec) -> None:
         client.timezone = spec.timezone
     if spec.hours is not None:
         client.hours = spec.hours
+
+
+def _tenant(spec: ClientSpec) -> str | None:
+    """Stored lowercase (GUIDs are case-insensitive): look an activity's tenant id up lowercased."""
+    return spec.teams_tenant.strip().lower() if spec.teams_tenant else None

@@ -1,5 +1,5 @@
-"""Loopback stand-ins for Slack, the Teams Bot Connector and SMTP used by `ticketbot demo` and
-the acceptance tests.
+"""Loopback stand-ins for Slack, the Teams Bot Connector, Teams Workflows webhooks and SMTP used
+by `ticketbot demo` and the acceptance tests.
 
 Nothing in the bot's runtime path may import this package.
 """
@@ -25,6 +25,7 @@ from bot.sandbox.emulator import (
 )
 from bot.sandbox.mail import MailSink, ReceivedMail
 from bot.sandbox.teams_connector import BotConnector, PostedActivity, TeamsChannel, TeamsUser
+from bot.sandbox.workflows import WorkflowPost, WorkflowsListener
 
 __all__ = [
     "ApiCall",
@@ -44,6 +45,8 @@ __all__ = [
     "TeamsUser",
     "User",
     "View",
+    "WorkflowPost",
+    "WorkflowsListener",
     "block_errors",
     "render_text",
     "sign",

@@ -144,7 +144,7 @@ class Stack:
         webhook = None
         if self.workflows is not None:
             self.workflows.start()
-            webhook = self.workflows.url("acme")
+            webhook = self.workflows.add_flow("acme")
         engine = make_engine(self.database_url)
         upgrade(engine)
         with make_session_factory(engine).begin() as s:
