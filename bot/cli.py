@@ -311,6 +311,10 @@ def _teams_package(args: argparse.Namespace) -> int:
     return 0
 
 
+# Where an outbox row goes, by the payload field that names it (email, Slack, Teams, webhook).
+_OUTBOX_TARGETS = ("to", "channel", "conversation", "user", "anchor", "client_id")
+
+
 def _outbox(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
     from bot.outbox_admin import list_rows, retry
@@ -323,8 +327,9 @@ def _outbox(args: argparse.Namespace) -> int:
             if not rows:
                 print(f"no {args.status} notifications")
             for r in rows:
-                target = (
-                    r.payload.get("to") or r.payload.get("channel") or r.payload.get("anchor") or ""
+                # Never the webhook URL: it is not in the payload (it carries a signature).
+                target = r.target or next(
+                    (str(r.payload[k]) for k in _OUTBOX_TARGETS if r.payload.get(k)), ""
                 )
                 print(
                     f"{r.id}\tticket #{r.ticket_id}\t{r.channel}/{r.kind}\t{target}\t"

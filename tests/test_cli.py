@@ -146,11 +146,26 @@ def test_outbox_list_and_retry(
                 last_error="SMTP 550",
             )
         )
+        s.add(
+            OutboxRow(
+                stream="teams-dm:aad-1",
+                channel="teams",
+                kind="post",
+                payload={"user": "aad-1", "text": "hi"},
+                target="teams:aad-1",
+                status="parked",
+                attempts=1,
+                next_attempt_at=now,
+                created_at=now,
+                last_error="Teams 403: the app is not installed for this user",
+            )
+        )
     assert main(["outbox", "list"]) == 0
     out = capsys.readouterr().out
     assert "x@y.example" in out and "SMTP 550" in out
+    assert "teams/post\tteams:aad-1" in out and "not installed" in out
     assert main(["outbox", "retry", "--all"]) == 0
-    assert "re-queued 1" in capsys.readouterr().out
+    assert "re-queued 2" in capsys.readouterr().out
     main(["outbox", "list", "--status", "pending"])
     assert "x@y.example" in capsys.readouterr().out
 

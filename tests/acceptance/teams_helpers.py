@@ -1,0 +1,92 @@
+"""Reading what Teams conversations and the Workflows listener show, for the acceptance tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.sandbox.stack import Stack, TeamsCast
+from bot.sandbox.teams_records import PostedActivity, TeamsUser
+from storage.models import ChatMessage
+
+
+def cast(stack: Stack) -> TeamsCast:
+    assert stack.teams_cast is not None, "the stack runs without Teams"
+    return stack.teams_cast
+
+
+def post(stack: Stack, activity: dict[str, Any]) -> Any:
+    """Deliver an activity; assert Teams would see success; the (parsed) response body."""
+    status, body = stack.teams_post(activity)
+    assert status == 200, f"bot answered {status}: {body}"
+    return body
+
+
+def say(stack: Stack, user: TeamsUser, text: str) -> None:
+    """`user` types `text` in their 1:1 chat with the bot."""
+    assert stack.teams is not None
+    post(stack, stack.teams.activities.personal_message(user, text))
+
+
+def shown(posted: PostedActivity | list[PostedActivity]) -> str:
+    """Everything a message shows (text and cards), for `in` checks."""
+    items = posted if isinstance(posted, list) else [posted]
+    return json.dumps([[p.text, p.cards] for p in items], ensure_ascii=False)
+
+
+def chat(stack: Stack, user: TeamsUser) -> list[PostedActivity]:
+    assert stack.teams is not None
+    return stack.teams.chat_with(user)
+
+
+def recorded(stack: Stack, ticket_id: int, role: str, surface: str = "teams") -> ChatMessage:
+    with stack.rt.sessions() as s:
+        row = s.scalars(
+            select(ChatMessage)
+            .where(
+                ChatMessage.ticket_id == ticket_id,
+                ChatMessage.role == role,
+                ChatMessage.surface == surface,
+            )
+            .order_by(ChatMessage.id.desc())
+        ).first()
+    assert row is not None, f"no Teams {role} recorded for #{ticket_id}"
+    return row
+
+
+def teams_card(stack: Stack, ticket_id: int) -> PostedActivity:
+    """The ticket's card in the Teams technician channel, as it reads now."""
+    assert stack.teams is not None
+    return stack.teams.activity(recorded(stack, ticket_id, "card").ts)
+
+
+def actions(posted: PostedActivity) -> list[dict[str, Any]]:
+    """Every action on the message's cards (in ActionSets and ShowCards too)."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Action."):
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(posted.cards)
+    return found
+
+
+def verbs(posted: PostedActivity) -> set[str]:
+    """Action.Execute verbs, and the verbs of the buttons that open dialogs."""
+    out = set()
+    for action in actions(posted):
+        if action.get("verb"):
+            out.add(str(action["verb"]))
+        data = action.get("data")
+        if isinstance(data, dict) and data.get("verb"):
+            out.add(str(data["verb"]))
+    return out
