@@ -770,7 +770,9 @@ class Dispatcher:
         posted, activity_id = self._teams_paced(
             row, lambda: teams.post(conversation, msg, thread=thread)
         )
-        role = p.get("record_role")
+        # Every message of a Teams client thread is recorded: in a 1:1 chat (no threads) a reply
+        # quoting any of them is a reply about its ticket.
+        role = p.get("record_role") or ("client_post" if anchor == "client_root" else None)
         if role and row.ticket_id is not None:
             root = thread or split_thread(conversation)[1]
             source = p.get("source") or (None, None)

@@ -43,8 +43,8 @@ CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 VERSION = "1.5"
 UNKNOWN_CLIENT = "⚠️ Unknown company — manager: please check"
 WEBHOOK_NOTE = (
-    "This channel only receives notifications, so it has no buttons: to answer (for example to "
-    "confirm the fix, or to say it is still broken), reply to the email we sent you."
+    "This channel only receives notifications, so it has no buttons: to confirm the fix, or to "
+    "say it is still broken, tell your IT provider (reply to their email) and they record it."
 )
 _FINAL_LINES = {
     "closed": "🏁 Closed — confirmed fixed. This card is final.",

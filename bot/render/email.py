@@ -96,7 +96,7 @@ def received(view: TicketView) -> EmailContent:
         view,
         f"Ticket #{view.id} received — priority {view.priority}",
         body,
-        action_hint="We'll keep you posted by email and in the ticket's Slack thread.",
+        action_hint="We'll keep you posted by email and in the ticket's chat thread.",
     )
 
 
@@ -151,8 +151,8 @@ def awaiting_confirmation(view: TicketView) -> EmailContent:
         f"Ticket #{view.id} resolved — please confirm",
         body,
         action_hint=(
-            "Please confirm in the ticket's Slack thread (Confirm fixed / Still broken), "
-            "or reply to your IT provider if it is still broken."
+            "Please confirm in the ticket's chat thread in Slack or Teams (Confirm fixed / "
+            "Still broken), or reply to your IT provider if it is still broken."
         ),
     )
 
