@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,7 +12,7 @@ from starlette.routing import BaseRoute
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery.teams import BotConnectorGateway, TeamsMember
+from bot.delivery.teams import BotConnectorGateway
 from bot.delivery.teams_chat import TeamsChat
 from bot.render.view import TeamsMention
 from bot.service import TicketService
@@ -22,6 +21,7 @@ from bot.service.directory import Directory, TeamsUser
 from bot.service.membership import TeamsMembership
 from bot.teams_app import TeamsBot, TeamsOptions, build_teams_bot
 from bot.teams_auth import MsalTokenProvider
+from bot.teams_identity import TeamsMember
 from handlers.teams import TeamsWiring, register_teams
 from storage.models import Person
 
@@ -131,14 +131,14 @@ def build_teams_parts(
     return TeamsParts(settings, token, connector, conversations, chat, membership, bot)
 
 
-def _user(member: TeamsMember | Any) -> TeamsUser | None:
+def _user(member: TeamsMember) -> TeamsUser | None:
     aad = (member.aad_object_id or "").lower()
-    if not aad:
+    if not aad or member.id.startswith("28:"):  # a bot (ours, in a team's roster)
         return None
     return TeamsUser(
         aad_id=aad,
         user_id=member.id,
         name=member.name or "Teams user",
-        email=(member.email or member.user_principal_name or None),
+        email=member.address,
         tenant_id=member.tenant_id,
     )
