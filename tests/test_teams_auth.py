@@ -21,7 +21,11 @@ import pytest
 import uvicorn
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from microsoft_teams.api import MessageActivity
+from microsoft_teams.api import (
+    AdaptiveCardActionMessageResponse,
+    AdaptiveCardInvokeActivity,
+    MessageActivity,
+)
 from starlette.applications import Starlette
 
 from bot.runtime import uvicorn_config
@@ -182,6 +186,13 @@ def served(connector: BotConnector) -> Iterator[Served]:
                 if ctx.activity.text == "echo please":
                     await ctx.send("echo")
 
+            @bot.app.on_card_action_execute("assign")
+            async def clicked(
+                ctx: ActivityContext[AdaptiveCardInvokeActivity],
+            ) -> AdaptiveCardActionMessageResponse:
+                running.seen.append({"verb": ctx.activity.value.action.verb})
+                return AdaptiveCardActionMessageResponse(value="Assigned to you")
+
             try:
                 yield running
             finally:
@@ -203,6 +214,23 @@ def test_valid_token_reaches_the_handler(connector: BotConnector, fresh: Served)
     assert (
         seen["text"] == "ticket printer down" and seen["from"]["aadObjectId"] == dana.aad_object_id
     )
+
+
+def test_an_invoke_answer_goes_back_in_teams_shape(connector: BotConnector, fresh: Served) -> None:
+    tom = connector.add_user("Tom Tech", "tom@msp.example")
+    channel = connector.add_channel("Helpdesk", [tom])
+    make = connector.activities
+    click = make.card_action(
+        tom, make.channel(channel, "1700000000001"), "assign", {"action": "assign"}, "1700000000001"
+    )
+    status, body = connector.post_activity(fresh.url, click)
+    assert status == 200
+    assert body == {
+        "statusCode": 200,
+        "type": "application/vnd.microsoft.activity.message",
+        "value": "Assigned to you",
+    }
+    assert fresh.seen == [{"verb": "assign"}]
 
 
 @pytest.mark.parametrize(
@@ -331,8 +359,11 @@ def test_fuzzed_bodies_with_valid_tokens_never_5xx(connector: BotConnector, fres
         payload = body if isinstance(body, dict | bytes) else json.dumps(body).encode()
         status, answer = connector.post_activity(fresh.url, payload)
         assert status < 500, answer
+        statuses.add(status)
 
+    statuses: set[int] = set()
     check()
+    assert {200, 400} <= statuses  # both accepted and refused bodies were exercised
 
 
 # -- the SDK's own environment and .env reading cannot reach our configuration ---------------

@@ -217,7 +217,8 @@ class BotConnectorGateway:
                 transient=True,
                 retry_after=_retry_after(response.headers.get("Retry-After")),
             )
-        if status >= 500:
+        if status >= 500 or status == 412:
+            # Microsoft's rate-limit guide: retry 412 (precondition failed) as well as 429/5xx.
             raise DeliveryError(what, transient=True)
         if status == 413:
             raise DeliveryError(f"{what}: message too large for Teams", transient=False)

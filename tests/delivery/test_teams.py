@@ -138,8 +138,8 @@ def test_throttling_is_transient_with_retry_after(
     assert gateway.send(channel.id, {"text": "x"}).isdigit()
 
 
-@pytest.mark.parametrize("status", [500, 502, 503])
-def test_server_errors_are_transient(
+@pytest.mark.parametrize("status", [412, 500, 502, 503])
+def test_server_errors_and_412_are_transient(
     connector: BotConnector, gateway: BotConnectorGateway, status: int
 ) -> None:
     channel = connector.add_channel("Flaky", [])
