@@ -234,7 +234,8 @@ def test_an_invoke_answer_goes_back_in_teams_shape(connector: BotConnector, fres
 
 
 @pytest.mark.parametrize(
-    "auth", ["none", "wrong_audience", "unknown_key", "expired", "wrong_service_url"]
+    "auth",
+    ["none", "wrong_audience", "unknown_key", "forged_signature", "expired", "wrong_service_url"],
 )
 def test_bad_tokens_are_refused_before_the_handler(
     connector: BotConnector, fresh: Served, auth: Auth

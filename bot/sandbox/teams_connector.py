@@ -60,7 +60,15 @@ JWKS_PATH = "/v1/.well-known/keys"  # the SDK derives it from OPENID_PATH, as fo
 API_PREFIX = "/teams"  # like smba.trafficmanager.net/teams/: callers must keep the service path
 
 # How `sign` / `post_activity` authenticate an activity: "valid", or one of the bad cases.
-Auth = Literal["valid", "none", "wrong_audience", "unknown_key", "expired", "wrong_service_url"]
+Auth = Literal[
+    "valid",
+    "none",
+    "wrong_audience",
+    "unknown_key",
+    "forged_signature",
+    "expired",
+    "wrong_service_url",
+]
 
 
 class _Reply:
@@ -370,7 +378,8 @@ class BotConnector:
         """A Bot Connector JWT for an activity whose serviceUrl is `service_url`.
 
         `auth` picks a bad case: "wrong_audience", "unknown_key" (a key not in the JWKS),
-        "expired" (beyond the 5 min leeway), "wrong_service_url". Extra `claims` override.
+        "forged_signature" (another key, but the published key's kid), "expired" (beyond the
+        5 min leeway), "wrong_service_url". Extra `claims` override.
         """
         now = int(time.time())
         payload: JSON = {
@@ -387,8 +396,11 @@ class BotConnector:
         elif auth == "wrong_service_url":
             payload["serviceurl"] = "https://smba.trafficmanager.net/emea/"
         payload |= claims
-        key = self.rogue_key if auth == "unknown_key" else self.signing_key
-        return key.sign(payload)
+        if auth == "unknown_key":
+            return self.rogue_key.sign(payload)
+        if auth == "forged_signature":
+            return self.rogue_key.sign(payload, kid=self.signing_key.kid)
+        return self.signing_key.sign(payload)
 
     def post_activity(
         self,
