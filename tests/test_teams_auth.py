@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,14 @@ from microsoft_teams.api import (
     AdaptiveCardInvokeActivity,
     MessageActivity,
 )
-from starlette.applications import Starlette
 
+from bot.metrics import Metrics
 from bot.runtime import uvicorn_config
 from bot.sandbox.teams_connector import Auth, BotConnector
 from bot.teams_app import TeamsBot, TeamsOptions, build_teams_bot
 from bot.teams_auth import MsalTokenProvider, TokenError, uses_instance_discovery
 from bot.teams_sdk import ActivityContext, TokenCredentials
+from bot.web import build_web_app
 
 APP_ID = "5e1f0a7c-0000-4000-8000-00000000b07a"
 TENANT = "0c0ffee0-1111-4111-8111-111111111111"
@@ -128,7 +130,8 @@ def test_instance_discovery_only_for_microsofts_login_endpoint() -> None:
 
 
 class Served:
-    """The Teams route in a Starlette app on uvicorn, on a loopback port, in a thread."""
+    """The Teams routes in our web app (no Slack HTTP endpoint: Socket Mode or Teams only) on
+    uvicorn, on a loopback port, in a thread."""
 
     def __init__(self, bot: TeamsBot) -> None:
         self.bot = bot
@@ -136,7 +139,16 @@ class Served:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}/api/messages"
-        config = uvicorn_config(Starlette(routes=bot.routes), "127.0.0.1", 0)
+        self._pool = ThreadPoolExecutor(1)
+        web = build_web_app(
+            bolt=None,
+            signing_secret=None,
+            healthy=lambda: True,
+            metrics=Metrics(),
+            slack_pool=self._pool,
+            routes=bot.routes,
+        )
+        config = uvicorn_config(web, "127.0.0.1", 0)
         config.loop = "asyncio"  # uvloop warns about transports still closing at shutdown
         self.server = uvicorn.Server(config)
         self.server.config.install_signal_handlers = False  # type: ignore[attr-defined]
@@ -155,6 +167,7 @@ class Served:
         self.server.should_exit = True
         self.thread.join(10)
         self._sock.close()
+        self._pool.shutdown()
 
 
 def make_bot(connector: BotConnector, tokens: MsalTokenProvider) -> TeamsBot:
@@ -174,8 +187,8 @@ def served(connector: BotConnector) -> Iterator[Served]:
     with pytest.MonkeyPatch.context() as env:
         # The SDK's JWKS fetch (urllib) reads SSL_CERT_FILE when it first needs the keys, and MSAL
         # reads REQUESTS_CA_BUNDLE: both stay set while this module's server runs.
-        env.setenv("SSL_CERT_FILE", connector.ca_file)
-        env.setenv("REQUESTS_CA_BUNDLE", connector.ca_file)
+        for name, value in connector.ca_environment().items():
+            env.setenv(name, value)
         with MsalTokenProvider(APP_ID, PASSWORD, TENANT, connector.login_url) as tokens:
             bot = make_bot(connector, tokens)
             running = Served(bot)
