@@ -274,12 +274,19 @@ def test_handling_an_activity_calls_nothing_outbound(
     connector: BotConnector, fresh: Served
 ) -> None:
     dana = connector.add_user("Dana Client", "dana@client.example")
-    connector.post_activity(fresh.url, connector.activities.personal_message(dana, "warm up"))
+    make = connector.activities
+    connector.post_activity(fresh.url, make.personal_message(dana, "warm up"))  # fetches JWKS
     before = len(connector.calls)
-    status, _ = connector.post_activity(
-        fresh.url, connector.activities.personal_message(dana, "list")
-    )
-    assert status == 200 and len(fresh.seen) == 2
+    here = make.personal(dana)
+    for activity in (
+        make.personal_message(dana, "list"),
+        make.card_action(dana, here, "assign", {"action": "assign"}, "1700000000001"),
+        make.task_fetch(dana, here, {"dialog": "new"}),  # no handler: answered by the SDK
+        make.members_added([dana], here, by=dana),
+    ):
+        status, _ = connector.post_activity(fresh.url, activity)
+        assert status == 200, activity["type"]
+    assert len(fresh.seen) == 3
     assert connector.calls[before:] == []  # no token, user-token, typing or roster call
 
 
