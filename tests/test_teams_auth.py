@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,19 @@ import pytest
 import uvicorn
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from microsoft_teams.api import MessageActivity
-from starlette.applications import Starlette
+from microsoft_teams.api import (
+    AdaptiveCardActionMessageResponse,
+    AdaptiveCardInvokeActivity,
+    MessageActivity,
+)
 
+from bot.metrics import Metrics
 from bot.runtime import uvicorn_config
 from bot.sandbox.teams_connector import Auth, BotConnector
 from bot.teams_app import TeamsBot, TeamsOptions, build_teams_bot
 from bot.teams_auth import MsalTokenProvider, TokenError, uses_instance_discovery
 from bot.teams_sdk import ActivityContext, TokenCredentials
+from bot.web import build_web_app
 
 APP_ID = "5e1f0a7c-0000-4000-8000-00000000b07a"
 TENANT = "0c0ffee0-1111-4111-8111-111111111111"
@@ -124,7 +130,8 @@ def test_instance_discovery_only_for_microsofts_login_endpoint() -> None:
 
 
 class Served:
-    """The Teams route in a Starlette app on uvicorn, on a loopback port, in a thread."""
+    """The Teams routes in our web app (no Slack HTTP endpoint: Socket Mode or Teams only) on
+    uvicorn, on a loopback port, in a thread."""
 
     def __init__(self, bot: TeamsBot) -> None:
         self.bot = bot
@@ -132,7 +139,16 @@ class Served:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}/api/messages"
-        config = uvicorn_config(Starlette(routes=bot.routes), "127.0.0.1", 0)
+        self._pool = ThreadPoolExecutor(1)
+        web = build_web_app(
+            bolt=None,
+            signing_secret=None,
+            healthy=lambda: True,
+            metrics=Metrics(),
+            slack_pool=self._pool,
+            routes=bot.routes,
+        )
+        config = uvicorn_config(web, "127.0.0.1", 0)
         config.loop = "asyncio"  # uvloop warns about transports still closing at shutdown
         self.server = uvicorn.Server(config)
         self.server.config.install_signal_handlers = False  # type: ignore[attr-defined]
@@ -151,6 +167,7 @@ class Served:
         self.server.should_exit = True
         self.thread.join(10)
         self._sock.close()
+        self._pool.shutdown()
 
 
 def make_bot(connector: BotConnector, tokens: MsalTokenProvider) -> TeamsBot:
@@ -170,8 +187,8 @@ def served(connector: BotConnector) -> Iterator[Served]:
     with pytest.MonkeyPatch.context() as env:
         # The SDK's JWKS fetch (urllib) reads SSL_CERT_FILE when it first needs the keys, and MSAL
         # reads REQUESTS_CA_BUNDLE: both stay set while this module's server runs.
-        env.setenv("SSL_CERT_FILE", connector.ca_file)
-        env.setenv("REQUESTS_CA_BUNDLE", connector.ca_file)
+        for name, value in connector.ca_environment().items():
+            env.setenv(name, value)
         with MsalTokenProvider(APP_ID, PASSWORD, TENANT, connector.login_url) as tokens:
             bot = make_bot(connector, tokens)
             running = Served(bot)
@@ -181,6 +198,13 @@ def served(connector: BotConnector) -> Iterator[Served]:
                 running.seen.append(ctx.activity.model_dump(by_alias=True, exclude_none=True))
                 if ctx.activity.text == "echo please":
                     await ctx.send("echo")
+
+            @bot.app.on_card_action_execute("assign")
+            async def clicked(
+                ctx: ActivityContext[AdaptiveCardInvokeActivity],
+            ) -> AdaptiveCardActionMessageResponse:
+                running.seen.append({"verb": ctx.activity.value.action.verb})
+                return AdaptiveCardActionMessageResponse(value="Assigned to you")
 
             try:
                 yield running
@@ -205,8 +229,26 @@ def test_valid_token_reaches_the_handler(connector: BotConnector, fresh: Served)
     )
 
 
+def test_an_invoke_answer_goes_back_in_teams_shape(connector: BotConnector, fresh: Served) -> None:
+    tom = connector.add_user("Tom Tech", "tom@msp.example")
+    channel = connector.add_channel("Helpdesk", [tom])
+    make = connector.activities
+    click = make.card_action(
+        tom, make.channel(channel, "1700000000001"), "assign", {"action": "assign"}, "1700000000001"
+    )
+    status, body = connector.post_activity(fresh.url, click)
+    assert status == 200
+    assert body == {
+        "statusCode": 200,
+        "type": "application/vnd.microsoft.activity.message",
+        "value": "Assigned to you",
+    }
+    assert fresh.seen == [{"verb": "assign"}]
+
+
 @pytest.mark.parametrize(
-    "auth", ["none", "wrong_audience", "unknown_key", "expired", "wrong_service_url"]
+    "auth",
+    ["none", "wrong_audience", "unknown_key", "forged_signature", "expired", "wrong_service_url"],
 )
 def test_bad_tokens_are_refused_before_the_handler(
     connector: BotConnector, fresh: Served, auth: Auth
@@ -232,12 +274,19 @@ def test_handling_an_activity_calls_nothing_outbound(
     connector: BotConnector, fresh: Served
 ) -> None:
     dana = connector.add_user("Dana Client", "dana@client.example")
-    connector.post_activity(fresh.url, connector.activities.personal_message(dana, "warm up"))
+    make = connector.activities
+    connector.post_activity(fresh.url, make.personal_message(dana, "warm up"))  # fetches JWKS
     before = len(connector.calls)
-    status, _ = connector.post_activity(
-        fresh.url, connector.activities.personal_message(dana, "list")
-    )
-    assert status == 200 and len(fresh.seen) == 2
+    here = make.personal(dana)
+    for activity in (
+        make.personal_message(dana, "list"),
+        make.card_action(dana, here, "assign", {"action": "assign"}, "1700000000001"),
+        make.task_fetch(dana, here, {"dialog": "new"}),  # no handler: answered by the SDK
+        make.members_added([dana], here, by=dana),
+    ):
+        status, _ = connector.post_activity(fresh.url, activity)
+        assert status == 200, activity["type"]
+    assert len(fresh.seen) == 3
     assert connector.calls[before:] == []  # no token, user-token, typing or roster call
 
 
@@ -331,8 +380,11 @@ def test_fuzzed_bodies_with_valid_tokens_never_5xx(connector: BotConnector, fres
         payload = body if isinstance(body, dict | bytes) else json.dumps(body).encode()
         status, answer = connector.post_activity(fresh.url, payload)
         assert status < 500, answer
+        statuses.add(status)
 
+    statuses: set[int] = set()
     check()
+    assert {200, 400} <= statuses  # both accepted and refused bodies were exercised
 
 
 # -- the SDK's own environment and .env reading cannot reach our configuration ---------------

@@ -60,7 +60,15 @@ JWKS_PATH = "/v1/.well-known/keys"  # the SDK derives it from OPENID_PATH, as fo
 API_PREFIX = "/teams"  # like smba.trafficmanager.net/teams/: callers must keep the service path
 
 # How `sign` / `post_activity` authenticate an activity: "valid", or one of the bad cases.
-Auth = Literal["valid", "none", "wrong_audience", "unknown_key", "expired", "wrong_service_url"]
+Auth = Literal[
+    "valid",
+    "none",
+    "wrong_audience",
+    "unknown_key",
+    "forged_signature",
+    "expired",
+    "wrong_service_url",
+]
 
 
 class _Reply:
@@ -137,6 +145,9 @@ class BotConnector:
         self._personal: dict[str, str] = {}  # user id → 1:1 conversation id
         self._posted: dict[str, PostedActivity] = {}  # activity id → posted activity
         self._order: list[str] = []  # activity ids in posting order
+        self._teams = httpx.Client(  # "Teams" posting to the bot: one pool, kept alive
+            headers={"User-Agent": "Microsoft-SkypeBotApi (Microsoft-BotFramework 3.0)"}
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -162,8 +173,9 @@ class BotConnector:
             self._thread = None
 
     def close(self) -> None:
-        """Stop and remove the key material written to disk."""
+        """Stop, close the connections to the bot, and remove the key material from disk."""
         self.stop()
+        self._teams.close()
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def __enter__(self) -> BotConnector:
@@ -204,6 +216,11 @@ class BotConnector:
     @property
     def ca_file(self) -> str:
         return str(self._ca.ca_file)
+
+    def ca_environment(self) -> dict[str, str]:
+        """The variables that make the bot trust this stand-in: PyJWT's JWKS fetch and httpx read
+        SSL_CERT_FILE, MSAL (requests) reads REQUESTS_CA_BUNDLE."""
+        return {"SSL_CERT_FILE": self.ca_file, "REQUESTS_CA_BUNDLE": self.ca_file}
 
     def client_ssl_context(self) -> ssl.SSLContext:
         return self._ca.client_context()
@@ -370,7 +387,8 @@ class BotConnector:
         """A Bot Connector JWT for an activity whose serviceUrl is `service_url`.
 
         `auth` picks a bad case: "wrong_audience", "unknown_key" (a key not in the JWKS),
-        "expired" (beyond the 5 min leeway), "wrong_service_url". Extra `claims` override.
+        "forged_signature" (another key, but the published key's kid), "expired" (beyond the
+        5 min leeway), "wrong_service_url". Extra `claims` override.
         """
         now = int(time.time())
         payload: JSON = {
@@ -387,8 +405,11 @@ class BotConnector:
         elif auth == "wrong_service_url":
             payload["serviceurl"] = "https://smba.trafficmanager.net/emea/"
         payload |= claims
-        key = self.rogue_key if auth == "unknown_key" else self.signing_key
-        return key.sign(payload)
+        if auth == "unknown_key":
+            return self.rogue_key.sign(payload)
+        if auth == "forged_signature":
+            return self.rogue_key.sign(payload, kid=self.signing_key.kid)
+        return self.signing_key.sign(payload)
 
     def post_activity(
         self,
@@ -400,10 +421,7 @@ class BotConnector:
     ) -> tuple[int, Any]:
         """POST `activity` to the bot's messaging endpoint as Teams does; returns (status, body)
         with the body parsed as JSON when it is JSON. Bytes / str are sent as they are."""
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "Microsoft-SkypeBotApi (Microsoft-BotFramework 3.0)",
-        }
+        headers = {"Content-Type": "application/json; charset=utf-8"}
         if isinstance(activity, dict):
             raw = json.dumps(activity).encode()
             service_url = activity.get("serviceUrl")
@@ -413,7 +431,7 @@ class BotConnector:
         if auth != "none":
             url = service_url if isinstance(service_url, str) else None
             headers["Authorization"] = f"Bearer {self.sign(url, auth=auth)}"
-        response = httpx.post(bot_url, content=raw, headers=headers, timeout=timeout)
+        response = self._teams.post(bot_url, content=raw, headers=headers, timeout=timeout)
         try:
             body: Any = response.json() if response.content else None
         except ValueError:

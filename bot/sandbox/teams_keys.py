@@ -32,8 +32,9 @@ class SigningKey:
         public = RSAAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
         return {"kty": "RSA", "use": "sig", "kid": self.kid, **public, **extra}
 
-    def sign(self, claims: dict[str, Any]) -> str:
-        return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": self.kid})
+    def sign(self, claims: dict[str, Any], *, kid: str | None = None) -> str:
+        """RS256 over `claims`; `kid` names another key in the header (a forgery)."""
+        return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": kid or self.kid})
 
     def verify(self, token: str, *, audience: str, issuer: str) -> dict[str, Any]:
         """The claims of a token this key signed (raises jwt.InvalidTokenError otherwise)."""
