@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +32,7 @@ from bot.scheduler import Periodic, Scheduler
 from bot.service import TicketService
 from bot.service.alerts import AlertPolicy, AlertService
 from bot.service.directory import Directory
-from bot.service.membership import Membership, TeamsMembership
+from bot.service.membership import Membership
 from bot.service.notify import Notifier, NotifySettings
 from bot.service.outbox import OutboxWriter, Written
 from bot.slack_app import build_bolt_app

@@ -390,7 +390,9 @@ class _Listeners:
             return found
         aad = str(member.get("aadObjectId") or "").lower()
         name = str(member.get("name") or "Teams user")
-        return TeamsUser(aad, user_id, name, None, incoming.tenant) if aad else None
+        return (
+            TeamsUser(aad, user_id, name, None, incoming.tenant, from_roster=False) if aad else None
+        )
 
     # ---- identity --------------------------------------------------------------------------
     def _actor(self, incoming: Incoming) -> Actor:
@@ -404,7 +406,12 @@ class _Listeners:
             )
             if profile is None:
                 profile = TeamsUser(
-                    incoming.aad_id, incoming.user_id, incoming.name, None, incoming.tenant
+                    incoming.aad_id,
+                    incoming.user_id,
+                    incoming.name,
+                    None,
+                    incoming.tenant,
+                    from_roster=False,
                 )
         return Actor(key, surface="teams", profile=profile)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-import uuid
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 

@@ -54,6 +54,10 @@ def _role_rows(emails: Iterable[str]) -> Select[Any]:
     )
 
 
+def _complete(info: SlackUser | TeamsUser) -> bool:
+    return not isinstance(info, TeamsUser) or info.from_roster
+
+
 def keys_of(person: Person) -> list[str]:
     """Every key that names `person`."""
     keys = []
@@ -137,6 +141,9 @@ class TeamsUser:
     name: str
     email: str | None
     tenant_id: str | None = None
+    # False: only what the activity says (the roster could not be read): no email, so the
+    # person is looked up again on their next activity.
+    from_roster: bool = True
 
     @property
     def key(self) -> str:
@@ -325,11 +332,13 @@ class Directory:
         elif info is not None:
             person.name = info.name
             person.email = info.email or person.email
-            person.refreshed_at = now
+            if _complete(info):
+                person.refreshed_at = now
             if isinstance(info, TeamsUser):
                 person.teams_user_id = info.user_id
         if info is not None:
-            self._refreshed[slack_id] = now
+            if _complete(info):
+                self._refreshed[slack_id] = now
             if person.client_id is None and person.email:
                 client = self.client_for_email(session, person.email)
                 if client is not None:  # setting None again would still cost an UPDATE
@@ -352,7 +361,7 @@ class Directory:
         person = Person(
             name=info.name if info else ("Teams user" if teams else key),
             email=email,
-            refreshed_at=now if info else now - REFRESH_AFTER * 2,
+            refreshed_at=now if info and _complete(info) else now - REFRESH_AFTER * 2,
             tech_member=False,
             teams_tech_member=False,
         )

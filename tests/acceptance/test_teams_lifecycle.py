@@ -140,7 +140,10 @@ def test_a_teams_employee_follows_a_critical_ticket_worked_in_slack(
     seen = shown(chat(stack, tc.employee))
     assert "Router rebooted" in seen and "4711" not in seen
     assert "<!channel>" not in seen and '"mention"' not in seen
-    assert any("Router rebooted" in m.get_body(("plain",)).get_content() for m in mails_to(stack, "erin@acme.example"))
+    assert any(
+        "Router rebooted" in m.get_body(("plain",)).get_content()
+        for m in mails_to(stack, "erin@acme.example")
+    )
 
     # Erin answers by quoting the bot's message in her chat: it reaches the card's thread.
     root = recorded(stack, tid, "client_root")
@@ -244,9 +247,7 @@ def test_b_all_teams_msp_runs_the_whole_critical_lifecycle(all_teams_stack: Stac
     assert "critical" in shown(chat(stack, tc.manager)).lower()  # the manager's 1:1 chat
 
     # Assign: only the manager may; the dialog lists the technicians with their load.
-    refused = post(
-        stack, acts.task_fetch(tc.tech1, where, {"verb": ids.ASSIGN, "ticket": 1})
-    )
+    refused = post(stack, acts.task_fetch(tc.tech1, where, {"verb": ids.ASSIGN, "ticket": 1}))
     assert refused["task"]["type"] == "message"
     dialog = post(stack, acts.task_fetch(tc.manager, where, {"verb": ids.ASSIGN, "ticket": 1}))
     choices = json_choices(dialog)

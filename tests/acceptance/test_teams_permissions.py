@@ -78,9 +78,7 @@ def _assigned_ticket(stack: Stack, *, resolved: bool = False) -> int:
 
 def _events(stack: Stack, ticket_id: int) -> int:
     with stack.rt.sessions() as s:
-        return int(
-            s.scalar(select(func.count()).where(TicketEvent.ticket_id == ticket_id)) or 0
-        )
+        return int(s.scalar(select(func.count()).where(TicketEvent.ticket_id == ticket_id)) or 0)
 
 
 def _click(
