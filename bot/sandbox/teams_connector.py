@@ -127,6 +127,8 @@ class BotConnector:
         self.token_lifetime = token_lifetime
         self.max_message_bytes = max_message_bytes
         self.require_token = True  # the conversations API answers 401 without a valid token
+        # Users who have not installed the app: Teams refuses to open a 1:1 chat with them.
+        self.not_installed: set[str] = set()
         self.signing_key = SigningKey()  # published in the JWKS; signs inbound activities
         self.rogue_key = SigningKey()  # never published: tokens it signs must be refused
         self.login_key = SigningKey()  # signs the access tokens the token endpoint issues
@@ -279,6 +281,14 @@ class BotConnector:
                     conv_id, "channel", channel.tenant_id, channel.member_ids
                 )
         return channel
+
+    def set_team_members(self, channel: TeamsChannel, members: list[TeamsUser]) -> None:
+        """People join or leave the channel's team (the roster changes; the conversationUpdate
+        activity that tells the bot is sent separately, or not at all)."""
+        ids = tuple(u.id for u in members)
+        with self._cond:
+            for conv_id in (channel.id, channel.team_id):
+                self._conversations[conv_id].member_ids = ids
 
     def personal_conversation(self, user: TeamsUser) -> str:
         """The id of `user`'s 1:1 chat with the bot (created on first use, then always the same)."""
@@ -644,7 +654,7 @@ class BotConnector:
         user = self._users.get(user_id) or next(
             (u for u in self._users.values() if u.aad_object_id == user_id), None
         )
-        if user is None:
+        if user is None or user.id in self.not_installed:
             return _error(403, "Forbidden", "The bot is not installed for this user.")
         if tenant != user.tenant_id:
             return _error(403, "Forbidden", "The user is not in this tenant.")

@@ -42,14 +42,20 @@ _PERSON_BY_AAD_ID = select(Person).where(Person.teams_aad_id == bindparam("aad_i
 _BY_EMAIL = select(Person).where(func.lower(Person.email) == bindparam("email")).order_by(Person.id)
 
 
-def _role_rows(emails: Iterable[str]) -> Select[Any]:
-    """People whose stored flags or email give them a role, or take every role away."""
+def _role_rows(configured: Iterable[str]) -> Select[Any]:
+    """People whose stored flags or configured names give them a role, or who lost them all."""
+    items = set(configured)
+    slack = sorted(k for k in items if _SLACK_ID.fullmatch(k))
+    aad = sorted(k[len(TEAMS_PREFIX) :] for k in items if k.startswith(TEAMS_PREFIX))
+    emails = sorted(k for k in items if "@" in k)
     return select(Person).where(
         or_(
             Person.tech_member,
             Person.teams_tech_member,
             Person.deactivated_at.is_not(None),
-            func.lower(Person.email).in_(sorted(emails)),
+            Person.slack_user_id.in_(slack),
+            Person.teams_aad_id.in_(aad),
+            func.lower(Person.email).in_(emails),
         )
     )
 
@@ -201,7 +207,10 @@ class Directory:
         # As stored in `people` when last loaded (load_roles), for the lists of technicians: keys
         # of the channels' members, of people configured by email, of deactivated people.
         self._members: frozenset[str] = frozenset()
-        self._by_email: dict[str, frozenset[str]] = {}
+        # A configured name (Slack id, `teams:` key, email) → every key of the person it names,
+        # and the one key to message them by (Slack first).
+        self._aliases: dict[str, frozenset[str]] = {}
+        self._primary: dict[str, str] = {}
         self._deactivated: frozenset[str] = frozenset()
         self._lock = threading.Lock()
         # When each cached person was last refreshed from Slack: skips a query per request.
@@ -242,9 +251,16 @@ class Directory:
 
     @property
     def managers(self) -> frozenset[str]:
-        """The keys of the managers who are not deactivated (configured by email: once seen)."""
+        """Every key of the managers who are not deactivated (configured by email: once seen)."""
         with self._lock:
             return self._expand(self._managers) - self._deactivated
+
+    @property
+    def manager_contacts(self) -> frozenset[str]:
+        """One key per manager who is not deactivated: where a manager's DM goes."""
+        with self._lock:
+            keys = {self._primary.get(m) or (m if "@" not in m else "") for m in self._managers}
+            return frozenset(k for k in keys if k) - self._deactivated
 
     @property
     def technicians(self) -> frozenset[str]:
@@ -254,31 +270,34 @@ class Directory:
             return (base | self._expand(self._managers)) - self._deactivated
 
     def _expand(self, configured: frozenset[str]) -> frozenset[str]:
-        """Configured keys, with each email replaced by the keys of the people who have it."""
-        keys = {k for k in configured if "@" not in k}
+        """Configured names as keys: each with every key of the person it names (a Slack id
+        also names that person in Teams); an email once its person is seen."""
+        keys: set[str] = set()
         for item in configured:
-            if "@" in item:
-                keys |= self._by_email.get(item, frozenset())
+            keys |= self._aliases.get(item) or ({item} if "@" not in item else set())
         return frozenset(keys)
 
     def load_roles(self, session: Session) -> None:
-        """Take the stored membership and deactivations as this process's lists."""
-        emails = {k for k in self._managers | self._configured_technicians if "@" in k}
+        """Take the stored membership, deactivations and configured people as this process's
+        lists."""
+        configured = self._managers | self._configured_technicians
         members: set[str] = set()
         deactivated: set[str] = set()
-        by_email: dict[str, set[str]] = {}
-        for person in session.scalars(_role_rows(emails)):
+        aliases: dict[str, frozenset[str]] = {}
+        primary: dict[str, str] = {}
+        for person in session.scalars(_role_rows(configured)):
             keys = keys_of(person)
             if person.tech_member or person.teams_tech_member:
                 members.update(keys)
             if person.deactivated_at is not None:
                 deactivated.update(keys)
-            email = (person.email or "").lower()
-            if email in emails:
-                by_email.setdefault(email, set()).update(keys)
+            names = {*keys, (person.email or "").lower()} & configured
+            for name in names:
+                aliases[name] = frozenset(keys)
+                primary[name] = person_key(person)
         with self._lock:
             self._members, self._deactivated = frozenset(members), frozenset(deactivated)
-            self._by_email = {e: frozenset(k) for e, k in by_email.items()}
+            self._aliases, self._primary = aliases, primary
 
     def is_manager(self, slack_id: str) -> bool:
         return slack_id in self.managers

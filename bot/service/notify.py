@@ -426,8 +426,8 @@ class Notifier:
         return cached
 
     def manager_ids(self) -> list[str]:
-        """The managers' keys (Slack ids, `teams:` keys): who gets a manager's DM."""
-        return sorted(self._directory.managers)
+        """One key per manager (a Slack id, else a `teams:` key): where a manager's DM goes."""
+        return sorted(self._directory.manager_contacts)
 
     def involved(self, session: Session, ticket: Ticket) -> list[Person]:
         """Everyone who worked on or took part in the ticket (for the closing notice)."""
