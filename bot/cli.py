@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from dotenv import load_dotenv
 
@@ -166,19 +167,45 @@ def _run(_: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if runtime.teams is not None:
+        problem = _teams_token_problem(runtime.teams.token)
+        if problem is not None:
+            runtime.stop()
+            print(f"ticketbot: {problem}", file=sys.stderr)
+            return 2
     runtime.start_background()
+    where = f"{settings.host}:{settings.port}"
     if settings.socket_mode:
         runtime.start_socket_mode()
-        log.info(
-            "Slack Socket Mode connected; HTTP endpoints on %s:%s", settings.host, settings.port
-        )
-    else:
-        log.info("Slack HTTP mode on %s:%s/slack/events", settings.host, settings.port)
+        log.info("Slack Socket Mode connected; HTTP endpoints on %s", where)
+    elif settings.slack_on:
+        log.info("Slack HTTP mode on %s/slack/events", where)
+    if settings.teams_on:
+        log.info("Teams bot on %s/api/messages", where)
     try:
         runtime.serve_http()
     finally:
         runtime.stop()
     return 0
+
+
+def _teams_token_problem(tokens: Any) -> str | None:
+    """Ask for the bot's token at start, as auth.test does for Slack: refused credentials are a
+    settings problem (None when they work, or when the login endpoint is only unreachable now:
+    delivery retries)."""
+    from bot.teams_auth import TokenError
+
+    try:
+        tokens.token()
+    except TokenError as e:
+        if e.transient:
+            log.warning("cannot get the Teams bot's token yet (%s); retrying as it sends", e)
+            return None
+        return (
+            f"Microsoft refused the Teams bot's credentials ({e.message}); check TEAMS_APP_ID, "
+            "TEAMS_APP_PASSWORD and TEAMS_TENANT_ID"
+        )
+    return None
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -264,3 +266,59 @@ def test_client_options_nothing_uses_yet_say_so_in_their_help(
         assert help_text.split(" --", 1)[0].endswith("(stored; not used yet)"), option
     teams = out.split("--teams-tenant TENANT_ID ", 1)[1].split("--teams-outgoing-secret", 1)[0]
     assert "not used" not in teams
+
+
+def _teams_env(connector: Any, tmp_path: Path, password: str) -> dict[str, str]:
+    return {
+        "TEAMS_APP_ID": connector.app_id,
+        "TEAMS_APP_PASSWORD": password,
+        "TEAMS_TENANT_ID": connector.tenant_id,
+        "TEAMS_TECH_CHANNEL": "19:techs0001@thread.tacv2",
+        "TEAMS_SERVICE_URL": connector.service_url,
+        "TEAMS_OPENID_METADATA_URL": connector.openid_metadata_url,
+        "TEAMS_LOGIN_URL": connector.login_url,
+        "TICKETBOT_MANAGERS": "maya@msp.example",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}",
+        **connector.ca_environment(),
+    }
+
+
+def test_run_on_teams_only_with_refused_credentials_exits_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.sandbox.teams_connector import BotConnector
+
+    with BotConnector(
+        "0d2a5c8e-1111-4222-8333-444455556666", "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+    ) as connector:
+        for key, value in _teams_env(connector, tmp_path, "a-wrong-secret").items():
+            monkeypatch.setenv(key, value)
+        assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "Microsoft refused the Teams bot's credentials" in err
+    assert "a-wrong-secret" not in err and "Traceback" not in err
+
+
+def test_run_on_teams_only_serves_the_bot(tmp_path: Path) -> None:
+    """An MSP on Teams only: no SLACK_* settings at all; `ticketbot run` answers Teams."""
+    from bot.sandbox.process import BotProcess
+    from bot.sandbox.teams_connector import BotConnector
+
+    with BotConnector(
+        "0d2a5c8e-1111-4222-8333-444455556666", "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+    ) as connector:
+        erin = connector.add_user("Erin Employee", "erin@acme.example")
+        bot = BotProcess(_teams_env(connector, tmp_path, connector.password))
+        try:
+            bot.start()
+            status, _ = connector.post_activity(
+                f"http://127.0.0.1:{bot.port}/api/messages",
+                connector.activities.personal_message(erin, "help"),
+            )
+            assert status == 200
+            assert "ticket list" in json.dumps(
+                connector.wait_for(lambda: [p.cards for p in connector.chat_with(erin)], 15)
+            )
+        finally:
+            bot.stop()
+    assert "Teams bot on 127.0.0.1" in bot.log_tail()
