@@ -113,3 +113,52 @@ def test_an_activity_without_the_roster_is_looked_up_again(
         assert not d.needs_lookup(s, TOM_TEAMS.key)
         assert s.scalar(select(func.count()).select_from(Person)) == 1
         assert s.scalar(select(Person.email)) == "Tom@MSP.example"
+
+
+def test_a_teams_ticket_finds_its_client_by_channel_then_tenant_then_email(
+    sessions: sessionmaker[Session], clock: ManualClock
+) -> None:
+    from bot.clients import ClientSpec, add_client
+
+    tenant = "6c1e7a52-0000-4000-8000-00000000ac3e"
+    channel = "19:acmehelp@thread.tacv2"
+    with sessions.begin() as s:
+        add_client(
+            s,
+            ClientSpec(name="Acme", domains=["acme.example"], contact_email="it@acme.example"),
+            clock.now(),
+        )
+        add_client(
+            s,
+            ClientSpec(
+                name="Beta",
+                domains=["beta.example"],
+                contact_email="it@beta.example",
+                teams_tenant=tenant,
+            ),
+            clock.now(),
+        )
+        add_client(
+            s,
+            ClientSpec(
+                name="Gamma",
+                domains=["gamma.example"],
+                contact_email="it@gamma.example",
+                teams_channel=channel,
+            ),
+            clock.now(),
+        )
+    d = _directory(clock)
+    erin = TeamsUser("e0", "29:erin", "Erin", "erin@acme.example")
+    with sessions.begin() as s:
+        person = d.person(s, erin.key, erin)
+        found = {
+            "email": d.client_for_ticket(s, person, "a:1chat"),
+            "tenant": d.client_for_ticket(s, person, "a:1chat", teams_tenant=tenant),
+            "channel": d.client_for_ticket(s, person, channel, teams_tenant=tenant),
+        }
+    assert {k: c.name if c else None for k, c in found.items()} == {
+        "email": "Acme",
+        "tenant": "Beta",
+        "channel": "Gamma",
+    }
