@@ -3,6 +3,7 @@ mentions the channel; the Bot Connector's throttling and refusals; Teams beside 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -113,3 +114,26 @@ def test_teams_is_served_beside_slack_socket_mode(database_url: str) -> None:
         s.wait_delivered()
         assert ticket(s, 1).source == "teams"
         assert "received" in shown(chat(s, cast(s).employee)).lower()
+
+
+def test_posts_to_one_conversation_keep_teams_pace(stack: Stack) -> None:
+    """A burst of updates reaches the client's chat at most `teams_rate` a second after the
+    first `teams_burst` (Teams throttles a bot per conversation)."""
+    tc, teams = cast(stack), stack.teams
+    assert teams is not None
+    say(stack, tc.employee, "ticket Slow VPN")
+    stack.wait_delivered()
+    root = teams_card(stack, 1).id
+    for n in range(8):
+        post(stack, teams.activities.thread_reply(tc.tech1, tc.tech_channel, root, f"step {n}"))
+    stack.wait_delivered(timeout=30)
+    chat_id = teams.personal_conversation(tc.employee)
+    times = [
+        c.at
+        for c in teams.calls
+        if c.method == "POST" and c.conversation_id == chat_id and "step" in json.dumps(c.body)
+    ]
+    assert len(times) == 8
+    policy = stack.policy
+    spread = times[-1] - times[policy.teams_burst - 1]
+    assert spread >= (8 - policy.teams_burst) / policy.teams_rate * 0.9
