@@ -90,3 +90,28 @@ def verbs(posted: PostedActivity) -> set[str]:
         if isinstance(data, dict) and data.get("verb"):
             out.add(str(data["verb"]))
     return out
+
+
+def assert_every_card_valid(stack: Stack, *answers: Any) -> int:
+    """Every card the bot posted (each version) and every dialog it answered validates against
+    the Adaptive Card 1.5 schema, within the size budget; returns how many were checked."""
+    from tests.render.adaptive_validator import validate_card
+
+    assert stack.teams is not None
+    checked = 0
+    for posted in stack.teams.posted():
+        for activity in [*posted.versions, posted.activity]:
+            for attachment in activity.get("attachments") or []:
+                card = attachment.get("content") or {}
+                entities = (card.get("msteams") or {}).get("entities") or []
+                validate_card(card, mentions=len(entities))
+                checked += 1
+    for answer in answers:
+        if (answer or {}).get("type") == "application/vnd.microsoft.card.adaptive":
+            validate_card(answer["value"])  # a card click's refreshed card
+            checked += 1
+        card = ((answer or {}).get("task") or {}).get("value") or {}
+        if isinstance(card, dict) and "card" in card:  # a dialog
+            validate_card(card["card"]["content"])
+            checked += 1
+    return checked

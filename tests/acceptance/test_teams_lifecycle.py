@@ -22,6 +22,7 @@ from tests.acceptance.helpers import (
 )
 from tests.acceptance.teams_helpers import (
     actions,
+    assert_every_card_valid,
     cast,
     chat,
     post,
@@ -183,6 +184,7 @@ def test_a_teams_employee_follows_a_critical_ticket_worked_in_slack(
     assert "closed" in shown(chat(stack, tc.employee)[-1]).lower()
     # The buttons Erin clicked are replaced by the outcome.
     assert ids.CONFIRM not in verbs(teams.activity(confirm.id))
+    assert assert_every_card_valid(stack) >= 6
 
 
 def test_a_teams_quick_ticket_list_status_and_help(teams_client_stack: Stack) -> None:
@@ -297,6 +299,7 @@ def test_b_all_teams_msp_runs_the_whole_critical_lifecycle(all_teams_stack: Stac
     final = teams_card(stack, 1)
     assert not [a for a in actions(final) if a.get("type") == "Action.Execute"]
     assert "closed" in shown(teams.thread(first.id)).lower()
+    assert assert_every_card_valid(stack, dialog, refreshed) >= 15
 
 
 def json_choices(dialog: object) -> dict[str, str]:
