@@ -137,3 +137,22 @@ def test_posts_to_one_conversation_keep_teams_pace(stack: Stack) -> None:
     policy = stack.policy
     spread = times[-1] - times[policy.teams_burst - 1]
     assert spread >= (8 - policy.teams_burst) / policy.teams_rate * 0.9
+
+
+def test_a_ticket_opened_critical_posts_its_card_with_the_mention(stack: Stack) -> None:
+    tc, teams = cast(stack), stack.teams
+    assert teams is not None
+    where = teams.activities.personal(tc.employee)
+    form = {
+        "verb": ids.VIEW_CREATE,
+        "title": "Payroll run blocked",
+        "priority": "critical",
+        "affected": "team",
+    }
+    post(stack, teams.activities.task_submit(tc.employee, where, form))
+    stack.wait_delivered()
+    first = teams_card(stack, 1)
+    entities = first.activity.get("entities") or []
+    assert [e["mentioned"]["id"] for e in entities] == [tc.tech_channel.id]
+    assert "<at>" in first.text
+    assert "critical" in shown(chat(stack, tc.manager)).lower()
