@@ -67,6 +67,7 @@ class Incoming:
     team_id: str | None
     value: dict[str, Any] = field(default_factory=dict)
     from_bot: bool = False
+    addressed: bool = True  # to the bot: a 1:1 or group chat, or a channel post @mentioning it
 
     @property
     def actor_key(self) -> str:
@@ -109,19 +110,26 @@ def parse(activity: dict[str, Any]) -> Incoming | None:
         team_id=str(team) if team else None,
         value=value if isinstance(value, dict) else {},
         from_bot=sender.get("role") == "bot" or user_id.startswith("28:"),
+        addressed=conversation.get("conversationType") != "channel"
+        or bool(bot_mentions(activity.get("entities"), recipient)),
     )
+
+
+def bot_mentions(entities: object, bot_id: str) -> set[str]:
+    """The `<at>…</at>` texts that mention the bot."""
+    names = set()
+    for entity in entities if isinstance(entities, list) else []:
+        if isinstance(entity, dict) and entity.get("type") == "mention":
+            mentioned = entity.get("mentioned") or {}
+            if isinstance(mentioned, dict) and str(mentioned.get("id") or "") == bot_id:
+                names.add(str(entity.get("text") or ""))
+    return names
 
 
 def plain_text(text: str, entities: object, bot_id: str) -> str:
     """A Teams message's text as the person typed it: the bot's @mention removed, HTML (channel
     messages arrive as HTML) turned into text."""
-    bot_names = set()
-    for entity in entities if isinstance(entities, list) else []:
-        if isinstance(entity, dict) and entity.get("type") == "mention":
-            mentioned = entity.get("mentioned") or {}
-            if isinstance(mentioned, dict) and str(mentioned.get("id") or "") == bot_id:
-                bot_names.add(str(entity.get("text") or ""))
-    for name in bot_names:
+    for name in bot_mentions(entities, bot_id):
         text = text.replace(name, " ")
     text = _BLOCK_END.sub("\n", text)
     text = _TAG.sub("", _AT.sub(lambda m: _TAG.sub("", m.group(0)), text))
@@ -177,7 +185,10 @@ class _Listeners:
                     delivery_key=f"teams:{incoming.conversation}:{incoming.id}",
                 )
                 return
-        self._command(incoming, actor)
+        # With the channel-messages permission every channel post reaches the bot: only one
+        # that @mentions it is a command.
+        if incoming.addressed:
+            self._command(incoming, actor)
 
     def _command(self, incoming: Incoming, actor: Actor) -> None:
         service = self._service

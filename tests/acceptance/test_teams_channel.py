@@ -156,3 +156,19 @@ def test_a_ticket_opened_critical_posts_its_card_with_the_mention(stack: Stack) 
     assert [e["mentioned"]["id"] for e in entities] == [tc.tech_channel.id]
     assert "<at>" in first.text
     assert "critical" in shown(chat(stack, tc.manager)).lower()
+
+
+def test_channel_chatter_without_a_mention_gets_no_answer(stack: Stack) -> None:
+    """With the channel-messages permission the bot reads every post: it answers only those that
+    @mention it."""
+    tc, teams = cast(stack), stack.teams
+    assert teams is not None
+    chatter = teams.activities.channel_message(
+        tc.tech1, tc.tech_channel, "coffee anyone?", mention_bot=False
+    )
+    post(stack, chatter)
+    asked = teams.activities.channel_message(tc.tech1, tc.tech_channel, "help")
+    post(stack, asked)
+    stack.wait_delivered()
+    assert not teams.thread(chatter["id"])
+    assert "ticket list" in shown(teams.thread(asked["id"]))
