@@ -6,6 +6,7 @@ throw-away SQLite database, and prints what every party saw.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,24 +17,42 @@ from bot.sandbox.emulator import render_text
 from bot.sandbox.stack import CAST, Stack
 
 
-def run_demo(out: TextIO, *, quiet: bool = False) -> int:
+def run_demo(out: TextIO, *, quiet: bool = False, err: TextIO | None = None) -> int:
+    """Play the lifecycle; 0 when every step went as expected, else 1 with the failed step."""
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="ticketbot-demo-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'demo.db'}"
-        with Stack(database_url=url) as stack:
+    steps: _Steps | None = None
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="ticketbot-demo-") as tmp,
+            Stack(database_url=f"sqlite:///{Path(tmp) / 'demo.db'}") as stack,
+        ):
             steps = _Steps(stack, out, quiet)
             steps.play()
             if not quiet:
                 _transcript(stack, out)
             _summary(stack, out, time.monotonic() - started)
+    except Exception as e:  # any failure: one clear line naming the step, not a traceback
+        return failed(err, steps.step if steps else STARTING, e)
     return 0
+
+
+STARTING = "starting the local Slack, SMTP server and bot"
+
+
+def failed(err: TextIO | None, step: str, error: Exception) -> int:
+    """Say which demo step failed and why; the exit status for it."""
+    kind = "" if isinstance(error, AssertionError) else f"{type(error).__name__}: "
+    (err or sys.stderr).write(f"ticketbot demo: failed at “{step}”: {kind}{error}\n")
+    return 1
 
 
 class _Steps:
     def __init__(self, stack: Stack, out: TextIO, quiet: bool) -> None:
         self.stack, self.emu, self.out, self.quiet = stack, stack.emu, out, quiet
+        self.step = STARTING
 
     def say(self, text: str) -> None:
+        self.step = text
         if not self.quiet:
             self.out.write(f"▶ {text}\n")
 
@@ -42,7 +61,7 @@ class _Steps:
 
     def card_ts(self) -> str:
         for msg in self.emu.messages(CAST.tech_channel):
-            if _has_action(msg.blocks, ids.ASSIGN) or msg.text.startswith("<!here>"):
+            if has_action(msg.blocks, ids.ASSIGN) or msg.text.startswith("<!here>"):
                 return str(msg.ts)
         raise AssertionError("no ticket card in the technician channel")
 
@@ -55,9 +74,9 @@ class _Steps:
     def play(self) -> None:
         c, emu = CAST, self.emu
         self.say("Erin (Acme Corp) types /ticket in #acme-help; the New ticket modal opens")
-        _ok(emu.slash_command(c.employee, c.client_channel, ""))
+        check_ok(emu.slash_command(c.employee, c.client_channel, ""))
         self.say("Erin reports: Internet down at HQ — critical, everyone affected")
-        _ok(
+        check_ok(
             emu.submit_view(
                 c.employee,
                 values={
@@ -71,8 +90,8 @@ class _Steps:
         self.settle()
         card = self.card_ts()
         self.say("Maya (manager) clicks Assign on the card and picks Tom")
-        _ok(emu.click(c.manager, c.tech_channel, card, ids.ASSIGN))
-        _ok(emu.submit_view(c.manager, values={"assignee": c.tech1}))
+        check_ok(emu.click(c.manager, c.tech_channel, card, ids.ASSIGN))
+        check_ok(emu.submit_view(c.manager, values={"assignee": c.tech1}))
         self.settle()
         self.say("Tom replies in the card's thread (mirrored to Erin and emailed)")
         emu.post_message(
@@ -97,15 +116,15 @@ class _Steps:
             thread_ts=self.client_root_ts(),
         )
         self.say("Tom clicks Request help; Tara clicks I can help")
-        _ok(emu.click(c.tech1, c.tech_channel, card, ids.REQUEST_HELP))
+        check_ok(emu.click(c.tech1, c.tech_channel, card, ids.REQUEST_HELP))
         self.settle()
         help_post = next(
-            m for m in emu.messages(c.tech_channel) if _has_action(m.blocks, ids.OFFER_HELP)
+            m for m in emu.messages(c.tech_channel) if has_action(m.blocks, ids.OFFER_HELP)
         )
-        _ok(emu.click(c.tech2, c.tech_channel, help_post.ts, ids.OFFER_HELP))
+        check_ok(emu.click(c.tech2, c.tech_channel, help_post.ts, ids.OFFER_HELP))
         self.say("Tom dispatches Tara onsite, ETA 10:45")
-        _ok(emu.click(c.tech1, c.tech_channel, card, ids.DISPATCH))
-        _ok(
+        check_ok(emu.click(c.tech1, c.tech_channel, card, ids.DISPATCH))
+        check_ok(
             emu.submit_view(
                 c.tech1,
                 values={
@@ -117,8 +136,8 @@ class _Steps:
         )
         self.settle()
         self.say("Tom resolves, saying how the fix was verified")
-        _ok(emu.click(c.tech1, c.tech_channel, card, ids.RESOLVE))
-        _ok(
+        check_ok(emu.click(c.tech1, c.tech_channel, card, ids.RESOLVE))
+        check_ok(
             emu.submit_view(
                 c.tech1,
                 values={
@@ -132,13 +151,13 @@ class _Steps:
         confirm = next(
             m
             for m in emu.replies(c.client_channel, self.client_root_ts())
-            if _has_action(m.blocks, ids.CONFIRM)
+            if has_action(m.blocks, ids.CONFIRM)
         )
-        _ok(emu.click(c.employee, c.client_channel, confirm.ts, ids.CONFIRM))
+        check_ok(emu.click(c.employee, c.client_channel, confirm.ts, ids.CONFIRM))
         self.settle()
 
 
-def _ok(delivery: Any) -> None:
+def check_ok(delivery: Any) -> None:
     status = getattr(delivery, "status", 200)
     if status != 200:
         raise AssertionError(f"the bot answered {status}: {getattr(delivery, 'body', '')}")
@@ -147,7 +166,7 @@ def _ok(delivery: Any) -> None:
         raise AssertionError(f"the bot refused the form: {data.get('errors')}")
 
 
-def _has_action(blocks: Any, action_id: str) -> bool:
+def has_action(blocks: Any, action_id: str) -> bool:
     for block in blocks or []:
         for element in block.get("elements", []) or []:
             if isinstance(element, dict) and element.get("action_id") == action_id:
@@ -156,15 +175,36 @@ def _has_action(blocks: Any, action_id: str) -> bool:
 
 
 def _transcript(stack: Stack, out: TextIO) -> None:
-    emu, c = stack.emu, CAST
-    people = {
+    c = CAST
+    print_slack(stack, out, [(c.tech_channel, TECH_TITLE), (c.client_channel, CLIENT_TITLE)])
+    print_mail(stack, out)
+    answer = stack.emu.slash_command(c.employee, c.client_channel, "status 1")
+    out.write("\n══ Erin types `/ticket status 1` (only she sees the answer) ══\n")
+    out.write(render_text(answer.json or {}, names=_names()).strip() + "\n")
+
+
+TECH_TITLE = "#technicians — what the technicians saw"
+CLIENT_TITLE = "#acme-help — what Erin and her colleagues saw"
+
+
+def _people() -> dict[str, str]:
+    c = CAST
+    return {
         c.manager: "Maya (manager)",
         c.tech1: "Tom (technician)",
         c.tech2: "Tara (technician)",
         c.employee: "Erin (Acme employee)",
         c.contact: "Carl (Acme primary contact)",
     }
-    names = {uid: label.split(" ")[0] for uid, label in people.items()}
+
+
+def _names() -> dict[str, str]:
+    return {uid: label.split(" ")[0] for uid, label in _people().items()}
+
+
+def print_slack(stack: Stack, out: TextIO, channels: list[tuple[str, str]]) -> None:
+    """The Slack `channels` (id, title) with their threads, then every DM of the cast."""
+    emu, people, names = stack.emu, _people(), _names()
 
     def show(msg: Any, indent: str) -> None:
         who = "ticketbot" if msg.bot_id else people.get(msg.user or "", msg.user or "?")
@@ -175,46 +215,51 @@ def _transcript(stack: Stack, out: TextIO) -> None:
         for line in lines[1:]:
             out.write(f"{pad}    {line}\n")
 
-    def channel(channel_id: str, title: str) -> None:
+    for channel_id, title in channels:
         out.write(f"\n══ {title} ══\n")
         for msg in emu.messages(channel_id):
             show(msg, "")
             for reply in emu.replies(channel_id, msg.ts):
                 show(reply, "    ↳ ")
-
-    channel(c.tech_channel, "#technicians — what the technicians saw")
-    channel(c.client_channel, "#acme-help — what Erin and her colleagues saw")
     for user, label in people.items():
         dms = emu.dms(user)
         if dms:
             out.write(f"\n══ DMs to {label} ══\n")
             for dm in dms:
                 show(dm, "")
-    if stack.mail is not None:
-        out.write("\n══ Emails — one thread per ticket (Message-ID, In-Reply-To, References) ══\n")
-        grouped: dict[str, tuple[Any, list[str]]] = {}
-        for mail in stack.mail.messages:
-            email = mail.message
-            entry = grouped.setdefault(str(email["Message-ID"]), (email, []))
-            entry[1].extend(mail.rcpt_tos)
-        for message_id, (email, to) in grouped.items():
-            out.write(f"\n✉ {email['Subject']}  →  {', '.join(sorted(set(to)))}\n")
-            reply = f"   In-Reply-To: {email['In-Reply-To']}" if email["In-Reply-To"] else ""
-            out.write(f"  Message-ID: {message_id}{reply}\n")
-            body = email.get_body(("plain",))
-            text = body.get_content() if body is not None else ""
-            for line in [x for x in text.strip().splitlines() if x.strip()][:3]:
-                out.write(f"  | {line}\n")
-    answer = emu.slash_command(c.employee, c.client_channel, "status 1")
-    out.write("\n══ Erin types `/ticket status 1` (only she sees the answer) ══\n")
-    out.write(render_text(answer.json or {}, names=names).strip() + "\n")
+
+
+def print_mail(stack: Stack, out: TextIO) -> None:
+    """Every email, grouped by message (all its recipients), with the first lines of its body."""
+    if stack.mail is None:
+        return
+    out.write("\n══ Emails — one thread per ticket (Message-ID, In-Reply-To, References) ══\n")
+    grouped: dict[str, tuple[Any, list[str]]] = {}
+    for mail in stack.mail.messages:
+        email = mail.message
+        entry = grouped.setdefault(str(email["Message-ID"]), (email, []))
+        entry[1].extend(mail.rcpt_tos)
+    for message_id, (email, to) in grouped.items():
+        out.write(f"\n✉ {email['Subject']}  →  {', '.join(sorted(set(to)))}\n")
+        reply = f"   In-Reply-To: {email['In-Reply-To']}" if email["In-Reply-To"] else ""
+        out.write(f"  Message-ID: {message_id}{reply}\n")
+        body = email.get_body(("plain",))
+        text = body.get_content() if body is not None else ""
+        for line in [x for x in text.strip().splitlines() if x.strip()][:3]:
+            out.write(f"  | {line}\n")
+
+
+def slack_and_mail_counts(stack: Stack) -> tuple[int, int, int]:
+    """(Slack posts, in-place Slack updates, emails) the bot made."""
+    calls = stack.emu.calls
+    posts = sum(1 for call in calls if call.method == "chat.postMessage" and call.ok)
+    updates = sum(1 for call in calls if call.method == "chat.update" and call.ok)
+    mails = len(stack.mail.messages) if stack.mail is not None else 0
+    return posts, updates, mails
 
 
 def _summary(stack: Stack, out: TextIO, seconds: float) -> None:
-    emu = stack.emu
-    mails = len(stack.mail.messages) if stack.mail is not None else 0
-    posts = sum(1 for call in emu.calls if call.method == "chat.postMessage" and call.ok)
-    updates = sum(1 for call in emu.calls if call.method == "chat.update" and call.ok)
+    posts, updates, mails = slack_and_mail_counts(stack)
     out.write(
         f"\nDemo finished in {seconds:.1f} s: ticket closed after confirmation; "
         f"{posts} Slack posts, {updates} in-place card updates, {mails} emails.\n"

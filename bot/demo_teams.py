@@ -1,0 +1,302 @@
+"""`ticketbot demo --teams`: the critical-ticket lifecycle with the employee in Teams and the
+technicians in Slack, through the real bot over HTTP (`POST /api/messages` signed by the local Bot
+Connector stand-in), printing what every party saw.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot import ids
+from bot.demo import (
+    TECH_TITLE,
+    check_ok,
+    failed,
+    has_action,
+    print_mail,
+    print_slack,
+    slack_and_mail_counts,
+)
+from bot.sandbox.adaptive_text import buttons, card_lines
+from bot.sandbox.stack import CAST, Stack, TeamsCast
+from bot.sandbox.teams_connector import BotConnector
+from bot.sandbox.teams_records import JSON, PostedActivity, TeamsUser
+
+STARTING = "starting the local Slack, Bot Connector, SMTP server and bot"
+
+
+def run_teams_demo(out: TextIO, *, quiet: bool = False, err: TextIO | None = None) -> int:
+    """Play the lifecycle; 0 when every step went as expected, else 1 with the failed step."""
+    started = time.monotonic()
+    steps: _Steps | None = None
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="ticketbot-demo-") as tmp,
+            Stack(database_url=f"sqlite:///{Path(tmp) / 'demo.db'}", teams=True) as stack,
+        ):
+            steps = _Steps(stack, out, quiet)
+            steps.play()
+            if not quiet:
+                _transcript(stack, steps, out)
+            _summary(stack, steps, out, time.monotonic() - started)
+    except Exception as e:  # any failure: one clear line naming the step, not a traceback
+        return failed(err, steps.step if steps else STARTING, e)
+    return 0
+
+
+class _Steps:
+    def __init__(self, stack: Stack, out: TextIO, quiet: bool) -> None:
+        assert stack.teams is not None and stack.teams_cast is not None
+        self.stack, self.emu, self.out, self.quiet = stack, stack.emu, out, quiet
+        self.teams: BotConnector = stack.teams
+        self.tc: TeamsCast = stack.teams_cast
+        self.step = STARTING
+        self.posted = 0  # activities Teams delivered to the bot
+        self.erin_did: list[tuple[int, str]] = []  # (messages in her chat by then, what she did)
+
+    def say(self, text: str) -> None:
+        self.step = text
+        if not self.quiet:
+            self.out.write(f"▶ {text}\n")
+
+    def settle(self) -> None:
+        self.stack.wait_delivered()
+
+    def post(self, activity: JSON) -> Any:
+        """Deliver `activity` as Teams does; the bot must answer 200."""
+        status, body = self.stack.teams_post(activity)
+        self.posted += 1
+        if status != 200:
+            raise AssertionError(f"the bot answered {status} to a Teams {activity['type']}: {body}")
+        return body
+
+    def erin(self, what: str) -> None:
+        """Note what Erin did in her chat, to show it between the bot's messages."""
+        self.erin_did.append((len(self.teams.chat_with(self.tc.employee)), what))
+
+    def erin_chat(self) -> list[PostedActivity]:
+        return self.teams.chat_with(self.tc.employee)
+
+    def card_ts(self) -> str:
+        for msg in self.emu.messages(CAST.tech_channel):
+            if has_action(msg.blocks, ids.ASSIGN) or msg.text.startswith("<!here>"):
+                return str(msg.ts)
+        raise AssertionError("no ticket card in the Slack technician channel")
+
+    def play(self) -> None:
+        c, tc, emu, acts = CAST, self.tc, self.emu, self.teams.activities
+        chat = acts.personal(tc.employee)
+        self.say("Erin (Acme Corp) types `ticket` in her Teams chat with the bot")
+        self.erin("ticket")
+        self.post(acts.personal_message(tc.employee, "ticket"))
+        prompt = self.teams.wait_for(self.erin_chat)[-1]
+        new_ticket = _action(prompt, ids.VIEW_CREATE)
+        self.say(f"Erin clicks {new_ticket.get('title')}; the New ticket dialog opens")
+        self.erin(f"clicked {new_ticket.get('title')}")
+        opened = self.post(acts.task_fetch(tc.employee, chat, dict(new_ticket["data"])))
+        if not isinstance(opened, dict) or opened.get("task", {}).get("type") != "continue":
+            raise AssertionError(f"no dialog opened: {opened}")
+        self.say("Erin reports: Internet down at HQ — critical, everyone affected")
+        done = self.post(
+            acts.task_submit(
+                tc.employee,
+                chat,
+                {
+                    "verb": ids.VIEW_CREATE,
+                    "title": "Internet down at HQ",
+                    "description": "No internet on any floor since 9:10. Phones are down too.",
+                    "priority": "critical",
+                    "affected": "all",
+                },
+            )
+        )
+        self.erin("submitted the New ticket dialog: Internet down at HQ (critical)")
+        self.settle()
+        if "#1" not in str(done):
+            raise AssertionError(f"the dialog did not confirm ticket #1: {done}")
+        card = self.card_ts()
+        self.say("Maya (manager, Slack) clicks Assign on the card and picks Tom")
+        check_ok(emu.click(c.manager, c.tech_channel, card, ids.ASSIGN))
+        check_ok(emu.submit_view(c.manager, values={"assignee": c.tech1}))
+        self.settle()
+        self.say("Tom replies in the card's thread (sent to Erin's Teams chat and emailed)")
+        emu.post_message(
+            c.tech1,
+            c.tech_channel,
+            "On it. The ISP reports an outage in your area; I'm checking your router now.",
+            thread_ts=card,
+        )
+        self.say("Tom adds an internal note (recorded, not sent to Erin)")
+        emu.post_message(
+            c.tech1,
+            c.tech_channel,
+            "internal: router admin password is in the vault",
+            thread_ts=card,
+        )
+        self.settle()
+        self.say(
+            "Erin answers by quoting the bot's message in her chat (reaches the card's thread)"
+        )
+        quoted = _received(self.erin_chat())
+        answer = "Thanks! Reception can't take calls either."
+        self.erin(f"quoted “{_first_line(quoted)}” and wrote: {answer}")
+        self.post(acts.personal_message(tc.employee, answer, replyToId=quoted.id))
+        self.settle()
+        self.say("Tom clicks Request help; Tara clicks I can help")
+        check_ok(emu.click(c.tech1, c.tech_channel, card, ids.REQUEST_HELP))
+        self.settle()
+        help_post = next(
+            (m for m in emu.messages(c.tech_channel) if has_action(m.blocks, ids.OFFER_HELP)),
+            None,
+        )
+        if help_post is None:
+            raise AssertionError("no help request in the technician channel")
+        check_ok(emu.click(c.tech2, c.tech_channel, help_post.ts, ids.OFFER_HELP))
+        self.say("Tom dispatches Tara onsite, ETA 10:45")
+        check_ok(emu.click(c.tech1, c.tech_channel, card, ids.DISPATCH))
+        check_ok(
+            emu.submit_view(
+                c.tech1,
+                values={
+                    "onsite_who": c.tech2,
+                    "onsite_eta": "10:45",
+                    "onsite_note": "Bringing a spare router.",
+                },
+            )
+        )
+        self.settle()
+        self.say("Tom resolves, saying how the fix was verified")
+        check_ok(emu.click(c.tech1, c.tech_channel, card, ids.RESOLVE))
+        check_ok(
+            emu.submit_view(
+                c.tech1,
+                values={
+                    "verification": "ISP confirmed service restored at 10:52; "
+                    "Tara tested browsing and calls from two desks."
+                },
+            )
+        )
+        self.settle()
+        self.say("Erin clicks Confirm fixed in her Teams chat; everyone involved is told")
+        confirm = next((m for m in reversed(self.erin_chat()) if _has_verb(m, ids.CONFIRM)), None)
+        if confirm is None:
+            raise AssertionError("no Confirm fixed button in Erin's Teams chat")
+        button = _action(confirm, ids.CONFIRM)
+        self.erin(f"clicked {button.get('title')}")
+        self.post(
+            acts.card_action(
+                tc.employee, chat, ids.CONFIRM, dict(button.get("data") or {}), confirm.id
+            )
+        )
+        self.settle()
+        if "closed" not in " ".join(_lines(self.erin_chat()[-1])).lower():
+            raise AssertionError("Erin was not told that her ticket is closed")
+        self.say("Erin types `status 1` in her chat")
+        self.erin("status 1")
+        self.post(acts.personal_message(tc.employee, "status 1"))
+        self.settle()
+
+
+def _actions(posted: PostedActivity) -> list[JSON]:
+    """Every action on the message's cards, ShowCard sub-cards included."""
+    found: list[JSON] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Action."):
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(posted.cards)
+    return found
+
+
+def _verb(action: JSON) -> str | None:
+    data = action.get("data")
+    verb = action.get("verb") or (data.get("verb") if isinstance(data, dict) else None)
+    return str(verb) if verb else None
+
+
+def _has_verb(posted: PostedActivity, verb: str) -> bool:
+    return any(_verb(a) == verb for a in _actions(posted))
+
+
+def _action(posted: PostedActivity, verb: str) -> JSON:
+    for action in _actions(posted):
+        if _verb(action) == verb:
+            return action
+    raise AssertionError(f"no {verb} button on the bot's message: {_lines(posted)}")
+
+
+def _received(chat: list[PostedActivity]) -> PostedActivity:
+    for posted in chat:
+        if "received" in " ".join(_lines(posted)).lower():
+            return posted
+    raise AssertionError("Erin's chat has no 'ticket received' message to quote")
+
+
+def _lines(posted: PostedActivity) -> list[str]:
+    """The message as its reader sees it: text, each card's lines, then its buttons."""
+    lines = [line for line in posted.text.splitlines() if line.strip()]
+    for card in posted.cards:
+        lines.extend(line for line in card_lines(card) if line.strip())
+        titles = buttons(card)
+        if titles:
+            lines.append("buttons: " + "  ".join(f"[{t}]" for t in titles))
+    return lines or ["(empty)"]
+
+
+def _first_line(posted: PostedActivity) -> str:
+    return _lines(posted)[0]
+
+
+def _transcript(stack: Stack, steps: _Steps, out: TextIO) -> None:
+    teams, tc = steps.teams, steps.tc
+    out.write("\n══ Erin's Teams chat with the bot — what Erin saw ══\n")
+    chat = teams.chat_with(tc.employee)
+    did = list(steps.erin_did)
+    for index, posted in enumerate([*chat, None]):
+        while did and did[0][0] <= index:
+            out.write(f"[Erin] {did.pop(0)[1]}\n")
+        if posted is not None:
+            _show(posted, out)
+    people: list[tuple[TeamsUser, str]] = [
+        (tc.contact, "Carl (Acme primary contact)"),
+        (tc.manager, "Maya (manager)"),
+        (tc.tech1, "Tom (technician)"),
+        (tc.tech2, "Tara (technician)"),
+    ]
+    for user, label in people:
+        other = teams.chat_with(user)
+        if other:
+            out.write(f"\n══ {label}'s Teams chat with the bot ══\n")
+            for posted in other:
+                _show(posted, out)
+    print_slack(stack, out, [(CAST.tech_channel, f"Slack {TECH_TITLE}")])
+    print_mail(stack, out)
+
+
+def _show(posted: PostedActivity, out: TextIO) -> None:
+    updated = f" (updated {len(posted.versions)}×)" if posted.versions else ""
+    first, *rest = _lines(posted)
+    out.write(f"[ticketbot]{updated} {first}\n")
+    for line in rest:
+        out.write(f"    {line}\n")
+
+
+def _summary(stack: Stack, steps: _Steps, out: TextIO, seconds: float) -> None:
+    posts, _, mails = slack_and_mail_counts(stack)
+    sent = steps.teams.posted()
+    updated = sum(1 for p in sent if p.versions)
+    out.write(
+        f"\nTeams demo finished in {seconds:.1f} s: ticket closed after confirmation; "
+        f"{steps.posted} Teams activities posted to the bot, {len(sent)} Teams messages from "
+        f"the bot ({updated} updated in place), {posts} Slack posts, {mails} emails.\n"
+    )
