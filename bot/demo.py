@@ -6,6 +6,7 @@ throw-away SQLite database, and prints what every party saw.
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 import time
@@ -183,6 +184,7 @@ def _transcript(stack: Stack, out: TextIO) -> None:
     out.write(render_text(answer.json or {}, names=_names()).strip() + "\n")
 
 
+PING = re.compile(r"<!(here|channel|everyone)>")
 TECH_TITLE = "#technicians — what the technicians saw"
 CLIENT_TITLE = "#acme-help — what Erin and her colleagues saw"
 
@@ -209,8 +211,12 @@ def print_slack(stack: Stack, out: TextIO, channels: list[tuple[str, str]]) -> N
     def show(msg: Any, indent: str) -> None:
         who = "ticketbot" if msg.bot_id else people.get(msg.user or "", msg.user or "?")
         updated = f" (updated {len(msg.updates)}×)" if msg.updates else ""
+        # The text of the message as first posted pings the channel (blocks don't show it, and
+        # Slack notifies only on the post, not on updates).
+        posted = msg.updates[0] if msg.updates else msg
+        pings = "".join(f" (pings @{m})" for m in PING.findall(posted.text or ""))
         lines = (render_text(msg, names=names).strip() or msg.text).splitlines() or [""]
-        out.write(f"{indent}[{who}]{updated} {lines[0]}\n")
+        out.write(f"{indent}[{who}]{pings}{updated} {lines[0]}\n")
         pad = " " * len(indent) if indent else ""
         for line in lines[1:]:
             out.write(f"{pad}    {line}\n")
