@@ -95,10 +95,15 @@ class _Steps:
         prompt = self.teams.wait_for(self.erin_chat)[-1]
         new_ticket = _action(prompt, ids.VIEW_CREATE)
         self.say(f"Erin clicks {new_ticket.get('title')}; the New ticket dialog opens")
-        self.erin(f"clicked {new_ticket.get('title')}")
         opened = self.post(acts.task_fetch(tc.employee, chat, dict(new_ticket["data"])))
         if not isinstance(opened, dict) or opened.get("task", {}).get("type") != "continue":
             raise AssertionError(f"no dialog opened: {opened}")
+        dialog = opened["task"]["value"]
+        fields = [line for line in card_lines(dialog["card"]["content"]) if line.startswith("[")]
+        self.erin(
+            f"clicked {new_ticket.get('title')}; the dialog “{dialog.get('title')}” asks for "
+            + " ".join(fields)
+        )
         self.say("Erin reports: Internet down at HQ — critical, everyone affected")
         done = self.post(
             acts.task_submit(
@@ -113,10 +118,14 @@ class _Steps:
                 },
             )
         )
-        self.erin("submitted the New ticket dialog: Internet down at HQ (critical)")
-        self.settle()
-        if "#1" not in str(done):
+        task = done.get("task") if isinstance(done, dict) else None
+        if not isinstance(task, dict) or "#1" not in str(task.get("value")):
             raise AssertionError(f"the dialog did not confirm ticket #1: {done}")
+        self.erin(
+            "submitted “Internet down at HQ” (critical, everyone affected); "
+            f"the dialog closed saying “{task['value']}”"
+        )
+        self.settle()
         card = self.card_ts()
         self.say("Maya (manager, Slack) clicks Assign on the card and picks Tom")
         check_ok(emu.click(c.manager, c.tech_channel, card, ids.ASSIGN))

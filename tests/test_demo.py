@@ -46,7 +46,8 @@ def test_teams_demo_shows_every_party(capsys: pytest.CaptureFixture[str]) -> Non
 
     erin = _section(out, "Erin's Teams chat")
     assert "buttons: [New ticket]" in erin
-    assert "[Erin] submitted the New ticket dialog" in erin
+    assert "[Erin] submitted “Internet down at HQ” (critical" in erin
+    assert "the dialog “New ticket” asks for [Title: ____]" in erin
     assert "Ticket #1 received — priority 🔴 critical" in erin
     assert "Assigned to Tom Tech." in erin
     assert "On it. The ISP reports an outage" in erin

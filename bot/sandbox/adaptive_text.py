@@ -19,18 +19,19 @@ def card_lines(card: JSON) -> list[str]:
 
 
 def buttons(card: JSON) -> list[str]:
-    """The titles of every button on the card, in order (ShowCard sub-cards not opened)."""
+    """The titles of every button, in the order Teams shows them: those in the body first, then
+    the card's own row (ShowCard sub-cards not opened)."""
     found: list[str] = []
 
     def walk(node: Any) -> None:
         if not isinstance(node, dict):
             return
-        for action in node.get("actions") or []:
-            if isinstance(action, dict) and action.get("title"):
-                found.append(str(action["title"]))
         for key in _CONTAINERS:
             for child in node.get(key) or []:
                 walk(child)
+        for action in node.get("actions") or []:
+            if isinstance(action, dict) and action.get("title"):
+                found.append(str(action["title"]))
 
     walk(card)
     return found
