@@ -20,7 +20,7 @@ from bot.demo import (
     print_slack,
     slack_and_mail_counts,
 )
-from bot.sandbox.adaptive_text import buttons, card_lines
+from bot.sandbox.adaptive_text import actions, buttons, card_lines
 from bot.sandbox.stack import CAST, Stack, TeamsCast
 from bot.sandbox.teams_connector import BotConnector
 from bot.sandbox.teams_records import JSON, PostedActivity, TeamsUser
@@ -209,24 +209,6 @@ class _Steps:
         self.settle()
 
 
-def _actions(posted: PostedActivity) -> list[JSON]:
-    """Every action on the message's cards, ShowCard sub-cards included."""
-    found: list[JSON] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Action."):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(posted.cards)
-    return found
-
-
 def _verb(action: JSON) -> str | None:
     data = action.get("data")
     verb = action.get("verb") or (data.get("verb") if isinstance(data, dict) else None)
@@ -234,11 +216,11 @@ def _verb(action: JSON) -> str | None:
 
 
 def _has_verb(posted: PostedActivity, verb: str) -> bool:
-    return any(_verb(a) == verb for a in _actions(posted))
+    return any(_verb(a) == verb for a in actions(posted.cards))
 
 
 def _action(posted: PostedActivity, verb: str) -> JSON:
-    for action in _actions(posted):
+    for action in actions(posted.cards):
         if _verb(action) == verb:
             return action
     raise AssertionError(f"no {verb} button on the bot's message: {_lines(posted)}")

@@ -1,5 +1,5 @@
 """Adaptive Cards read as plain text, for transcripts: TextBlocks and RichTextBlocks as lines,
-FactSets as `title: value`, inputs by label, and the buttons by title."""
+FactSets as `title: value`, inputs by label, the buttons by title; and finding a card's actions."""
 
 from __future__ import annotations
 
@@ -34,6 +34,24 @@ def buttons(card: JSON) -> list[str]:
                 found.append(str(action["title"]))
 
     walk(card)
+    return found
+
+
+def actions(cards: list[JSON]) -> list[JSON]:
+    """Every action on the cards, ShowCard sub-cards included."""
+    found: list[JSON] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Action."):
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(cards)
     return found
 
 

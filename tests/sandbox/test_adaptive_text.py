@@ -10,7 +10,7 @@ from bot.render.adaptive import (
     fact_set,
     text_block,
 )
-from bot.sandbox.adaptive_text import buttons, card_lines
+from bot.sandbox.adaptive_text import actions, buttons, card_lines
 
 
 def test_text_facts_inputs_and_nested_containers_become_lines() -> None:
@@ -50,3 +50,4 @@ def test_buttons_in_action_sets_and_on_the_card_in_order() -> None:
     )
     assert buttons(card) == ["Confirm fixed", "Still broken"]
     assert card_lines(card) == ["Resolved", "State: Resolved"]
+    assert [a["type"] for a in actions([card])] == ["Action.Execute", "Action.Submit"]
