@@ -29,6 +29,7 @@ def run_demo(out: TextIO, *, quiet: bool = False, err: TextIO | None = None) -> 
         ):
             steps = _Steps(stack, out, quiet)
             steps.play()
+            steps.step = "printing what every party saw"
             if not quiet:
                 _transcript(stack, out)
             _summary(stack, out, time.monotonic() - started)
@@ -47,10 +48,12 @@ def failed(err: TextIO | None, step: str, error: Exception) -> int:
     return 1
 
 
-class _Steps:
-    def __init__(self, stack: Stack, out: TextIO, quiet: bool) -> None:
+class TechnicianSteps:
+    """What the MSP's people do in Slack, shared by both demos; `say` names the step."""
+
+    def __init__(self, stack: Stack, out: TextIO, quiet: bool, starting: str) -> None:
         self.stack, self.emu, self.out, self.quiet = stack, stack.emu, out, quiet
-        self.step = STARTING
+        self.step = starting
 
     def say(self, text: str) -> None:
         self.step = text
@@ -64,7 +67,78 @@ class _Steps:
         for msg in self.emu.messages(CAST.tech_channel):
             if has_action(msg.blocks, ids.ASSIGN) or msg.text.startswith("<!here>"):
                 return str(msg.ts)
-        raise AssertionError("no ticket card in the technician channel")
+        raise AssertionError("no ticket card in the Slack technician channel")
+
+    def assign(self, card: str) -> None:
+        c, emu = CAST, self.emu
+        self.say("Maya (manager) clicks Assign on the card and picks Tom")
+        check_ok(emu.click(c.manager, c.tech_channel, card, ids.ASSIGN))
+        check_ok(emu.submit_view(c.manager, values={"assignee": c.tech1}))
+        self.settle()
+
+    def update(self, card: str, mirrored: str) -> None:
+        c, emu = CAST, self.emu
+        self.say(f"Tom replies in the card's thread ({mirrored})")
+        emu.post_message(
+            c.tech1,
+            c.tech_channel,
+            "On it. The ISP reports an outage in your area; I'm checking your router now.",
+            thread_ts=card,
+        )
+        self.say("Tom adds an internal note (recorded, not mirrored)")
+        emu.post_message(
+            c.tech1,
+            c.tech_channel,
+            "internal: router admin password is in the vault",
+            thread_ts=card,
+        )
+        self.settle()
+
+    def get_help_and_dispatch(self, card: str) -> None:
+        c, emu = CAST, self.emu
+        self.say("Tom clicks Request help; Tara clicks I can help")
+        check_ok(emu.click(c.tech1, c.tech_channel, card, ids.REQUEST_HELP))
+        self.settle()
+        help_post = next(
+            (m for m in emu.messages(c.tech_channel) if has_action(m.blocks, ids.OFFER_HELP)),
+            None,
+        )
+        if help_post is None:
+            raise AssertionError("no help request in the technician channel")
+        check_ok(emu.click(c.tech2, c.tech_channel, help_post.ts, ids.OFFER_HELP))
+        self.say("Tom dispatches Tara onsite, ETA 10:45")
+        check_ok(emu.click(c.tech1, c.tech_channel, card, ids.DISPATCH))
+        check_ok(
+            emu.submit_view(
+                c.tech1,
+                values={
+                    "onsite_who": c.tech2,
+                    "onsite_eta": "10:45",
+                    "onsite_note": "Bringing a spare router.",
+                },
+            )
+        )
+        self.settle()
+
+    def resolve(self, card: str) -> None:
+        c, emu = CAST, self.emu
+        self.say("Tom resolves, saying how the fix was verified")
+        check_ok(emu.click(c.tech1, c.tech_channel, card, ids.RESOLVE))
+        check_ok(
+            emu.submit_view(
+                c.tech1,
+                values={
+                    "verification": "ISP confirmed service restored at 10:52; "
+                    "Tara tested browsing and calls from two desks."
+                },
+            )
+        )
+        self.settle()
+
+
+class _Steps(TechnicianSteps):
+    def __init__(self, stack: Stack, out: TextIO, quiet: bool) -> None:
+        super().__init__(stack, out, quiet, STARTING)
 
     def client_root_ts(self) -> str:
         for msg in self.emu.messages(CAST.client_channel):
@@ -90,25 +164,8 @@ class _Steps:
         )
         self.settle()
         card = self.card_ts()
-        self.say("Maya (manager) clicks Assign on the card and picks Tom")
-        check_ok(emu.click(c.manager, c.tech_channel, card, ids.ASSIGN))
-        check_ok(emu.submit_view(c.manager, values={"assignee": c.tech1}))
-        self.settle()
-        self.say("Tom replies in the card's thread (mirrored to Erin and emailed)")
-        emu.post_message(
-            c.tech1,
-            c.tech_channel,
-            "On it. The ISP reports an outage in your area; I'm checking your router now.",
-            thread_ts=card,
-        )
-        self.say("Tom adds an internal note (recorded, not mirrored)")
-        emu.post_message(
-            c.tech1,
-            c.tech_channel,
-            "internal: router admin password is in the vault",
-            thread_ts=card,
-        )
-        self.settle()
+        self.assign(card)
+        self.update(card, "mirrored to Erin and emailed")
         self.say("Erin answers in her thread (mirrored to the technicians)")
         emu.post_message(
             c.employee,
@@ -116,38 +173,8 @@ class _Steps:
             "Thanks! Reception can't take calls either.",
             thread_ts=self.client_root_ts(),
         )
-        self.say("Tom clicks Request help; Tara clicks I can help")
-        check_ok(emu.click(c.tech1, c.tech_channel, card, ids.REQUEST_HELP))
-        self.settle()
-        help_post = next(
-            m for m in emu.messages(c.tech_channel) if has_action(m.blocks, ids.OFFER_HELP)
-        )
-        check_ok(emu.click(c.tech2, c.tech_channel, help_post.ts, ids.OFFER_HELP))
-        self.say("Tom dispatches Tara onsite, ETA 10:45")
-        check_ok(emu.click(c.tech1, c.tech_channel, card, ids.DISPATCH))
-        check_ok(
-            emu.submit_view(
-                c.tech1,
-                values={
-                    "onsite_who": c.tech2,
-                    "onsite_eta": "10:45",
-                    "onsite_note": "Bringing a spare router.",
-                },
-            )
-        )
-        self.settle()
-        self.say("Tom resolves, saying how the fix was verified")
-        check_ok(emu.click(c.tech1, c.tech_channel, card, ids.RESOLVE))
-        check_ok(
-            emu.submit_view(
-                c.tech1,
-                values={
-                    "verification": "ISP confirmed service restored at 10:52; "
-                    "Tara tested browsing and calls from two desks."
-                },
-            )
-        )
-        self.settle()
+        self.get_help_and_dispatch(card)
+        self.resolve(card)
         self.say("Erin clicks Confirm fixed in her thread; everyone involved is told")
         confirm = next(
             m

@@ -13,9 +13,8 @@ from typing import Any, TextIO
 from bot import ids
 from bot.demo import (
     TECH_TITLE,
-    check_ok,
+    TechnicianSteps,
     failed,
-    has_action,
     print_mail,
     print_slack,
     slack_and_mail_counts,
@@ -39,6 +38,7 @@ def run_teams_demo(out: TextIO, *, quiet: bool = False, err: TextIO | None = Non
         ):
             steps = _Steps(stack, out, quiet)
             steps.play()
+            steps.step = "printing what every party saw"
             if not quiet:
                 _transcript(stack, steps, out)
             _summary(stack, steps, out, time.monotonic() - started)
@@ -47,23 +47,14 @@ def run_teams_demo(out: TextIO, *, quiet: bool = False, err: TextIO | None = Non
     return 0
 
 
-class _Steps:
+class _Steps(TechnicianSteps):
     def __init__(self, stack: Stack, out: TextIO, quiet: bool) -> None:
+        super().__init__(stack, out, quiet, STARTING)
         assert stack.teams is not None and stack.teams_cast is not None
-        self.stack, self.emu, self.out, self.quiet = stack, stack.emu, out, quiet
         self.teams: BotConnector = stack.teams
         self.tc: TeamsCast = stack.teams_cast
-        self.step = STARTING
         self.posted = 0  # activities Teams delivered to the bot
         self.erin_did: list[tuple[int, str]] = []  # (messages in her chat by then, what she did)
-
-    def say(self, text: str) -> None:
-        self.step = text
-        if not self.quiet:
-            self.out.write(f"▶ {text}\n")
-
-    def settle(self) -> None:
-        self.stack.wait_delivered()
 
     def post(self, activity: JSON) -> Any:
         """Deliver `activity` as Teams does; the bot must answer 200."""
@@ -80,14 +71,22 @@ class _Steps:
     def erin_chat(self) -> list[PostedActivity]:
         return self.teams.chat_with(self.tc.employee)
 
-    def card_ts(self) -> str:
-        for msg in self.emu.messages(CAST.tech_channel):
-            if has_action(msg.blocks, ids.ASSIGN) or msg.text.startswith("<!here>"):
-                return str(msg.ts)
-        raise AssertionError("no ticket card in the Slack technician channel")
-
     def play(self) -> None:
-        c, tc, emu, acts = CAST, self.tc, self.emu, self.teams.activities
+        self.open_ticket()
+        card = self.card_ts()
+        self.assign(card)
+        self.update(card, "sent to Erin's Teams chat and emailed")
+        self.answer_by_quoting()
+        self.get_help_and_dispatch(card)
+        self.resolve(card)
+        self.confirm_fixed()
+        self.say("Erin types `status 1` in her chat")
+        self.erin("status 1")
+        self.post(self.teams.activities.personal_message(self.tc.employee, "status 1"))
+        self.settle()
+
+    def open_ticket(self) -> None:
+        tc, acts = self.tc, self.teams.activities
         chat = acts.personal(tc.employee)
         self.say("Erin (Acme Corp) types `ticket` in her Teams chat with the bot")
         self.erin("ticket")
@@ -126,69 +125,21 @@ class _Steps:
             f"the dialog closed saying “{task['value']}”"
         )
         self.settle()
-        card = self.card_ts()
-        self.say("Maya (manager, Slack) clicks Assign on the card and picks Tom")
-        check_ok(emu.click(c.manager, c.tech_channel, card, ids.ASSIGN))
-        check_ok(emu.submit_view(c.manager, values={"assignee": c.tech1}))
-        self.settle()
-        self.say("Tom replies in the card's thread (sent to Erin's Teams chat and emailed)")
-        emu.post_message(
-            c.tech1,
-            c.tech_channel,
-            "On it. The ISP reports an outage in your area; I'm checking your router now.",
-            thread_ts=card,
-        )
-        self.say("Tom adds an internal note (recorded, not sent to Erin)")
-        emu.post_message(
-            c.tech1,
-            c.tech_channel,
-            "internal: router admin password is in the vault",
-            thread_ts=card,
-        )
-        self.settle()
+
+    def answer_by_quoting(self) -> None:
         self.say(
             "Erin answers by quoting the bot's message in her chat (reaches the card's thread)"
         )
         quoted = _received(self.erin_chat())
         answer = "Thanks! Reception can't take calls either."
         self.erin(f"quoted “{_first_line(quoted)}” and wrote: {answer}")
-        self.post(acts.personal_message(tc.employee, answer, replyToId=quoted.id))
-        self.settle()
-        self.say("Tom clicks Request help; Tara clicks I can help")
-        check_ok(emu.click(c.tech1, c.tech_channel, card, ids.REQUEST_HELP))
-        self.settle()
-        help_post = next(
-            (m for m in emu.messages(c.tech_channel) if has_action(m.blocks, ids.OFFER_HELP)),
-            None,
-        )
-        if help_post is None:
-            raise AssertionError("no help request in the technician channel")
-        check_ok(emu.click(c.tech2, c.tech_channel, help_post.ts, ids.OFFER_HELP))
-        self.say("Tom dispatches Tara onsite, ETA 10:45")
-        check_ok(emu.click(c.tech1, c.tech_channel, card, ids.DISPATCH))
-        check_ok(
-            emu.submit_view(
-                c.tech1,
-                values={
-                    "onsite_who": c.tech2,
-                    "onsite_eta": "10:45",
-                    "onsite_note": "Bringing a spare router.",
-                },
-            )
+        self.post(
+            self.teams.activities.personal_message(self.tc.employee, answer, replyToId=quoted.id)
         )
         self.settle()
-        self.say("Tom resolves, saying how the fix was verified")
-        check_ok(emu.click(c.tech1, c.tech_channel, card, ids.RESOLVE))
-        check_ok(
-            emu.submit_view(
-                c.tech1,
-                values={
-                    "verification": "ISP confirmed service restored at 10:52; "
-                    "Tara tested browsing and calls from two desks."
-                },
-            )
-        )
-        self.settle()
+
+    def confirm_fixed(self) -> None:
+        tc, acts = self.tc, self.teams.activities
         self.say("Erin clicks Confirm fixed in her Teams chat; everyone involved is told")
         confirm = next((m for m in reversed(self.erin_chat()) if _has_verb(m, ids.CONFIRM)), None)
         if confirm is None:
@@ -197,16 +148,16 @@ class _Steps:
         self.erin(f"clicked {button.get('title')}")
         self.post(
             acts.card_action(
-                tc.employee, chat, ids.CONFIRM, dict(button.get("data") or {}), confirm.id
+                tc.employee,
+                acts.personal(tc.employee),
+                ids.CONFIRM,
+                dict(button.get("data") or {}),
+                confirm.id,
             )
         )
         self.settle()
         if "closed" not in " ".join(_lines(self.erin_chat()[-1])).lower():
             raise AssertionError("Erin was not told that her ticket is closed")
-        self.say("Erin types `status 1` in her chat")
-        self.erin("status 1")
-        self.post(acts.personal_message(tc.employee, "status 1"))
-        self.settle()
 
 
 def _verb(action: JSON) -> str | None:
