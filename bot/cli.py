@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)")
     demo = sub.add_parser("demo", help="the whole critical-ticket lifecycle locally, no accounts")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    demo.add_argument(
+        "--teams",
+        action="store_true",
+        help="the employee in Teams (through a local Bot Connector), the technicians in Slack",
+    )
     db = sub.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade"])
 
@@ -209,6 +214,10 @@ def _teams_token_problem(tokens: Any) -> str | None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if args.teams:
+        from bot.demo_teams import run_teams_demo
+
+        return run_teams_demo(out=sys.stdout, quiet=args.quiet)
     from bot.demo import run_demo
 
     return run_demo(out=sys.stdout, quiet=args.quiet)
