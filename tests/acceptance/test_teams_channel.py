@@ -135,8 +135,8 @@ def test_posts_to_one_conversation_keep_teams_pace(stack: Stack) -> None:
     ]
     assert len(times) == 8
     policy = stack.policy
-    spread = times[-1] - times[policy.teams_burst - 1]
-    assert spread >= (8 - policy.teams_burst) / policy.teams_rate * 0.9
+    # A token bucket lets at most `burst + rate × t` posts through in any t seconds.
+    assert times[-1] - times[0] >= (8 - policy.teams_burst) / policy.teams_rate * 0.95
 
 
 def test_a_ticket_opened_critical_posts_its_card_with_the_mention(stack: Stack) -> None:
