@@ -207,7 +207,7 @@ class _Listeners:
                     answer = messages.refused("Usage: status <id>, for example: status 42")
                 else:
                     view, timeline = service.status(actor, int(match.group(1)))
-                    staff = service.directory.is_technician(actor.key)
+                    staff = service.is_staff(actor)
                     answer = messages.status(view, timeline, include_internal=staff)
             elif word == COMMAND and not rest:
                 service.answer_in_teams(incoming.where, adaptive.new_ticket_prompt())

@@ -87,6 +87,7 @@ def _config_key(item: str) -> str:
     return TEAMS_PREFIX + item.lower()
 
 
+_RELOAD = "ticketbot.roles_reload"  # Session.info: reload the lists after this commit
 _WRITTEN = "ticketbot.people_written"  # Session.info: Slack ids whose rows this session changes
 # A client by channel, by id, or by email domain (a NULL parameter matches nothing).
 _CLIENTS_FOR_TICKET = (
@@ -348,6 +349,7 @@ class Directory:
         self._writing(session, slack_id)
         if person is None:
             person = self._create(session, slack_id, info, now)
+            self._reload_if_configured(session, person)
         elif info is not None:
             person.name = info.name
             person.email = info.email or person.email
@@ -463,6 +465,22 @@ class Directory:
         written.add(slack_id)
         self._forget(written)
 
+    def _reload_if_configured(self, session: Session, person: Person) -> None:
+        """A person the settings name (by email, or by their other chat's id) is seen for the
+        first time: reload the lists once the transaction commits, so that they are on them
+        (in the Assign list, say) now rather than at the next refresh."""
+        names = {*keys_of(person), (person.email or "").lower()}
+        if not names & (self._managers | self._configured_technicians):
+            return
+        if not session.info.get(_RELOAD):
+            session.info[_RELOAD] = True
+            event.listen(session, "after_commit", self._reload, once=True)
+
+    def _reload(self, session: Session) -> None:
+        session.info.pop(_RELOAD, None)
+        with Session(bind=session.get_bind()) as fresh:
+            self.load_roles(fresh)
+
     def _transaction_ended(self, session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is None:  # the outermost one: committed or rolled back
             self._forget(session.info.pop(_WRITTEN, ()))
@@ -556,25 +574,30 @@ class Directory:
             person.client_id = client_id
         return by_domain
 
-    def roles(self, person: Person, ticket: Ticket) -> frozenset[Role]:
-        """The actor's roles relative to this ticket, from `person` as stored (remembered rows
-        included): a deactivated person has none."""
+    def staff_roles(self, person: Person) -> frozenset[Role]:
+        """MANAGER and TECHNICIAN, TECHNICIAN, or nothing: from `person` as stored (a person
+        named in the settings by any of their names counts before the lists are reloaded)."""
         if person.deactivated_at is not None:
             return frozenset()
-        roles: set[Role] = set()
         names = set(keys_of(person))
         if person.email:
             names.add(person.email.lower())
+        if names & self._managers:
+            return frozenset({Role.MANAGER, Role.TECHNICIAN})
         technician = (
             bool(names & self._configured_technicians)
             if self._configured_technicians
             else person.tech_member or person.teams_tech_member
         )
-        if names & self._managers:
-            roles |= {Role.MANAGER, Role.TECHNICIAN}
-        elif technician:
-            roles.add(Role.TECHNICIAN)
-        else:
+        return frozenset({Role.TECHNICIAN}) if technician else frozenset()
+
+    def roles(self, person: Person, ticket: Ticket) -> frozenset[Role]:
+        """The actor's roles relative to this ticket, from `person` as stored (remembered rows
+        included): a deactivated person has none."""
+        roles = set(self.staff_roles(person))
+        if person.deactivated_at is not None:
+            return frozenset()
+        if not roles:
             roles.add(Role.EMPLOYEE)
         if ticket.submitter_id == person.id:
             roles.add(Role.SUBMITTER)

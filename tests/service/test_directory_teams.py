@@ -162,3 +162,15 @@ def test_a_teams_ticket_finds_its_client_by_channel_then_tenant_then_email(
         "tenant": "Beta",
         "channel": "Gamma",
     }
+
+
+def test_a_technician_named_by_email_is_listed_once_first_seen(
+    sessions: sessionmaker[Session], clock: ManualClock
+) -> None:
+    d = Directory(lookup=None, clock=clock, managers=(), technicians=("tom@msp.example",))
+    with sessions() as s:
+        d.load_roles(s)
+    assert not d.technicians
+    with sessions.begin() as s:
+        d.person(s, TOM_TEAMS.key, TOM_TEAMS)
+    assert d.technicians == {TOM_TEAMS.key}
