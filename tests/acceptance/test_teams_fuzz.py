@@ -68,9 +68,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """An MSP on Teams only, with three tickets of Erin's whose cards the clicks aim at. No email:
     the stdlib draws MIME boundaries from the global `random`, which Hypothesis forbids."""
     url = f"sqlite:///{tmp_path_factory.mktemp('teams-fuzz') / 'ticketbot.db'}"
-    with Stack(
-        database_url=url, slack=False, teams=True, teams_technicians=True, email=False
-    ) as s:
+    with Stack(database_url=url, slack=False, teams=True, teams_technicians=True, email=False) as s:
         for title in ("Printer jammed", "VPN down", "Scanner offline"):
             say(s, cast(s).employee, f"ticket {title}")
         s.wait_delivered()
@@ -93,7 +91,9 @@ scalars = (
 )
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 _REMOVE = object()  # as a mutation's value: the field is removed
@@ -325,3 +325,30 @@ def test_ticket_text_never_becomes_a_mention(stack: Stack, title: str, in_channe
     assert new, "the bot posted nothing"
     for posted in new:
         assert _mentions(posted) == [], json.dumps(posted.activity)[:3000]
+
+
+def test_click_by_a_technician_named_by_email_is_answered(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Technicians named by email are known by their Teams identity only after the next roles
+    reload: the change goes through, and reading the card back must not turn into a 500."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('teams-email-techs') / 'ticketbot.db'}"
+    techs = {"TICKETBOT_TECHNICIANS": "tom@msp.example,tara@msp.example"}
+    with Stack(
+        database_url=url,
+        slack=False,
+        teams=True,
+        teams_technicians=True,
+        email=False,
+        extra_env=techs,
+    ) as s:
+        assert s.teams is not None
+        acts, tc = s.teams.activities, cast(s)
+        say(s, tc.employee, "ticket Printer jammed")
+        s.wait_delivered()
+        card = teams_card(s, 1)
+        where = acts.channel(tc.tech_channel, card.id)
+        click = acts.card_action(tc.tech1, where, ids.MAKE_CRITICAL, {"ticket": 1}, card.id)
+        status, body = s.teams_post(click)
+        assert status == 200, body
+        _assert_invoke_shape("adaptiveCard/action", body)
