@@ -43,7 +43,7 @@ from bot.clients import ClientSpec, add_client  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.sandbox.emulator import SlackEmulator, sign  # noqa: E402
 from bot.sandbox.stack import CLIENT_TENANT, MSP_TENANT, TEAMS_APP_ID  # noqa: E402
-from bot.sandbox.teams_connector import BotConnector, TeamsChannel, TeamsUser  # noqa: E402
+from bot.sandbox.teams_connector import BotConnector, TeamsChannel  # noqa: E402
 from storage.engine import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import ChatMessage, Ticket  # noqa: E402
