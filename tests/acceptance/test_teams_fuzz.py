@@ -23,6 +23,7 @@ from bot import ids
 from bot.sandbox.stack import Stack
 from bot.sandbox.teams_records import PostedActivity
 from storage.models import Ticket
+from tests.acceptance.helpers import ticket
 from tests.acceptance.teams_helpers import cast, say, teams_card
 
 ACTIVITY_EXAMPLES = 400
@@ -305,7 +306,9 @@ titles = st.lists(markup | st.text(min_size=1, max_size=20), min_size=1, max_siz
 def test_ticket_text_never_becomes_a_mention(stack: Stack, title: str, in_channel: bool) -> None:
     assert stack.teams is not None
     acts, tc = stack.teams.activities, cast(stack)
-    stack.wait_delivered()
+    # The first example waits out what the activity fuzz queued: cards to one Teams channel go
+    # out at Teams' pace, about two a second.
+    stack.wait_delivered(timeout=180)
     seen = len(stack.teams.posted())
     with stack.rt.sessions() as s:
         before = int(s.scalar(select(func.count()).select_from(Ticket)) or 0)
@@ -331,7 +334,8 @@ def test_click_by_a_technician_named_by_email_is_answered(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """Technicians named by email are known by their Teams identity only after the next roles
-    reload: the change goes through, and reading the card back must not turn into a 500."""
+    reload: the change goes through, and reading the card back (refused until that reload) must
+    not turn into a 500."""
     url = f"sqlite:///{tmp_path_factory.mktemp('teams-email-techs') / 'ticketbot.db'}"
     techs = {"TICKETBOT_TECHNICIANS": "tom@msp.example,tara@msp.example"}
     with Stack(
@@ -352,3 +356,4 @@ def test_click_by_a_technician_named_by_email_is_answered(
         status, body = s.teams_post(click)
         assert status == 200, body
         _assert_invoke_shape("adaptiveCard/action", body)
+        assert ticket(s, 1).priority == "critical"
