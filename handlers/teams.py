@@ -262,11 +262,11 @@ class _Listeners:
             return _card_message("That button is not one this bot knows.", status=400)
         try:
             call()
+            if verb in (ids.CONFIRM, ids.OFFER_HELP):
+                return _card_message(_DONE[verb].format(id=ticket_id))
+            view, _ = service.status(actor, ticket_id)
         except Exception as e:
             return _card_message(user_message(e) or internal_error_message(e))
-        if verb in (ids.CONFIRM, ids.OFFER_HELP):
-            return _card_message(_DONE[verb].format(id=ticket_id))
-        view, _ = service.status(actor, ticket_id)
         return _card_refresh(adaptive.ticket_card(view).card)
 
     # ---- dialogs (task/fetch, task/submit) -------------------------------------------------

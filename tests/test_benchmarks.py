@@ -1,4 +1,5 @@
-"""The ack benchmark still runs end to end (a few requests): its figures are quoted in reviews."""
+"""The ack and Teams latency benchmarks still run end to end (a few requests): their figures are
+quoted in reviews."""
 
 from __future__ import annotations
 
@@ -26,4 +27,31 @@ def test_ack_latency_benchmark_prints_floor_and_sqlite_figures() -> None:
     for label in ("floor", "SQLite"):
         line = next(line for line in lines if line.startswith(label))
         assert re.search(r"p99 \d+\.\d ms .* failed 0 ", line), line
+    assert "errors logged" not in done.stdout
+
+
+def test_teams_latency_benchmark_prints_every_kind_with_no_failure() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/teams_latency.py",
+            "--requests",
+            "30",
+            "--concurrency",
+            "4",
+            "--no-floor",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for kind in ("teams click", "teams ticket", "teams reply", "slack ack"):
+        row = next(line for line in lines if line.startswith(f"  {kind} "))
+        assert re.fullmatch(rf"\s+{kind}\s+(\d+\.\d\s+){{4}}\d+", row), row
+    assert any(re.search(r"failed 0, clicks refused 0,", line) for line in lines), done.stdout
     assert "errors logged" not in done.stdout
