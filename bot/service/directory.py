@@ -87,7 +87,6 @@ def _config_key(item: str) -> str:
     return TEAMS_PREFIX + item.lower()
 
 
-_RELOAD = "ticketbot.roles_reload"  # Session.info: reload the lists after this commit
 _WRITTEN = "ticketbot.people_written"  # Session.info: Slack ids whose rows this session changes
 # A client by channel, by id, or by email domain (a NULL parameter matches nothing).
 _CLIENTS_FOR_TICKET = (
@@ -349,7 +348,7 @@ class Directory:
         self._writing(session, slack_id)
         if person is None:
             person = self._create(session, slack_id, info, now)
-            self._reload_if_configured(session, person)
+            self._note_if_configured(person)
         elif info is not None:
             person.name = info.name
             person.email = info.email or person.email
@@ -465,21 +464,22 @@ class Directory:
         written.add(slack_id)
         self._forget(written)
 
-    def _reload_if_configured(self, session: Session, person: Person) -> None:
-        """A person the settings name (by email, or by their other chat's id) is seen for the
-        first time: reload the lists once the transaction commits, so that they are on them
-        (in the Assign list, say) now rather than at the next refresh."""
-        names = {*keys_of(person), (person.email or "").lower()}
-        if not names & (self._managers | self._configured_technicians):
+    def _note_if_configured(self, person: Person) -> None:
+        """A person the settings name (by email, or by their other chat's id) is stored for the
+        first time: put them on this process's lists now rather than at the next reload (in the
+        Assign list, say). Other processes see them at their next reload."""
+        keys = frozenset(keys_of(person))
+        names = (set(keys) | {(person.email or "").lower()}) & (
+            self._managers | self._configured_technicians
+        )
+        if not names:
             return
-        if not session.info.get(_RELOAD):
-            session.info[_RELOAD] = True
-            event.listen(session, "after_commit", self._reload, once=True)
-
-    def _reload(self, session: Session) -> None:
-        session.info.pop(_RELOAD, None)
-        with Session(bind=session.get_bind()) as fresh:
-            self.load_roles(fresh)
+        with self._lock:
+            aliases, primary = dict(self._aliases), dict(self._primary)
+            for name in names:
+                aliases[name] = aliases.get(name, frozenset()) | keys
+                primary.setdefault(name, person_key(person))
+            self._aliases, self._primary = aliases, primary
 
     def _transaction_ended(self, session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is None:  # the outermost one: committed or rolled back
