@@ -528,13 +528,7 @@ class Dispatcher:
             ticket = s.get(Ticket, ticket_id)
             if ticket is None:
                 return {"skipped": "ticket gone"}
-            existing = s.scalar(
-                select(ChatMessage).where(
-                    ChatMessage.ticket_id == ticket_id,
-                    ChatMessage.role == "card",
-                    ChatMessage.surface == "slack",
-                )
-            )
+            existing = _card_message(s, ticket_id, "slack")
             view = ticket_view(ticket, self._clock.now())
             if existing is not None and existing.rendered_version == ticket.version:
                 return {"skipped": "card already current"}
@@ -715,13 +709,7 @@ class Dispatcher:
             ticket = s.get(Ticket, ticket_id)
             if ticket is None:
                 return {"skipped": "ticket gone"}
-            existing = s.scalar(
-                select(ChatMessage).where(
-                    ChatMessage.ticket_id == ticket_id,
-                    ChatMessage.role == "card",
-                    ChatMessage.surface == "teams",
-                )
-            )
+            existing = _card_message(s, ticket_id, "teams")
             view = ticket_view(ticket, self._clock.now())
             if existing is not None and existing.rendered_version == ticket.version:
                 return {"skipped": "card already current"}
@@ -946,6 +934,17 @@ class Dispatcher:
                     created_at=self._clock.now(),
                 )
             )
+
+
+def _card_message(s: Session, ticket_id: int, surface: str) -> ChatMessage | None:
+    """The ticket's card as recorded on `surface`, when it is posted."""
+    return s.scalar(
+        select(ChatMessage).where(
+            ChatMessage.ticket_id == ticket_id,
+            ChatMessage.role == "card",
+            ChatMessage.surface == surface,
+        )
+    )
 
 
 @dataclass

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from email.utils import parsedate_to_datetime
+
 
 class DeliveryError(Exception):
     def __init__(self, message: str, *, transient: bool, retry_after: float | None = None) -> None:
@@ -9,3 +12,22 @@ class DeliveryError(Exception):
         self.message = message
         self.transient = transient
         self.retry_after = retry_after
+
+
+def retry_after_seconds(value: str | None, date: str | None = None) -> float | None:
+    """A Retry-After header as seconds: a number, or an HTTP date (measured against the
+    response's `date` header when given, else against this machine's clock)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+        if date:
+            return max(0.0, (when - parsedate_to_datetime(date)).total_seconds())
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError):  # not a date, or one naive and one aware
+        return None

@@ -4,18 +4,16 @@ conversations and the roster. HTTP and token failures become DeliveryError; noth
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import ssl
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from bot.delivery.errors import DeliveryError
+from bot.delivery.errors import DeliveryError, retry_after_seconds
 from bot.teams_auth import TokenError
 from bot.teams_identity import TeamsMember
 
@@ -215,7 +213,7 @@ class BotConnectorGateway:
             raise DeliveryError(
                 f"{what} (throttled)",
                 transient=True,
-                retry_after=_retry_after(response.headers.get("Retry-After")),
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
             )
         if status >= 500 or status == 412:
             # Microsoft's rate-limit guide: retry 412 (precondition failed) as well as 429/5xx.
@@ -251,17 +249,3 @@ def _error_code(response: httpx.Response) -> str:
     error = body.get("error") if isinstance(body, dict) else None
     code = error.get("code") if isinstance(error, dict) else None
     return str(code)[:80] if code else ""
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())

@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pymsteams
 import requests
 
-from bot.delivery.errors import DeliveryError
+from bot.delivery.errors import DeliveryError, retry_after_seconds
 from bot.render.escape import one_line
 from bot.webhook_urls import (
     CONNECTOR_RETIRED,
@@ -123,13 +122,17 @@ def _http_error(response: requests.Response | None, url: str) -> DeliveryError:
         return DeliveryError(
             f"Workflows webhook throttled the bot (429) at {where}",
             transient=True,
-            retry_after=_retry_after(response),
+            retry_after=retry_after_seconds(
+                response.headers.get("Retry-After"), response.headers.get("Date")
+            ),
         )
     if status == 408 or status >= 500:
         return DeliveryError(
             f"Workflows webhook error {status} at {where}{detail}",
             transient=True,
-            retry_after=_retry_after(response),
+            retry_after=retry_after_seconds(
+                response.headers.get("Retry-After"), response.headers.get("Date")
+            ),
         )
     reason = _PERMANENT.get(status, "the flow refused the message")
     return DeliveryError(f"Workflows webhook {status}: {reason} ({where}){detail}", transient=False)
@@ -154,19 +157,3 @@ def _scrub(text: str, url: str) -> str:
     for secret in secrets_in(url):
         text = text.replace(secret, "REDACTED")
     return text
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    """Retry-After as seconds: a number, or an HTTP date measured against the response's Date."""
-    value = (response.headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        delay = parsedate_to_datetime(value) - parsedate_to_datetime(response.headers["Date"])
-    except (KeyError, TypeError, ValueError):  # no Date, or one naive and one aware
-        return None
-    return max(0.0, delay.total_seconds())
