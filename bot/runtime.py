@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from slack_bolt import App
@@ -36,11 +36,13 @@ from bot.service.membership import Membership
 from bot.service.notify import Notifier, NotifySettings
 from bot.service.outbox import OutboxWriter, Written
 from bot.slack_app import build_bolt_app
-from bot.teams_runtime import TeamsParts, build_teams_parts
 from bot.web import build_web_app
 from handlers import AlertsChannel
 from storage.engine import make_engine, make_session_factory
 from storage.models import OutboxRow
+
+if TYPE_CHECKING:  # the Teams SDK is imported only by a process that runs Teams (~55 MB)
+    from bot.teams_runtime import TeamsParts
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +206,11 @@ def build_runtime(
     membership = None
     if gateway is not None:
         membership = Membership(session_factory=sessions, directory=directory, lookup=gateway)
-    teams = build_teams_parts(settings, sessions, clock, directory) if settings.teams_on else None
+    teams = None
+    if settings.teams_on:
+        from bot.teams_runtime import build_teams_parts
+
+        teams = build_teams_parts(settings, sessions, clock, directory)
     refreshes: list[Callable[[], None]] = []
     if membership is not None:
         refreshes.append(membership.refresh)
