@@ -157,7 +157,18 @@ class _Listeners:
         incoming = parse(_dump(ctx.activity))
         if incoming is None or incoming.from_bot or not incoming.aad_id:
             return
-        await run_in_threadpool(self._message, incoming)
+        await run_in_threadpool(self._message_or_refusal, incoming)
+
+    def _message_or_refusal(self, incoming: Incoming) -> None:
+        """A reply the ticket does not take (a closed ticket, say) is refused in plain words;
+        anything unexpected is left to fail (a 5xx), so that Teams sends the message again."""
+        try:
+            self._message(incoming)
+        except Exception as e:
+            refusal = user_message(e)
+            if refusal is None:
+                raise
+            self._service.answer_in_teams(incoming.where, messages.refused(refusal))
 
     def _message(self, incoming: Incoming) -> None:
         actor = self._actor(incoming)

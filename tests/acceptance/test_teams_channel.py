@@ -172,3 +172,44 @@ def test_channel_chatter_without_a_mention_gets_no_answer(stack: Stack) -> None:
     stack.wait_delivered()
     assert not teams.thread(chatter["id"])
     assert "ticket list" in shown(teams.thread(asked["id"]))
+
+
+def test_an_update_on_a_closed_ticket_is_refused_in_its_thread(stack: Stack) -> None:
+    """Not a 5xx (Teams would send it again and again): the technician is told why."""
+    tc, teams = cast(stack), stack.teams
+    assert teams is not None
+    acts = teams.activities
+    say(stack, tc.employee, "ticket Toner empty")
+    stack.wait_delivered()
+    root = teams_card(stack, 1).id
+    where = acts.channel(tc.tech_channel, root)
+    tom = f"teams:{tc.tech1.aad_object_id}"
+    post(
+        stack,
+        acts.task_submit(
+            tc.manager, where, {"verb": ids.VIEW_ASSIGN, "ticket": 1, "assignee": tom}
+        ),
+    )
+    post(
+        stack,
+        acts.task_submit(
+            tc.tech1,
+            where,
+            {"verb": ids.VIEW_RESOLVE, "ticket": 1, "verification": "printed a page"},
+        ),
+    )
+    stack.wait_delivered()
+    confirm = chat(stack, tc.employee)[-1]
+    post(
+        stack,
+        acts.card_action(
+            tc.employee, acts.personal(tc.employee), ids.CONFIRM, {"ticket": 1}, confirm.id
+        ),
+    )
+    stack.wait_delivered()
+    assert ticket(stack, 1).state == "closed"
+    post(stack, acts.thread_reply(tc.tech1, tc.tech_channel, root, "one more thing"))
+    stack.wait_delivered()
+    assert "#1" in shown(teams.thread(root)[-1]) and "one more thing" not in shown(
+        chat(stack, tc.employee)
+    )
