@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.sandbox import adaptive_text
 from bot.sandbox.stack import Stack, TeamsCast
 from bot.sandbox.teams_records import PostedActivity, TeamsUser
 from storage.models import ChatMessage
@@ -64,20 +65,7 @@ def teams_card(stack: Stack, ticket_id: int) -> PostedActivity:
 
 def actions(posted: PostedActivity) -> list[dict[str, Any]]:
     """Every action on the message's cards (in ActionSets and ShowCards too)."""
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Action."):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(posted.cards)
-    return found
+    return adaptive_text.actions(posted.cards)
 
 
 def verbs(posted: PostedActivity) -> set[str]:
