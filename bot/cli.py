@@ -51,7 +51,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ticketbot", description="Chatops helpdesk for IT MSPs.")
     sub = p.add_subparsers(dest="command")
-    sub.add_parser("run", help="serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)")
+    run = sub.add_parser(
+        "run", help="serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)"
+    )
+    run.add_argument(
+        "--role",
+        choices=["all", "web", "worker"],
+        default="all",
+        help="all: everything in this process (the default; the only role on SQLite); web: Slack, "
+        "Teams and alert intake; worker: delivery, timers, storm summaries, directory refresh "
+        "(web and worker: PostgreSQL, any number of each)",
+    )
     demo = sub.add_parser("demo", help="the whole critical-ticket lifecycle locally, no accounts")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
     demo.add_argument(
@@ -135,29 +145,46 @@ def _db_settings() -> Settings:
     return Settings.from_mapping(os.environ, require_slack=False)
 
 
-def _run(_: argparse.Namespace) -> int:
-    from storage.migrate import is_current, upgrade
+def _run(args: argparse.Namespace) -> int:
+    from storage.migrate import SchemaState, schema_state, upgrade
 
     settings = Settings.from_mapping(os.environ)
     from bot.delivery.errors import DeliveryError
-    from bot.runtime import build_runtime
+    from bot.runtime import ProcessRole, build_runtime
     from storage.engine import make_engine
 
+    role = ProcessRole(args.role)
     engine = make_engine(settings.database_url)
     if engine.dialect.name == "sqlite":
+        if role is not ProcessRole.ALL:
+            print(
+                f"ticketbot: --role {role} needs PostgreSQL (DATABASE_URL): on SQLite one "
+                "process does everything; run `ticketbot run` without --role",
+                file=sys.stderr,
+            )
+            return 2
         upgrade(engine)
-    elif not is_current(engine):
-        print(
-            "ticketbot: the database schema is not current; run `ticketbot db upgrade`",
-            file=sys.stderr,
-        )
-        return 2
+    else:
+        state, revision = schema_state(engine)
+        if state is SchemaState.BEHIND:
+            print(
+                f"ticketbot: the database schema ({revision}) is older than this version of "
+                "ticketbot; run `ticketbot db upgrade` once, then start the processes",
+                file=sys.stderr,
+            )
+            return 2
+        if state is SchemaState.AHEAD:
+            log.warning(
+                "the database schema (%s) is newer than this version of ticketbot: fine while a "
+                "rollout replaces it (migrations stay compatible with the previous version)",
+                revision,
+            )
     if settings.smtp is None:
         log.info("email is off (SMTP_URL is not set)")
     for warning in settings.start_warnings():
         log.warning("%s", warning)
     try:
-        runtime = build_runtime(settings, engine=engine)
+        runtime = build_runtime(settings, engine=engine, role=role)
     except DeliveryError as e:
         # auth.test at start: a refused token is a settings problem, an unreachable Slack is not.
         where = settings.slack_api_url
@@ -180,13 +207,19 @@ def _run(_: argparse.Namespace) -> int:
             return 2
     runtime.start_background()
     where = f"{settings.host}:{settings.port}"
-    if settings.socket_mode:
+    if not role.serves:
+        log.info(
+            "worker: delivering the outbox and running timers; /healthz, /metrics on %s", where
+        )
+    elif settings.socket_mode:
         runtime.start_socket_mode()
         log.info("Slack Socket Mode connected; HTTP endpoints on %s", where)
     elif settings.slack_on:
         log.info("Slack HTTP mode on %s/slack/events", where)
-    if settings.teams_on:
+    if role.serves and settings.teams_on:
         log.info("Teams bot on %s/api/messages", where)
+    if role is ProcessRole.WEB:
+        log.info("web: delivery, timers and refreshes are left to `ticketbot run --role worker`")
     try:
         runtime.serve_http()
     finally:
