@@ -157,6 +157,9 @@ class Ticket(Base):
     responded_at: Mapped[datetime | None]
     response_breached_at: Mapped[datetime | None]
     resolve_breached_at: Mapped[datetime | None]
+    # When 75 % of a target was used and the warning went out (the card turns amber).
+    response_warned_at: Mapped[datetime | None]
+    resolve_warned_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}

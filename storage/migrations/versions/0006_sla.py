@@ -23,6 +23,8 @@ _TICKET_COLUMNS = (
     "responded_at",
     "response_breached_at",
     "resolve_breached_at",
+    "response_warned_at",
+    "resolve_warned_at",
 )
 
 

@@ -1,0 +1,61 @@
+"""The SLA clock lines of a ticket card, in Slack mrkdwn and Teams markdown. Pure.
+
+A card is re-rendered only when its ticket changes, so due times are absolute and each chat client
+shows them in its reader's own time zone (Slack `<!date>`, Adaptive Card `{{DATE}}`/`{{TIME}}`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.render.view import SlaClock
+
+_ICON = {"running": "⏱️", "at_risk": "🟠", "breached": "🔴", "stopped": "⏸️"}
+_AT_RISK = " — at risk, 75 % of the target used"
+# Teams TextBlock colours: amber at risk, red breached.
+TEAMS_COLOR = {"at_risk": "Warning", "breached": "Attention"}
+
+
+def fallback_time(at: datetime) -> str:
+    """`Mon 7 Dec 08:00 UTC`: where a chat client cannot localise a time."""
+    at = at.astimezone(UTC)
+    return f"{at:%a} {at.day} {at:%b %H:%M} UTC"
+
+
+def slack_time(at: datetime) -> str:
+    """`<!date^…>`: Slack shows it in each reader's zone ("Today at 10:00", "Mon, Dec 7 at …")."""
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback_time(at)}>"
+
+
+def slack_ago(at: datetime) -> str:
+    return f"<!date^{int(at.timestamp())}^{{ago}}|at {fallback_time(at)}>"
+
+
+def teams_time(at: datetime) -> str:
+    """Adaptive Card date functions: Teams shows the reader's local date and time."""
+    iso = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{{{{DATE({iso}, SHORT)}}}} {{{{TIME({iso})}}}}"
+
+
+def slack_line(clock: SlaClock) -> str:
+    """One card line in Slack mrkdwn (our own text only: nothing to escape)."""
+    breached = slack_ago(clock.breached_at) if clock.breached_at else ""
+    return _line(clock, slack_time(clock.due_at), breached, "*")
+
+
+def teams_line(clock: SlaClock) -> str:
+    """One card line in Teams markdown."""
+    breached = f"at {teams_time(clock.breached_at)}" if clock.breached_at else ""
+    return _line(clock, teams_time(clock.due_at), breached, "**")
+
+
+def _line(clock: SlaClock, due: str, breached: str, bold: str) -> str:
+    icon = _ICON[clock.status]
+    if clock.status == "breached":
+        name = "Response" if clock.kind == "response" else "Resolution"
+        when = f" {breached}" if breached else ""
+        return f"{icon} {bold}{name} SLA breached{bold}{when} (was due {due})"
+    if clock.status == "stopped":
+        return f"{icon} Resolution clock stopped while awaiting confirmation (due {due})"
+    lead = "Response due" if clock.kind == "response" else "Resolve by"
+    return f"{icon} {lead} {due}" + (_AT_RISK if clock.status == "at_risk" else "")
