@@ -29,6 +29,7 @@ __all__ = [
     "Settings",
     "SlaTarget",
     "SmtpSettings",
+    "parse_delay",
     "parse_duration",
 ]
 
@@ -62,6 +63,13 @@ KEYS = (
     "TICKETBOT_ALERT_RESOLVED_PATTERN",
     "TICKETBOT_ALERT_BOTS",
     "TICKETBOT_MEMBERS_REFRESH",
+    "TICKETBOT_REPING_AFTER",
+    "TICKETBOT_REMIND_AFTER",
+    "TICKETBOT_REMIND_AFTER_HIGH",
+    "TICKETBOT_REMIND_AFTER_MEDIUM",
+    "TICKETBOT_REMIND_AFTER_LOW",
+    "TICKETBOT_CONFIRM_REMIND_AFTER",
+    "TICKETBOT_AUTO_CLOSE_AFTER",
     "TICKETBOT_TIMEZONE",
     "TICKETBOT_BUSINESS_HOURS",
     "TICKETBOT_SLA_CRITICAL",
@@ -96,6 +104,14 @@ ALERT_STORM_THRESHOLD_MAX = 100_000
 PRIORITIES = ("low", "medium", "high", "critical")
 BOT_NAME_MAX = 80  # Slack's limit for a bot's username
 DEFAULT_MEMBERS_REFRESH = timedelta(minutes=10)
+# Escalation timers; a zero delay (`0`) turns a reminder or the auto-close off.
+DEFAULT_REPING_AFTER = timedelta(minutes=5)
+DEFAULT_REMIND_AFTER = timedelta(minutes=30)  # critical
+DEFAULT_REMIND_AFTER_HIGH = timedelta(hours=2)
+DEFAULT_REMIND_AFTER_MEDIUM = timedelta(days=1)
+DEFAULT_REMIND_AFTER_LOW = timedelta(days=3)
+DEFAULT_CONFIRM_REMIND_AFTER = timedelta(days=1)
+DEFAULT_AUTO_CLOSE_AFTER = timedelta(days=5)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_TEAMS_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
 DEFAULT_TEAMS_OPENID_METADATA_URL = (
@@ -277,6 +293,14 @@ class Settings:
     alert_storm_threshold: int = DEFAULT_ALERT_STORM_THRESHOLD  # new alert tickets per minute
     alert_chat_rules: ChatAlertRules = DEFAULT_ALERT_CHAT_RULES
     members_refresh: timedelta = DEFAULT_MEMBERS_REFRESH  # re-reading the technician channel
+    reping_after: timedelta = DEFAULT_REPING_AFTER  # an unassigned critical ticket pings again
+    # A silent assignee is reminded after this (escalated at twice it); timedelta(0): never.
+    remind_after: timedelta = DEFAULT_REMIND_AFTER
+    remind_after_high: timedelta = DEFAULT_REMIND_AFTER_HIGH
+    remind_after_medium: timedelta = DEFAULT_REMIND_AFTER_MEDIUM
+    remind_after_low: timedelta = DEFAULT_REMIND_AFTER_LOW
+    confirm_remind_after: timedelta = DEFAULT_CONFIRM_REMIND_AFTER  # timedelta(0): never
+    auto_close_after: timedelta = DEFAULT_AUTO_CLOSE_AFTER  # timedelta(0): never
     timezone: str = DEFAULT_TIMEZONE  # the MSP's (digest time, its default business hours)
     business_hours: str = DEFAULT_BUSINESS_HOURS  # for tickets without a client's own hours
     sla: tuple[tuple[str, SlaTarget], ...] = DEFAULT_SLA  # (priority, target)
@@ -501,6 +525,19 @@ class Settings:
 
         duration_expected = "must be a positive duration such as 90s, 5m, 2h or 1d"
         members_refresh = get.parsed("TICKETBOT_MEMBERS_REFRESH", parse_duration, duration_expected)
+        reping_after = get.parsed("TICKETBOT_REPING_AFTER", parse_duration, duration_expected)
+        delay_expected = "must be a duration such as 90s, 5m, 2h or 1d, or 0 to turn it off"
+        delays = {
+            key: get.parsed(f"TICKETBOT_{key.upper()}", parse_delay, delay_expected)
+            for key in (
+                "remind_after",
+                "remind_after_high",
+                "remind_after_medium",
+                "remind_after_low",
+                "confirm_remind_after",
+                "auto_close_after",
+            )
+        }
         timezone = get.parsed(
             "TICKETBOT_TIMEZONE", _parse_timezone, "must be a time zone such as Europe/Berlin"
         )
@@ -555,6 +592,17 @@ class Settings:
             alert_storm_threshold=_default(alert_storm_threshold, DEFAULT_ALERT_STORM_THRESHOLD),
             alert_chat_rules=alert_chat_rules,
             members_refresh=_default(members_refresh, DEFAULT_MEMBERS_REFRESH),
+            reping_after=_default(reping_after, DEFAULT_REPING_AFTER),
+            remind_after=_default(delays["remind_after"], DEFAULT_REMIND_AFTER),
+            remind_after_high=_default(delays["remind_after_high"], DEFAULT_REMIND_AFTER_HIGH),
+            remind_after_medium=_default(
+                delays["remind_after_medium"], DEFAULT_REMIND_AFTER_MEDIUM
+            ),
+            remind_after_low=_default(delays["remind_after_low"], DEFAULT_REMIND_AFTER_LOW),
+            confirm_remind_after=_default(
+                delays["confirm_remind_after"], DEFAULT_CONFIRM_REMIND_AFTER
+            ),
+            auto_close_after=_default(delays["auto_close_after"], DEFAULT_AUTO_CLOSE_AFTER),
             timezone=_default(timezone, DEFAULT_TIMEZONE),
             business_hours=_default(business_hours, DEFAULT_BUSINESS_HOURS),
             sla=sla,
@@ -580,6 +628,13 @@ def parse_duration(text: str) -> timedelta:
         return timedelta(**{_DURATION_UNITS[match.group(2)]: amount})
     except OverflowError:
         raise ValueError(f"duration too large: {_shown(text)}") from None
+
+
+def parse_delay(text: str) -> timedelta:
+    """A duration as `parse_duration` reads it, or `"0"` → `timedelta(0)` (turned off)."""
+    if text.strip() == "0":
+        return timedelta(0)
+    return parse_duration(text)
 
 
 class _Reader:

@@ -36,6 +36,7 @@ from bot.service.membership import Membership
 from bot.service.notify import Notifier, NotifySettings
 from bot.service.outbox import OutboxWriter, Written
 from bot.slack_app import build_bolt_app
+from bot.timer_runner import TimerRunner, build_timers, timer_job
 from bot.web import build_web_app
 from handlers import AlertsChannel
 from storage.engine import make_engine, make_session_factory
@@ -71,6 +72,7 @@ class Runtime:
     slack_pool: ThreadPoolExecutor
     metrics: Metrics
     teams: TeamsParts | None = None
+    timers: TimerRunner | None = None  # fires due timers (the scheduler's "timers" job)
     _server: uvicorn.Server | None = None
     _server_thread: threading.Thread | None = None
     _socket_handler: Any = None
@@ -269,8 +271,13 @@ def build_runtime(
         directory,
         OutboxWriter(clock, on_commit=wake_dispatchers),
     )
+    timers = build_timers(settings)
+    timer_runner = TimerRunner(
+        session_factory=sessions, timers=timers, notifier=notifier, clock=clock
+    )
+    scheduler.add(timer_job(timer_runner))
     service = TicketService(
-        session_factory=sessions, directory=directory, notifier=notifier, clock=clock
+        session_factory=sessions, directory=directory, notifier=notifier, clock=clock, timers=timers
     )
     secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None
     alerts = AlertService(
@@ -282,6 +289,7 @@ def build_runtime(
             severity_map=dict(settings.alert_severity_map),
             storm_threshold=settings.alert_storm_threshold,
         ),
+        timers=timers,
     )
     bolt = None
     if client is not None and identity is not None and membership is not None:
@@ -355,6 +363,7 @@ def build_runtime(
         slack_pool=slack_pool,
         metrics=metrics,
         teams=teams,
+        timers=timer_runner,
     )
 
 

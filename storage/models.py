@@ -151,6 +151,9 @@ class Ticket(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # Assignment, a staff status change or a technician's update: what a silent assignee's
+    # reminder counts from.
+    last_tech_update_at: Mapped[datetime | None]
     # SLA (bot/service/sla.py): due times from the priority's targets on the client's calendar.
     response_due_at: Mapped[datetime | None]
     resolve_due_at: Mapped[datetime | None]
@@ -351,6 +354,28 @@ class AlertStormTicket(Base):
     added_at: Mapped[datetime]
 
 
+class Timer(Base):
+    """Something due at `due_at` (a re-ping, a reminder, the digest), claimed and fired by one
+    process; a ticket's timers follow its facts (bot/service/timers.py)."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_state_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # ticket:42:reping, digest
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))  # pending | fired | cancelled
+    fires: Mapped[int] = mapped_column(Integer, default=0)  # times fired since last armed
+    fired_at: Mapped[datetime | None]
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 # Storm detection counts the monitoring tickets of the last minute.
 Index("ix_tickets_source_created", Ticket.source, Ticket.created_at)
 
@@ -360,3 +385,4 @@ outbox_table = Base.metadata.tables["outbox"]
 ticket_events_table = Base.metadata.tables["ticket_events"]
 tickets_table = Base.metadata.tables["tickets"]
 alert_instances_table = Base.metadata.tables["alert_instances"]
+timers_table = Base.metadata.tables["timers"]

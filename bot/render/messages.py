@@ -121,6 +121,26 @@ def critical_ping(view: TicketView, mention: str) -> SlackMessage:
     return _simple(text)
 
 
+def reping(view: TicketView, mention: str, waited: str) -> SlackMessage:
+    """Card thread: an unassigned critical ticket pings the channel again."""
+    text = (
+        f"{check_mention(mention)} ⏰ {ticket_ref(view)} is critical and still unassigned after "
+        f"{waited}. Managers: please assign it from the card above."
+    )
+    return _simple(text)
+
+
+def reping_manager_dm(view: TicketView, waited: str) -> SlackMessage:
+    client = "an unknown company"
+    if not view.client_unknown:
+        client = mrkdwn(one_line(view.client_name or "—", 200))
+    text = (
+        f"⏰ Critical ticket {ticket_ref(view)} — client {client} — is still unassigned after "
+        f"{waited}. Assign it from its card in the technician channel."
+    )
+    return _simple(text)
+
+
 def mirrored(author: PersonRef, role_label: str, encoded_text: str) -> SlackMessage:
     """A message mirrored between threads, attributed by name (no mention, so nobody is pinged)."""
     lead = f"*{name_of(author)}* ({mrkdwn(one_line(role_label, 40))}):"

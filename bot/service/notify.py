@@ -628,6 +628,15 @@ class Notifier:
         addresses = [p.email for p in involved if p.email] + self.client_addresses(ticket)
         self.email(session, ticket, addresses, email.closed(view, by))
 
+    # ---- Timers ----------------------------------------------------------------------------
+    def reping(self, session: Session, ticket: Ticket, view: TicketView, waited: str) -> None:
+        """An unassigned critical ticket: ping the technician channel(s) again in the card's
+        thread (the card is not re-posted), and DM the managers; no email."""
+        mention = self._settings.critical_mention
+        self.tech_thread(session, ticket, messages.reping(view, mention, waited), ping=True)
+        for manager in self.manager_ids():
+            self.dm(session, ticket, manager, messages.reping_manager_dm(view, waited))
+
     # ---- Monitoring ------------------------------------------------------------------------
     def alert_raised(
         self,
