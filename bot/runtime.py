@@ -35,6 +35,7 @@ from bot.service.directory import Directory
 from bot.service.membership import Membership
 from bot.service.notify import Notifier, NotifySettings
 from bot.service.outbox import OutboxWriter, Written
+from bot.service.sla import SlaPolicy
 from bot.slack_app import build_bolt_app
 from bot.timer_runner import TimerRunner, build_timers, timer_job
 from bot.web import build_web_app
@@ -276,8 +277,14 @@ def build_runtime(
         session_factory=sessions, timers=timers, notifier=notifier, clock=clock
     )
     scheduler.add(timer_job(timer_runner))
+    sla = SlaPolicy.of(settings)
     service = TicketService(
-        session_factory=sessions, directory=directory, notifier=notifier, clock=clock, timers=timers
+        session_factory=sessions,
+        directory=directory,
+        notifier=notifier,
+        clock=clock,
+        timers=timers,
+        sla=sla,
     )
     secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None
     alerts = AlertService(
@@ -290,6 +297,7 @@ def build_runtime(
             storm_threshold=settings.alert_storm_threshold,
         ),
         timers=timers,
+        sla=sla,
     )
     bolt = None
     if client is not None and identity is not None and membership is not None:
