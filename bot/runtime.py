@@ -29,7 +29,7 @@ from bot.delivery.slack import SlackGateway
 from bot.delivery.workflows import WorkflowsGateway
 from bot.metrics import Labels, Metrics
 from bot.scheduler import Periodic, Scheduler
-from bot.service import TicketService
+from bot.service import TicketService, digest
 from bot.service.alerts import AlertPolicy, AlertService
 from bot.service.directory import Directory
 from bot.service.membership import Membership
@@ -277,6 +277,7 @@ def build_runtime(
         session_factory=sessions, timers=timers, notifier=notifier, clock=clock
     )
     scheduler.add(timer_job(timer_runner))
+    digest.start(settings, sessions, timers, clock.now())
     sla = SlaPolicy.of(settings)
     service = TicketService(
         session_factory=sessions,
