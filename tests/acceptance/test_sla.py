@@ -12,7 +12,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.sandbox.stack import CAST, Stack
 
-from .helpers import assign, block_text, card, open_critical, ticket
+from .helpers import assign, block_text, bot_messages, card, open_critical, ticket
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -90,3 +90,34 @@ def test_friday_1759_high_ticket_warns_and_breaches_on_monday(sla_stack: Stack) 
         "<!date^1796655540^{date_short_pretty} at {time}|Mon 7 Dec 15:59 CET> "
         "(75 % of its 8h target used)."
     ]
+
+
+@pytest.fixture
+def digest_stack(database_url: str) -> Iterator[Stack]:
+    s = Stack(
+        database_url=database_url,
+        clock=ManualClock(berlin(2026, 12, 3, 8, 0)),
+        extra_env={"TICKETBOT_TIMEZONE": "Europe/Berlin", "TICKETBOT_DIGEST_AT": "08:30"},
+    )
+    with s:
+        yield s
+
+
+def test_the_daily_digest_is_posted_once_in_the_technician_channel(digest_stack: Stack) -> None:
+    stack = digest_stack
+    ticket_id = open_critical(stack, priority="medium")
+
+    def digests() -> list[str]:
+        return [m.text for m in bot_messages(stack, CAST.tech_channel) if "digest" in m.text]
+
+    move_to(stack, berlin(2026, 12, 3, 8, 29))
+    assert digests() == []
+    move_to(stack, berlin(2026, 12, 3, 8, 30))
+    move_to(stack, berlin(2026, 12, 3, 9, 30))
+    assert digests() == [
+        "Daily digest: 1 open ticket: 1 medium · 1 unassigned · 0 closed yesterday"
+    ]
+    [post] = [m for m in bot_messages(stack, CAST.tech_channel) if "digest" in m.text]
+    assert not post.thread_ts  # a post of its own, not in a card's thread
+    shown = block_text(post.blocks)
+    assert f"🟡 *#{ticket_id}* Internet down at HQ — _unassigned_, new · Acme Corp" in shown
