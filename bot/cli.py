@@ -15,9 +15,6 @@ from bot.config import ConfigError, Settings
 
 log = logging.getLogger("ticketbot")
 
-# Client fields kept for the features that will read them (business hours).
-_NOT_USED_YET = " (stored; not used yet)"
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
@@ -105,8 +102,32 @@ def _parser() -> argparse.ArgumentParser:
             "outgoing webhooks)",
         )
         c.add_argument("--alert-label", action="append", default=[], help="KEY=VALUE (repeatable)")
-        c.add_argument("--timezone", help="e.g. Europe/London" + _NOT_USED_YET)
-        c.add_argument("--hours", help='e.g. "Mon-Fri 08:00-18:00"' + _NOT_USED_YET)
+        c.add_argument(
+            "--timezone",
+            help="e.g. Europe/London: the zone of --hours and --holiday (default: "
+            "TICKETBOT_TIMEZONE)",
+        )
+        c.add_argument(
+            "--hours",
+            help='business hours, e.g. "Mon-Fri 08:00-18:00" or "Mon-Fri 08:00-12:00,13:00-17:00; '
+            'Sat 09:00-12:00": SLA clocks of non-critical tickets run only then (default: '
+            "TICKETBOT_BUSINESS_HOURS)",
+        )
+        c.add_argument(
+            "--holiday",
+            action="append",
+            default=[],
+            metavar="YYYY-MM-DD",
+            help="a day the business hours do not run (repeatable; adds to the list)",
+        )
+        if name == "update":
+            c.add_argument(
+                "--remove-holiday",
+                action="append",
+                default=[],
+                metavar="YYYY-MM-DD",
+                help="take a day off the holiday list (repeatable)",
+            )
     csub.add_parser("list", help="list client companies")
     rm = csub.add_parser("remove", help="remove a client company (its tickets stay)")
     rm.add_argument("--name", required=True)
@@ -303,6 +324,8 @@ def _clients(args: argparse.Namespace) -> int:
                     hook = redact(c.teams_webhook_url) if c.teams_webhook_url else "-"
                     print(f"  teams webhook: {hook}")
                     print(f"  timezone: {c.timezone or '-'}  hours: {c.hours or '-'}")
+                    days = ", ".join(h.day.isoformat() for h in c.holidays) or "-"
+                    print(f"  holidays: {days}")
                 return 0
             if args.action == "remove":
                 remove_client(s, args.name)
@@ -327,6 +350,8 @@ def _clients(args: argparse.Namespace) -> int:
                 alert_labels=args.alert_label,
                 timezone=args.timezone,
                 hours=args.hours,
+                holidays=args.holiday,
+                remove_holidays=getattr(args, "remove_holiday", []),
             )
             if args.action == "add":
                 add_client(s, spec, SystemClock().now())

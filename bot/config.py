@@ -1,7 +1,7 @@
 """Typed settings for the keys `.env.example` documents, built from a mapping.
 
-Never reads the environment itself (the CLI passes `os.environ`); imports only the standard library
-and `bot.alerts` (itself standard-library only).
+Never reads the environment itself (the CLI passes `os.environ`); imports only the standard library,
+`bot.alerts` and `bot.business_hours` (themselves standard-library only).
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.alerts.alertmanager import DEDUP_MODES
 from bot.alerts.chat import ChatAlertRules
+from bot.business_hours import HOURS_EXAMPLE, Span, parse_hours, parse_span
 
 __all__ = [
     "KEYS",
@@ -25,6 +27,7 @@ __all__ = [
     "FrozenMap",
     "Secret",
     "Settings",
+    "SlaTarget",
     "SmtpSettings",
     "parse_delay",
     "parse_duration",
@@ -67,6 +70,13 @@ KEYS = (
     "TICKETBOT_REMIND_AFTER_LOW",
     "TICKETBOT_CONFIRM_REMIND_AFTER",
     "TICKETBOT_AUTO_CLOSE_AFTER",
+    "TICKETBOT_TIMEZONE",
+    "TICKETBOT_BUSINESS_HOURS",
+    "TICKETBOT_SLA_CRITICAL",
+    "TICKETBOT_SLA_HIGH",
+    "TICKETBOT_SLA_MEDIUM",
+    "TICKETBOT_SLA_LOW",
+    "TICKETBOT_DIGEST_AT",
     "METRICS_TOKEN",
     "HOST",
     "PORT",
@@ -110,6 +120,9 @@ DEFAULT_TEAMS_OPENID_METADATA_URL = (
 DEFAULT_TEAMS_LOGIN_URL = "https://login.microsoftonline.com"
 DEFAULT_TEAMS_CRITICAL_MENTION = "channel"
 DEFAULT_PORT = 3000
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_BUSINESS_HOURS = "Mon-Fri 08:00-18:00"
+DEFAULT_DIGEST_AT = time(8, 30)
 
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
 _USER_ID = re.compile(r"[UW][A-Z0-9]+")
@@ -200,6 +213,38 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class SlaTarget:
+    """A priority's SLA: first response and resolution, in business time or business days
+    (critical tickets: plain time, 24/7)."""
+
+    response: Span
+    resolve: Span
+
+    def __str__(self) -> str:
+        return f"{self.response}/{self.resolve}"
+
+
+def parse_sla_target(text: str) -> SlaTarget:
+    """`"15m/4h"`: first response / resolution, each like 90s, 15m, 4h or 3d."""
+    response, sep, resolve = text.partition("/")
+    if not sep:
+        raise ValueError(text)
+    return SlaTarget(parse_span(response), parse_span(resolve))
+
+
+# Per priority (the TICKETBOT_SLA_<PRIORITY> keys), most urgent first.
+DEFAULT_SLA: tuple[tuple[str, SlaTarget], ...] = tuple(
+    (priority, parse_sla_target(text))
+    for priority, text in (
+        ("critical", "15m/4h"),
+        ("high", "1h/8h"),
+        ("medium", "4h/3d"),
+        ("low", "1d/10d"),
+    )
+)
+
+
+@dataclass(frozen=True)
 class SmtpSettings:
     host: str
     port: int
@@ -256,9 +301,16 @@ class Settings:
     remind_after_low: timedelta = DEFAULT_REMIND_AFTER_LOW
     confirm_remind_after: timedelta = DEFAULT_CONFIRM_REMIND_AFTER  # timedelta(0): never
     auto_close_after: timedelta = DEFAULT_AUTO_CLOSE_AFTER  # timedelta(0): never
+    timezone: str = DEFAULT_TIMEZONE  # the MSP's (digest time, its default business hours)
+    business_hours: str = DEFAULT_BUSINESS_HOURS  # for tickets without a client's own hours
+    sla: tuple[tuple[str, SlaTarget], ...] = DEFAULT_SLA  # (priority, target)
+    digest_at: time | None = DEFAULT_DIGEST_AT  # local time in `timezone`; None: no digest
     metrics_token: Secret | None = None  # unset: /metrics is open
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
+
+    def sla_target(self, priority: str) -> SlaTarget:
+        return dict(self.sla)[priority]
 
     @property
     def socket_mode(self) -> bool:
@@ -486,6 +538,32 @@ class Settings:
                 "auto_close_after",
             )
         }
+        timezone = get.parsed(
+            "TICKETBOT_TIMEZONE", _parse_timezone, "must be a time zone such as Europe/Berlin"
+        )
+        business_hours = get.parsed(
+            "TICKETBOT_BUSINESS_HOURS", _parse_hours, f"must be opening hours like {HOURS_EXAMPLE}"
+        )
+        sla = tuple(
+            (
+                priority,
+                _default(
+                    get.parsed(
+                        f"TICKETBOT_SLA_{priority.upper()}",
+                        parse_sla_target,
+                        "must be first response/resolution, each a duration such as 15m, 4h "
+                        "(business time) or 3d (business days), like 1h/8h",
+                    ),
+                    default,
+                ),
+            )
+            for priority, default in DEFAULT_SLA
+        )
+        digest_at = get.parsed(
+            "TICKETBOT_DIGEST_AT",
+            _parse_digest_at,
+            "must be a local time such as 08:30 (in TICKETBOT_TIMEZONE), or off",
+        )
         metrics_token = get.secret("METRICS_TOKEN")
         if metrics_token is not None and _CONTROL.search(metrics_token.reveal()):
             problems.append("METRICS_TOKEN must not contain control characters")
@@ -525,6 +603,10 @@ class Settings:
                 delays["confirm_remind_after"], DEFAULT_CONFIRM_REMIND_AFTER
             ),
             auto_close_after=_default(delays["auto_close_after"], DEFAULT_AUTO_CLOSE_AFTER),
+            timezone=_default(timezone, DEFAULT_TIMEZONE),
+            business_hours=_default(business_hours, DEFAULT_BUSINESS_HOURS),
+            sla=sla,
+            digest_at=DEFAULT_DIGEST_AT if digest_at is None else digest_at.at,
             metrics_token=metrics_token,
             host=_default(host, DEFAULT_HOST),
             port=_default(port, DEFAULT_PORT),
@@ -830,6 +912,33 @@ def _parse_critical_mention(value: str) -> str:
     if _USER_GROUP_ID.fullmatch(value):
         return value
     raise ValueError(value)
+
+
+def _parse_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(value) from None
+    return value
+
+
+def _parse_hours(value: str) -> str:
+    parse_hours(value)
+    return value
+
+
+@dataclass(frozen=True)
+class _DigestAt:
+    at: time | None  # None: "off"
+
+
+def _parse_digest_at(value: str) -> _DigestAt:
+    if value.lower() == "off":
+        return _DigestAt(None)
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value)
+    if match is None:
+        raise ValueError(value)
+    return _DigestAt(time(int(match.group(1)), int(match.group(2))))
 
 
 def _parse_database_url(value: str) -> str:

@@ -31,12 +31,13 @@ from bot.delivery.slack import SlackGateway
 from bot.delivery.workflows import WorkflowsGateway
 from bot.metrics import Labels, Metrics
 from bot.scheduler import Periodic, Scheduler
-from bot.service import TicketService
+from bot.service import TicketService, digest
 from bot.service.alerts import AlertPolicy, AlertService
 from bot.service.directory import Directory
 from bot.service.membership import Membership
 from bot.service.notify import Notifier, NotifySettings
 from bot.service.outbox import OutboxWriter, Written
+from bot.service.sla import SlaPolicy
 from bot.slack_app import build_bolt_app
 from bot.timer_runner import TimerRunner, build_timers, timer_job
 from bot.web import build_health_app, build_web_app
@@ -294,8 +295,15 @@ def build_runtime(
             session_factory=sessions, timers=timers, notifier=notifier, clock=clock
         )
         scheduler.add(timer_job(timer_runner))
+        digest.start(settings, sessions, timers, clock.now())
+    sla = SlaPolicy.of(settings)
     service = TicketService(
-        session_factory=sessions, directory=directory, notifier=notifier, clock=clock, timers=timers
+        session_factory=sessions,
+        directory=directory,
+        notifier=notifier,
+        clock=clock,
+        timers=timers,
+        sla=sla,
     )
     secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None
     alerts = AlertService(
@@ -308,6 +316,7 @@ def build_runtime(
             storm_threshold=settings.alert_storm_threshold,
         ),
         timers=timers,
+        sla=sla,
     )
     bolt = None
     if role.serves and client is not None and identity is not None and membership is not None:

@@ -14,8 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.scheduler import Periodic
+from bot.service import sla_timers
+from bot.service.digest import DailyDigest
 from bot.service.escalation import EscalationPolicy, kinds
 from bot.service.notify import Notifier
+from bot.service.sla import SlaPolicy
 from bot.service.timers import CANCELLED, FIRED, PENDING, Firing, Timers
 from storage.models import Ticket, Timer
 
@@ -173,4 +176,6 @@ def build_timers(settings: Settings) -> Timers:
         confirm_remind_after=settings.confirm_remind_after,
         auto_close_after=settings.auto_close_after,
     )
-    return Timers.of(kinds(policy))
+    daily = DailyDigest.of(settings)
+    extra = [daily.kind()] if daily is not None else []
+    return Timers.of([*kinds(policy), *sla_timers.kinds(SlaPolicy.of(settings)), *extra])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -67,6 +68,20 @@ class Client(Base):
     alert_labels: Mapped[list[ClientAlertLabel]] = relationship(
         back_populates="client", cascade="all, delete-orphan"
     )
+    holidays: Mapped[list[ClientHoliday]] = relationship(
+        cascade="all, delete-orphan", order_by="ClientHoliday.day", lazy="selectin"
+    )
+
+
+class ClientHoliday(Base):
+    """A local date on which the client's business hours do not run (SLA clocks stop)."""
+
+    __tablename__ = "client_holidays"
+
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
 
 
 class ClientDomain(Base):
@@ -139,6 +154,15 @@ class Ticket(Base):
     # Assignment, a staff status change or a technician's update: what a silent assignee's
     # reminder counts from.
     last_tech_update_at: Mapped[datetime | None]
+    # SLA (bot/service/sla.py): due times from the priority's targets on the client's calendar.
+    response_due_at: Mapped[datetime | None]
+    resolve_due_at: Mapped[datetime | None]
+    responded_at: Mapped[datetime | None]
+    response_breached_at: Mapped[datetime | None]
+    resolve_breached_at: Mapped[datetime | None]
+    # When 75 % of a target was used and the warning went out (the card turns amber).
+    response_warned_at: Mapped[datetime | None]
+    resolve_warned_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}

@@ -254,18 +254,44 @@ def test_run_refuses_secrets_in_clear_to_other_hosts_and_exits_2(
     assert "mail-pass-123" not in err
 
 
-def test_client_options_nothing_uses_yet_say_so_in_their_help(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_business_hours_options_say_what_they_do(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        main(["clients", "add", "--help"])
+        main(["clients", "update", "--help"])
 
     out = " ".join(capsys.readouterr().out.split())
-    for option in ("--timezone", "--hours"):
-        help_text = out.split(f"{option} {option[2:].upper().replace('-', '_')} ", 1)[1]
-        assert help_text.split(" --", 1)[0].endswith("(stored; not used yet)"), option
-    teams = out.split("--teams-tenant TENANT_ID ", 1)[1].split("--teams-outgoing-secret", 1)[0]
-    assert "not used" not in teams
+    assert "not used yet" not in out
+    assert "SLA clocks of non-critical tickets run only then" in out
+    assert "--holiday YYYY-MM-DD" in out and "--remove-holiday YYYY-MM-DD" in out
+
+
+def test_clients_holidays_added_listed_and_removed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+    add = ["clients", "add", "--name", "Acme", "--domain", "acme.example"]
+    add += ["--contact-email", "it@acme.example", "--holiday", "2026-12-25"]
+    assert main(add) == 0
+    update = ["clients", "update", "--name", "Acme", "--timezone", "Europe/Berlin"]
+    update += ["--hours", "Mon-Fri 08:00-12:00,13:00-17:00; Sat 09:00-12:00"]
+    update += ["--holiday", "2026-12-24", "--holiday", "2026-12-25", "--holiday", "2027-01-01"]
+    assert main(update) == 0
+    capsys.readouterr()
+    assert main(["clients", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "holidays: 2026-12-24, 2026-12-25, 2027-01-01" in out
+    assert "hours: Mon-Fri 08:00-12:00,13:00-17:00; Sat 09:00-12:00" in out
+    remove = ["clients", "update", "--name", "Acme", "--remove-holiday", "2026-12-24"]
+    assert main([*remove, "--remove-holiday", "2027-01-01"]) == 0
+    capsys.readouterr()
+    main(["clients", "list"])
+    assert "holidays: 2026-12-25\n" in capsys.readouterr().out
+
+    bad = ["clients", "update", "--name", "Acme", "--holiday", "25.12.2026"]
+    bad += ["--hours", "Mon-Fri 08:00-12:00,11:00-17:00"]
+    assert main(bad) == 2
+    err = capsys.readouterr().err
+    assert "--holiday '25.12.2026' is not a date like 2026-12-25" in err
+    assert "--hours: opening hours overlap on Mon" in err
 
 
 def _teams_env(connector: Any, tmp_path: Path, password: str) -> dict[str, str]:

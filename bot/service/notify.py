@@ -676,6 +676,29 @@ class Notifier:
         for manager in self.manager_ids():
             self.dm(session, ticket, manager, messages.confirm_overdue_dm(view, waited))
 
+    def digest(self, session: Session, msg: SlackMessage) -> None:
+        """The daily digest: a new post in each technician channel (no ticket)."""
+        if self._settings.tech_channel:
+            payload = {"channel": self._settings.tech_channel, **_msg(msg)}
+            self._outbox.add(
+                session,
+                channel="slack",
+                kind="post",
+                stream="slack:digest",
+                payload=payload,
+                target=self._settings.tech_channel,
+            )
+        if self._settings.teams_tech_channel:
+            payload = {"conversation": self._settings.teams_tech_channel, **_msg(msg)}
+            self._outbox.add(
+                session,
+                channel="teams",
+                kind="post",
+                stream="teams:digest",
+                payload=payload,
+                target=self._settings.teams_tech_channel,
+            )
+
     # ---- Monitoring ------------------------------------------------------------------------
     def alert_raised(
         self,

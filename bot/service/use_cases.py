@@ -30,6 +30,7 @@ from bot.service.directory import Directory, Profile
 from bot.service.errors import ConflictError, NotFoundError, UserInputError
 from bot.service.escalation import EscalationPolicy, kinds
 from bot.service.notify import Notifier
+from bot.service.sla import SlaPolicy
 from bot.service.timers import Timers
 from bot.tickets import Event, Role, State
 from bot.views import monitoring_view, person_ref, ticket_view, timeline
@@ -101,13 +102,16 @@ class TicketService:
         notifier: Notifier,
         clock: Clock,
         timers: Timers | None = None,
+        sla: SlaPolicy | None = None,
     ) -> None:
-        """`timers`: the deployment's timer kinds (default: escalation with default delays)."""
+        """`timers`: the deployment's timer kinds (default: escalation with default delays);
+        `sla`: its SLA targets and default calendar (default: the settings' defaults)."""
         self._sessions = session_factory
         self._directory = directory
         self._notify = notifier
         self._clock = clock
         self._timers = timers or Timers.of(kinds(EscalationPolicy()))
+        self._sla = sla or SlaPolicy.of_defaults()
 
     @property
     def directory(self) -> Directory:
@@ -154,6 +158,7 @@ class TicketService:
                 "created_at": now,
                 "updated_at": now,
                 "version": 1,
+                **self._sla.opened(priority, client, now),
             }
             # A Core insert (the unit of work buys nothing for one new row); `ticket` is a
             # transient copy for the view and the notifier, never added to the session.
@@ -261,6 +266,7 @@ class TicketService:
                 raise UserInputError(f"Ticket #{ticket.id} is already {priority}.")
             self._transition(ticket, person, Event.CHANGE_PRIORITY)
             ticket.priority = priority
+            self._sla.repriced(ticket, self._clock.now())
             self._record(
                 s,
                 ticket,
@@ -357,6 +363,7 @@ class TicketService:
     def reopen(self, actor: Actor, ticket_id: int, reason: str) -> None:
         def run(s: Session, person: Person, ticket: Ticket) -> None:
             why = clean_text(reason)
+            self._sla.reopened(s, ticket, self._clock.now())
             self._transition(ticket, person, Event.REOPEN, note=why)
             ticket.resolution_note = None
             self._record(s, ticket, person, "reopened", why, actor.surface)
@@ -447,6 +454,7 @@ class TicketService:
                 ticket.state = tickets.apply(ticket.id, State(old), Event.UPDATE, roles).value
                 self._touch(ticket)
                 ticket.last_tech_update_at = ticket.updated_at
+                SlaPolicy.responded(ticket)
                 self._record(
                     s,
                     ticket,
@@ -607,6 +615,7 @@ class TicketService:
         except tickets.TransitionError as e:
             return f"{e.message} Your edited reply stays internal."
         ticket.last_tech_update_at = self._clock.now()
+        SlaPolicy.responded(ticket)
         self._timers.changed(s, ticket, before, self._clock.now())
         self._notify.technician_update(
             s,
@@ -820,6 +829,7 @@ class TicketService:
         self._touch(ticket)
         if not _STAFF_ROLES.isdisjoint(roles):
             ticket.last_tech_update_at = ticket.updated_at
+            SlaPolicy.responded(ticket)
 
     def _touch(self, ticket: Ticket) -> None:
         ticket.updated_at = self._clock.now()
