@@ -65,6 +65,42 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def host_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole host so far, every core (from /proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / tick, sum(fields) / tick
+
+
+def postgres_backends(url: str | None) -> list[int]:
+    """The server processes serving `url`'s database now (PostgreSQL on this host)."""
+    if url is None or not url.startswith("postgresql"):
+        return []
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        pids = conn.scalars(
+            text(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).all()
+    engine.dispose()
+    return [int(p) for p in pids]
+
+
+def cpu_of(pids: list[int]) -> dict[int, float]:
+    out = {}
+    for pid in pids:
+        try:
+            out[pid] = cpu_seconds(pid)
+        except (FileNotFoundError, ProcessLookupError):  # gone meanwhile
+            continue
+    return out
+
+
 def reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -183,6 +219,7 @@ class Deployment:
 
     web: list[Server]
     others: list[Server]
+    database_url: str | None = None
 
     @property
     def ports(self) -> list[int]:
@@ -360,10 +397,20 @@ def measure(
     bodies = []
     for i in range(requests):
         bodies.append(command_body(1000 + i) if i % 2 == 0 else click_body(i, 1 + i % 50))
+    workers = [s.proc.pid for s in deployment.others]
     server_cpu, own_cpu = sum(cpu_seconds(p) for p in pids), sum(os.times()[:2])
+    worker_cpu = sum(cpu_seconds(p) for p in workers)
+    db_before = cpu_of(postgres_backends(deployment.database_url))
+    host_busy, host_total = host_cpu()
     latencies, failures, elapsed = load(deployment.ports, secret, bodies, concurrency)
+    busy, total = host_cpu()
+    host_busy, host_total = busy - host_busy, total - host_total
     server_cpu = sum(cpu_seconds(p) for p in pids) - server_cpu
+    worker_cpu = sum(cpu_seconds(p) for p in workers) - worker_cpu
     own_cpu = sum(os.times()[:2]) - own_cpu
+    # Backends the pools opened during the run count from zero.
+    db_after = cpu_of(postgres_backends(deployment.database_url))
+    db_cpu = sum(after - db_before.get(pid, 0.0) for pid, after in db_after.items())
     peak = rss_kb(first, "VmHWM")
     return {
         "p50": pct(latencies, 50),
@@ -374,7 +421,10 @@ def measure(
         "idle_mb": idle / 1024,
         "peak_mb": peak / 1024,
         "bot_cpu_ms": server_cpu / requests * 1000,
+        "worker_cpu_ms": worker_cpu / requests * 1000,
         "load_cpu_ms": own_cpu / requests * 1000,
+        "db_cpu_ms": db_cpu / requests * 1000,
+        "host_busy": host_busy / host_total * 100 if host_total else 0.0,
     }
 
 
@@ -401,7 +451,7 @@ def run_one(
         emu.add_channel(CLIENT, "acme-help", members=[EMPLOYEE])
         env = bot_env(emu, secret, database_url)
         migrate(env)
-        deployment = Deployment(web=[], others=[])
+        deployment = Deployment(web=[], others=[], database_url=database_url)
         try:
             for _ in range(webs):
                 deployment.web.append(start_bot(env, role))
@@ -461,9 +511,15 @@ def _figures(r: dict[str, float]) -> str:
         f"p50 {r['p50']:.1f} ms  p95 {r['p95']:.1f} ms  p99 {r['p99']:.1f} ms  "
         f"{r['rps']:.0f} req/s  failed {int(r['failed'])}  "
         f"RSS idle {r['idle_mb']:.0f} MB  peak {r['peak_mb']:.0f} MB  "
-        f"CPU/request: bot {r['bot_cpu_ms']:.1f} ms, load generator + emulator "
-        f"{r['load_cpu_ms']:.1f} ms"
+        f"CPU/request: bot {r['bot_cpu_ms']:.1f} ms{_of_which_worker(r)}, "
+        f"PostgreSQL {r['db_cpu_ms']:.1f} ms, "
+        f"load generator + emulator {r['load_cpu_ms']:.1f} ms; host CPU busy "
+        f"{r['host_busy']:.0f} % of {os.cpu_count()} cores"
     )
+
+
+def _of_which_worker(r: dict[str, float]) -> str:
+    return f" (worker {r['worker_cpu_ms']:.1f} ms)" if r["worker_cpu_ms"] else ""
 
 
 def main() -> int:
