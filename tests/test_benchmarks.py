@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -27,6 +29,38 @@ def test_ack_latency_benchmark_prints_floor_and_sqlite_figures() -> None:
     for label in ("floor", "SQLite"):
         line = next(line for line in lines if line.startswith(label))
         assert re.search(r"p99 \d+\.\d ms .* failed 0 ", line), line
+    assert "errors logged" not in done.stdout
+
+
+def test_ack_latency_benchmark_with_split_roles_prints_ratios_to_the_floor() -> None:
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        pytest.skip("TEST_DATABASE_URL is not set (--roles split needs PostgreSQL)")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/ack_latency.py",
+            "--requests",
+            "40",
+            "--concurrency",
+            "4",
+            "--roles",
+            "split",
+            "--postgres",
+            server,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for label in ("PostgreSQL", "split 1 web", "split 2 web"):
+        i = next(i for i, line in enumerate(lines) if line.startswith(label))
+        assert re.search(r"p99 \d+\.\d ms .* failed 0 ", lines[i]), lines[i]
+        assert re.search(r"× floor: p50 \d+\.\d\d .* p99 \d+\.\d\d ", lines[i + 1]), lines[i + 1]
+    assert re.search(r"2 web processes vs 1 .* throughput × \d+\.\d\d", done.stdout)
     assert "errors logged" not in done.stdout
 
 

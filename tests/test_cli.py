@@ -481,3 +481,50 @@ def test_a_web_and_a_worker_process_share_the_work_through_postgresql(pg_url: st
     assert "left to `ticketbot run --role worker`" in web.log_tail()
     assert "worker: delivering the outbox" in worker.log_tail()
     assert not web.error_lines() and not worker.error_lines()
+
+
+def test_socket_mode_web_processes_each_hold_a_connection_and_a_worker_holds_none(
+    pg_url: str,
+) -> None:
+    """Slack gives each envelope to one open connection: two web processes in Socket Mode each
+    hold one (a worker none), and each /ticket makes one ticket, which the worker delivers."""
+    from sqlalchemy import create_engine, func, select
+
+    from bot.sandbox.emulator import SlackEmulator
+    from bot.sandbox.process import BotProcess
+    from storage.models import Ticket
+
+    app_token = "xapp-1-split-0001"
+    with SlackEmulator(signing_secret="s3cret", bot_token="xoxb-sock", app_token=app_token) as emu:
+        emu.add_user("UMGR", "Maya Manager", email="maya@msp.example")
+        emu.add_user("UTOM", "Tom Tech", email="tom@msp.example")
+        emu.add_user("UERIN", "Erin Employee", email="erin@acme.example")
+        emu.add_channel("CTECH", "technicians", members=["UMGR", "UTOM"])
+        emu.add_channel("CACME", "acme-help", members=["UERIN"])
+        settings = {**_slack_env(emu, pg_url), "SLACK_APP_TOKEN": app_token}
+        processes = [
+            BotProcess(settings, role="worker"),
+            BotProcess(settings, role="web"),
+            BotProcess(settings, role="web"),
+        ]
+        engine = create_engine(pg_url)
+        try:
+            processes[0].migrate()
+            processes[0].start()
+            assert emu.socket_connections == 0 and not emu.calls_to("apps.connections.open")
+            for web in processes[1:]:
+                web.start()
+            emu.wait_for(lambda: emu.socket_connections == 2, 20, description="2 connections")
+            emu.delivery_mode = "socket"
+            for n in range(6):
+                assert emu.slash_command("UERIN", "CACME", f"printer {n} jammed").status != 0
+            emu.wait_for(lambda: len(emu.messages("CTECH")) == 6, 30, description="6 cards")
+            with engine.connect() as conn:
+                assert conn.scalar(select(func.count()).select_from(Ticket)) == 6
+        finally:
+            for process in reversed(processes):
+                process.stop()
+            engine.dispose()
+    for process in processes:
+        assert not process.error_lines(), process.log_tail()
+    assert all("Slack Socket Mode connected" in p.log_tail() for p in processes[1:])

@@ -174,6 +174,9 @@ def test_the_proxy_balances_over_every_web_process_and_checks_their_health() -> 
         if s["command"][:3] == ["run", "--role", "web"]
     }
     assert set(upstreams.group(1).split()) == webs
+    waits = services["proxy"]["depends_on"]
+    assert {f"{name}:3000" for name in waits} == webs
+    assert all(w["condition"] == "service_healthy" for w in waits.values())
     health = re.search(r"health_uri (\S+)", caddyfile)
     assert health is not None and health.group(1) in web_paths()
 
@@ -236,10 +239,18 @@ def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
 
 
-def test_the_readme_shows_every_systemd_unit() -> None:
+def test_the_readme_shows_every_systemd_unit_and_the_web_one_as_it_is() -> None:
     readme = (ROOT / "README.md").read_text()
     for unit in UNITS:
         assert f"deploy/systemd/{unit.name}" in readme, unit.name
+    web = (DEPLOY / "systemd" / "ticketbot-web@.service").read_text()
+    assert f"```ini\n{web}```" in readme
+    started = re.search(r"systemctl enable --now ([^\n]+\n[^\n]+)", readme)
+    assert started is not None
+    units = {u.replace("\\", "").strip() for u in started.group(1).split()} - {""}
+    for name in units:
+        template = re.sub(r"@[^.]+$", "@", name) + ".service"
+        assert (DEPLOY / "systemd" / template).exists(), name
 
 
 def test_pip_install_carries_the_migrations_and_the_slack_manifest(tmp_path: Path) -> None:
