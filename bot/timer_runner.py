@@ -8,7 +8,7 @@ import logging
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
@@ -17,6 +17,7 @@ from bot.scheduler import Periodic
 from bot.service.escalation import EscalationPolicy, kinds
 from bot.service.notify import Notifier
 from bot.service.timers import CANCELLED, FIRED, PENDING, Firing, Timers
+from storage.engine import make_session_factory
 from storage.models import Ticket, Timer
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ class TimerRunner:
         retry_after: timedelta = RETRY_AFTER,
     ) -> None:
         self._sessions = session_factory
+        # Whether anything is due is asked without a write transaction: on SQLite that would
+        # queue behind (and hold up) the one writer every tick, due or not.
+        self._reads = make_session_factory(session_factory.kw["bind"], read_only=True)
         self._timers = timers
         self._notify = notifier
         self._clock = clock
@@ -55,6 +59,9 @@ class TimerRunner:
         fired or found moot. A timer that fails is retried later and holds up no other."""
         with self._lock:
             now = self._clock.now()
+            with self._reads() as s:
+                if s.scalar(self._due(now).with_only_columns(Timer.id)) is None:
+                    return 0
             done = 0
             while True:
                 handled, more = self._round(now)
@@ -95,17 +102,19 @@ class TimerRunner:
     def _claim(
         self, s: Session, now: datetime, limit: int, *, timer_id: int | None = None
     ) -> list[Timer]:
-        query = (
-            select(Timer)
-            .where(Timer.state == PENDING, Timer.due_at <= now)
-            .order_by(Timer.due_at, Timer.id)
-            .limit(limit)
-        )
+        query = self._due(now).limit(limit)
         if timer_id is not None:
             query = query.where(Timer.id == timer_id)
         if s.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         return list(s.scalars(query))
+
+    def _due(self, now: datetime) -> Select[Timer]:
+        return (
+            select(Timer)
+            .where(Timer.state == PENDING, Timer.due_at <= now)
+            .order_by(Timer.due_at, Timer.id)
+        )
 
     def _tickets(self, s: Session, rows: list[Timer]) -> dict[int | None, Ticket]:
         """The claimed timers' tickets, read together."""
