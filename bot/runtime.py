@@ -326,6 +326,7 @@ def build_runtime(
         return {(("status", str(status)),): float(n) for status, n in rows}
 
     metrics.gauge("ticketbot_outbox_rows", outbox_rows)
+    metrics.gauge("ticketbot_timers_overdue", lambda: {(): float(timer_runner.overdue())})
     # The threads Bolt's listeners run on in HTTP mode: each writes one transaction, then acks.
     slack_pool = ThreadPoolExecutor(max_workers=SLACK_THREADS, thread_name_prefix="slack")
     web = build_web_app(

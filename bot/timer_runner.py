@@ -8,7 +8,7 @@ import logging
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
@@ -68,6 +68,12 @@ class TimerRunner:
                 done += handled
                 if not more:
                     return done
+
+    def overdue(self) -> int:
+        """Timers due but not fired yet (for /metrics: growing means no process fires them)."""
+        now = self._clock.now()
+        with self._reads() as s:
+            return int(s.scalar(self._due(now).with_only_columns(func.count()).order_by(None)) or 0)
 
     def _round(self, now: datetime) -> tuple[int, bool]:
         claimed: list[int] = []

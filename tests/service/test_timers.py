@@ -90,7 +90,9 @@ def test_an_unassigned_critical_ticket_repings_every_interval_until_assigned(
     assert parts.runner.fire_due() == 0
 
     clock.advance(timedelta(seconds=1))
+    assert parts.runner.overdue() == 1
     assert parts.runner.fire_due() == 1
+    assert parts.runner.overdue() == 0
     rows = parts.outbox_after(mark)
     thread = [r for r in rows if r.stream == f"slack:{ticket_id}:card"]
     assert [(r.kind, r.payload["anchor"], r.payload["ping"]) for r in thread] == [
