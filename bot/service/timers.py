@@ -153,13 +153,12 @@ class Timers:
         ]
         if moot:
             session.execute(_CANCEL.where(_T.id.in_(moot)), {"now": now})
-        rearmed = []
+        new, rearmed = [], []
         for name, want in wanted.items():
             current = rows.get(name)
             due, data = _armed(want, now)
             if current is None:
-                key = ticket_key(ticket.id, name)
-                _insert_unless_there(session, _new_row(key, name, ticket.id, due, data, now))
+                new.append(_new_row(ticket_key(ticket.id, name), name, ticket.id, due, data, now))
             elif _rearm(want, current.state, current.data):
                 rearmed.append(
                     {
@@ -171,6 +170,8 @@ class Timers:
                         "now": now,
                     }
                 )
+        if new:
+            _insert_unless_there(session, new)
         if rearmed:  # one executemany: a reminder and its escalation move together
             session.execute(_SET, rearmed)
 
@@ -224,7 +225,7 @@ class Timers:
         what every process calls as it starts, so a timer overdue after downtime still fires."""
         if kind not in self.kinds:
             raise ValueError(f"unknown timer kind {kind!r}")
-        _insert_unless_there(session, _new_row(key, kind, None, due_at, dict(data or {}), now))
+        _insert_unless_there(session, [_new_row(key, kind, None, due_at, dict(data or {}), now)])
 
     def cancel(
         self,
@@ -297,13 +298,15 @@ _UPSERTS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _insert_unless_there(session: Session, row: dict[str, Any]) -> None:
-    """Insert `row` unless a row with its key exists. In `sync`, such a row was just written by
-    another transaction on the same ticket: that one changed the ticket too, so this one fails
+def _insert_unless_there(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert each row unless a row with its key exists. In `sync`, such a row was just written
+    by another transaction on the same ticket: that one changed the ticket too, so this one fails
     its version check as it commits and runs again."""
     dialect = session.get_bind().dialect.name
     if dialect in _UPSERTS:
         stmt = _UPSERTS[dialect](timers_table).on_conflict_do_nothing(index_elements=[_T.key])
-        session.execute(stmt, row)
-    elif session.execute(select(_T.id).where(_T.key == row["key"])).first() is None:
-        session.execute(insert(timers_table), row)
+        session.execute(stmt, rows)
+        return
+    for row in rows:
+        if session.execute(select(_T.id).where(_T.key == row["key"])).first() is None:
+            session.execute(insert(timers_table), row)
