@@ -1,5 +1,6 @@
-"""How long until N due timers have all fired: unassigned critical tickets whose re-ping is due,
-each fire writing its card-thread post, the managers' DMs and a timeline row.
+"""How long until N due timers have all fired, from when the worker processes (started and
+connected) are told to go: unassigned critical tickets whose re-ping is due, each fire writing
+its card-thread post, the managers' DMs and a timeline row.
 
     python benchmarks/timers.py [--timers 10000] [--workers 1 3]
 
@@ -17,6 +18,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, func, insert, make_url, select, text
 
@@ -82,8 +84,8 @@ def seed(url: str, count: int) -> None:
     engine.dispose()
 
 
-def work(url: str, results: multiprocessing.Queue[int]) -> None:
-    """One worker process: fire what is due until nothing is."""
+def work(url: str, ready: Any, go: Any, results: multiprocessing.Queue[int]) -> None:
+    """One worker process: built and connected, then on `go` fire what is due until nothing is."""
     engine = make_engine(url)
     clock = SystemClock()
     directory = Directory(
@@ -100,6 +102,10 @@ def work(url: str, results: multiprocessing.Queue[int]) -> None:
         notifier=notifier,
         clock=clock,
     )
+    with engine.connect() as conn:  # connected before the clock starts
+        conn.execute(text("SELECT 1"))
+    ready.release()
+    go.wait()
     results.put(runner.fire_due())
     engine.dispose()
 
@@ -108,10 +114,14 @@ def measure(url: str, count: int, workers: int) -> tuple[float, int]:
     seed(url, count)
     ctx = multiprocessing.get_context("spawn")
     results: multiprocessing.Queue[int] = ctx.Queue()
-    procs = [ctx.Process(target=work, args=(url, results)) for _ in range(workers)]
-    started = time.perf_counter()
+    ready, go = ctx.Semaphore(0), ctx.Event()
+    procs = [ctx.Process(target=work, args=(url, ready, go, results)) for _ in range(workers)]
     for p in procs:
         p.start()
+    for _ in procs:
+        ready.acquire(timeout=120)
+    started = time.perf_counter()
+    go.set()
     fired = [results.get(timeout=3600) for _ in procs]
     elapsed = time.perf_counter() - started
     for p in procs:

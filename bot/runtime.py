@@ -352,8 +352,10 @@ def build_runtime(
             ).all()
         return {(("status", str(status)),): float(n) for status, n in rows}
 
-    if role.works:
+    if timer_runner is not None:
+        runner = timer_runner
         metrics.gauge("ticketbot_outbox_rows", outbox_rows)
+        metrics.gauge("ticketbot_timers_overdue", lambda: {(): float(runner.overdue())})
     # The threads Bolt's listeners run on in HTTP mode: each writes one transaction, then acks.
     slack_pool = ThreadPoolExecutor(max_workers=SLACK_THREADS, thread_name_prefix="slack")
     if not role.serves:

@@ -8,7 +8,7 @@ import logging
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
@@ -20,14 +20,15 @@ from bot.service.escalation import EscalationPolicy, kinds
 from bot.service.notify import Notifier
 from bot.service.sla import SlaPolicy
 from bot.service.timers import CANCELLED, FIRED, PENDING, Firing, Timers
+from storage.engine import make_session_factory
 from storage.models import Ticket, Timer
 
 log = logging.getLogger(__name__)
 
 # How often a process looks for due timers: the resolution of every timer.
 TICK = timedelta(seconds=5)
-# Timers fired per transaction.
-BATCH = 20
+# Timers fired per transaction (a failure redoes its batch one timer at a time).
+BATCH = 50
 # A timer whose firing failed is tried again this much later (the others go on).
 RETRY_AFTER = timedelta(minutes=1)
 
@@ -46,6 +47,9 @@ class TimerRunner:
         retry_after: timedelta = RETRY_AFTER,
     ) -> None:
         self._sessions = session_factory
+        # Whether anything is due is asked without a write transaction: on SQLite that would
+        # queue behind (and hold up) the one writer every tick, due or not.
+        self._reads = make_session_factory(session_factory.kw["bind"], read_only=True)
         self._timers = timers
         self._notify = notifier
         self._clock = clock
@@ -58,6 +62,9 @@ class TimerRunner:
         fired or found moot. A timer that fails is retried later and holds up no other."""
         with self._lock:
             now = self._clock.now()
+            with self._reads() as s:
+                if s.scalar(self._due(now).with_only_columns(Timer.id)) is None:
+                    return 0
             done = 0
             while True:
                 handled, more = self._round(now)
@@ -65,14 +72,21 @@ class TimerRunner:
                 if not more:
                     return done
 
+    def overdue(self) -> int:
+        """Timers due but not fired yet (for /metrics: growing means no process fires them)."""
+        now = self._clock.now()
+        with self._reads() as s:
+            return int(s.scalar(self._due(now).with_only_columns(func.count()).order_by(None)) or 0)
+
     def _round(self, now: datetime) -> tuple[int, bool]:
         claimed: list[int] = []
         try:
             with self._sessions.begin() as s:
                 rows = self._claim(s, now, self._batch)
                 claimed = [row.id for row in rows]
+                tickets = self._tickets(s, rows)
                 for row in rows:
-                    self._fire(s, row, now)
+                    self._fire(s, row, tickets.get(row.ticket_id), now)
             return len(claimed), len(claimed) == self._batch
         except Exception:
             if not claimed:
@@ -84,7 +98,8 @@ class TimerRunner:
                 with self._sessions.begin() as s:
                     found = self._claim(s, now, 1, timer_id=timer_id)
                     if found:
-                        self._fire(s, found[0], now)
+                        ticket = self._tickets(s, found).get(found[0].ticket_id)
+                        self._fire(s, found[0], ticket, now)
                         handled += 1
             except Exception as e:  # the loop's outer boundary: one timer, not all of them
                 log.warning(
@@ -96,21 +111,29 @@ class TimerRunner:
     def _claim(
         self, s: Session, now: datetime, limit: int, *, timer_id: int | None = None
     ) -> list[Timer]:
-        query = (
-            select(Timer)
-            .where(Timer.state == PENDING, Timer.due_at <= now)
-            .order_by(Timer.due_at, Timer.id)
-            .limit(limit)
-        )
+        query = self._due(now).limit(limit)
         if timer_id is not None:
             query = query.where(Timer.id == timer_id)
         if s.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         return list(s.scalars(query))
 
-    def _fire(self, s: Session, row: Timer, now: datetime) -> None:
+    def _due(self, now: datetime) -> Select[Timer]:
+        return (
+            select(Timer)
+            .where(Timer.state == PENDING, Timer.due_at <= now)
+            .order_by(Timer.due_at, Timer.id)
+        )
+
+    def _tickets(self, s: Session, rows: list[Timer]) -> dict[int | None, Ticket]:
+        """The claimed timers' tickets, read together."""
+        ids = {row.ticket_id for row in rows if row.ticket_id is not None}
+        if not ids:
+            return {}
+        return {t.id: t for t in s.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique()}
+
+    def _fire(self, s: Session, row: Timer, ticket: Ticket | None, now: datetime) -> None:
         kind = self._timers.kinds.get(row.kind)
-        ticket = s.get(Ticket, row.ticket_id) if row.ticket_id is not None else None
         moot = kind is None or (
             kind.plan is not None
             and (ticket is None or row.kind not in self._timers.plan(ticket, now))
@@ -142,9 +165,9 @@ class TimerRunner:
             row.state = FIRED
         else:
             row.due_at = max(again, now)
-        s.flush()
-        if ticket is not None:  # a handler that changed the ticket (closed it) moots timers
-            self._timers.changed(s, ticket, before, now)
+        if ticket is not None and self._timers.facts(ticket) != before:
+            s.flush()  # the handler changed the ticket (closed it): that moots timers
+            self._timers.sync(s, ticket, now)
 
     def _defer(self, timer_id: int, now: datetime) -> None:
         with self._sessions.begin() as s:

@@ -35,11 +35,7 @@ _SET = (
         updated_at=bindparam("now"),
     )
 )
-_CANCEL = (
-    update(timers_table)
-    .where(_T.id == bindparam("timer_id"))
-    .values(state=CANCELLED, updated_at=bindparam("now"))
-)
+_CANCEL = update(timers_table).values(state=CANCELLED, updated_at=bindparam("now"))
 
 
 @dataclass(frozen=True)
@@ -150,21 +146,38 @@ class Timers:
     def _sync(self, session: Session, ticket: Ticket, now: datetime) -> None:
         wanted = self.plan(ticket, now)
         rows = {row.kind: row for row in session.execute(_TICKET_TIMERS, {"ticket_id": ticket.id})}
-        for name, row in rows.items():
-            planned = self.kinds.get(name)
-            if name not in wanted and row.state != CANCELLED and planned and planned.plan:
-                session.execute(_CANCEL, {"timer_id": row.id, "now": now})
+        moot = [
+            row.id
+            for name, row in rows.items()
+            if name not in wanted and row.state != CANCELLED and self._planned(name)
+        ]
+        if moot:
+            session.execute(_CANCEL.where(_T.id.in_(moot)), {"now": now})
+        new, rearmed = [], []
         for name, want in wanted.items():
             current = rows.get(name)
+            due, data = _armed(want, now)
             if current is None:
-                due, data = _armed(want, now)
-                key = ticket_key(ticket.id, name)
-                row_values = _new_row(key, name, ticket.id, due, data, now)
-                session.execute(_insert_unless_there(session), row_values)
+                new.append(_new_row(ticket_key(ticket.id, name), name, ticket.id, due, data, now))
             elif _rearm(want, current.state, current.data):
-                due, data = _armed(want, now)
-                params = {"timer_id": current.id, "new_state": PENDING, "new_due": due}
-                session.execute(_SET, {**params, "new_fires": 0, "new_data": data, "now": now})
+                rearmed.append(
+                    {
+                        "timer_id": current.id,
+                        "new_state": PENDING,
+                        "new_due": due,
+                        "new_fires": 0,
+                        "new_data": data,
+                        "now": now,
+                    }
+                )
+        if new:
+            _insert_unless_there(session, new)
+        if rearmed:  # one executemany: a reminder and its escalation move together
+            session.execute(_SET, rearmed)
+
+    def _planned(self, name: str) -> bool:
+        kind = self.kinds.get(name)
+        return kind is not None and kind.plan is not None
 
     # ---- timers by key ---------------------------------------------------------------------
     def schedule(
@@ -197,6 +210,22 @@ class Timers:
         )
         if not found.rowcount:  # type: ignore[attr-defined]
             session.execute(insert(timers_table).values(row))
+
+    def ensure(
+        self,
+        session: Session,
+        key: str,
+        kind: str,
+        due_at: datetime,
+        now: datetime,
+        *,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Arm the timer `key` at `due_at` unless a row with that key exists (whatever its state):
+        what every process calls as it starts, so a timer overdue after downtime still fires."""
+        if kind not in self.kinds:
+            raise ValueError(f"unknown timer kind {kind!r}")
+        _insert_unless_there(session, [_new_row(key, kind, None, due_at, dict(data or {}), now)])
 
     def cancel(
         self,
@@ -269,10 +298,15 @@ _UPSERTS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _insert_unless_there(session: Session) -> Any:
-    """An insert that yields to a row another transaction just wrote for the same ticket: that
-    transaction changed the ticket too, so this one fails its version check and runs again."""
+def _insert_unless_there(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert each row unless a row with its key exists. In `sync`, such a row was just written
+    by another transaction on the same ticket: that one changed the ticket too, so this one fails
+    its version check as it commits and runs again."""
     dialect = session.get_bind().dialect.name
     if dialect in _UPSERTS:
-        return _UPSERTS[dialect](timers_table).on_conflict_do_nothing(index_elements=[_T.key])
-    return insert(timers_table)
+        stmt = _UPSERTS[dialect](timers_table).on_conflict_do_nothing(index_elements=[_T.key])
+        session.execute(stmt, rows)
+        return
+    for row in rows:
+        if session.execute(select(_T.id).where(_T.key == row["key"])).first() is None:
+            session.execute(insert(timers_table), row)

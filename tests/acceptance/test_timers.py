@@ -7,12 +7,15 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from bot import ids
 from bot.clock import ManualClock
 from bot.sandbox.stack import CAST, Stack
+from storage.models import Timer
 from tests.acceptance.helpers import (
     assign,
+    block_text,
     bot_messages,
     card,
     client_root,
@@ -22,6 +25,7 @@ from tests.acceptance.helpers import (
     replies,
     ticket,
 )
+from tests.acceptance.teams_helpers import cast, chat, post, say, shown, teams_card
 
 
 @pytest.fixture
@@ -36,10 +40,14 @@ def timed(database_url: str, clock: ManualClock) -> Iterator[Stack]:
 
 
 def _fire(stack: Stack) -> int:
+    """Fire what is due now; how many timers fired at this instant (the process's own timer
+    job, ticking in real time, may have fired them first)."""
     assert stack.rt.timers is not None
-    fired = stack.rt.timers.fire_due()
+    stack.rt.timers.fire_due()
     stack.wait_delivered()
-    return fired
+    with stack.rt.sessions() as s:
+        fired_now = select(func.count()).where(Timer.fired_at == stack.clock.now())
+        return int(s.scalar(fired_now) or 0)
 
 
 def _mail_count(stack: Stack) -> int:
@@ -57,6 +65,7 @@ def test_an_unassigned_critical_ticket_repings_in_its_card_thread_and_dms_the_ma
 
     clock.advance(timedelta(minutes=5))
     assert _fire(timed) == 1
+    assert "\nticketbot_timers_overdue 0\n" in timed.rt.metrics.render()
     thread = [m for m in replies(timed, CAST.tech_channel, card(timed, tid).ts) if m.bot_id]
     assert [m.text for m in thread] == [
         f"<!here> ⏰ *#{tid}* Internet down at HQ is critical and still unassigned after 5 min. "
@@ -87,7 +96,15 @@ def test_a_silent_assignee_hears_at_30_minutes_and_the_managers_at_an_hour(
     tid = open_critical(timed)
     assign(timed, tid)
     tom_dms, maya_dms = len(timed.emu.dms(CAST.tech1)), len(timed.emu.dms(CAST.manager))
-    clock.advance(timedelta(minutes=30))
+    clock.advance(timedelta(minutes=20))
+    _, answer = timed.emu.post_message(
+        CAST.tech1, CAST.tech_channel, "Rebooting the router now", thread_ts=card(timed, tid).ts
+    )
+    assert answer.status == 200
+    timed.wait_delivered()
+    clock.advance(timedelta(minutes=29))  # 49 min since the assignment, 29 since the update
+    assert _fire(timed) == 0
+    clock.advance(timedelta(minutes=1))
     assert _fire(timed) == 1
     assert [m.text for m in timed.emu.dms(CAST.tech1)[tom_dms:]] == [
         f"⏰ No technician update on *#{tid}* Internet down at HQ (🔴 critical) for 30 min. The "
@@ -136,15 +153,81 @@ def test_an_unconfirmed_fix_is_asked_about_again_then_closes_with_the_usual_mess
     clock.advance(timedelta(days=4))
     assert _fire(timed) == 1
     assert ticket(timed, tid).state == "closed"
-    closing = f"🏁 *#{tid}* Internet down at HQ is closed automatically — resolved, and nobody"
+    closing = (
+        f"🏁 *#{tid}* Internet down at HQ is closed automatically — resolved, and nobody "
+        "confirmed it or reported it still broken within 5 d. Thanks to everyone involved: "
+        f"<@{CAST.employee}>, <@{CAST.manager}>, <@{CAST.tech1}>"
+    )
     client_side = replies(timed, CAST.client_channel, root)
-    assert any(m.text.startswith(closing) for m in client_side)
+    assert client_side[-1].text == closing
+    asked = [m for m in client_side if ids.CONFIRM in str(m.blocks)]
+    assert asked == []  # the buttons are replaced by the outcome
+    assert any(
+        "Closed automatically: nobody answered within 5 d." in str(m.blocks) for m in client_side
+    )
     tech_side = replies(timed, CAST.tech_channel, card(timed, tid).ts)
-    assert any(m.text.startswith(closing) for m in tech_side)
+    assert tech_side[-1].text == closing
     last = mails_to(timed, erin)[-1].get_body(("plain",)).get_content()
     assert last.startswith(
         f"Ticket #{tid} closed\n\n#{tid} Internet down at HQ is closed automatically: it was "
         "resolved, and nobody confirmed the fix or reported it still broken within 5 d."
     )
-    assert any(m.get_body(("plain",)) for m in mails_to(timed, f"tom@{CAST.msp_domain}"))
-    assert "Closed" in card(timed, tid).text or "closed" in str(card(timed, tid).blocks).lower()
+    tom_last = mails_to(timed, f"tom@{CAST.msp_domain}")[-1].get_body(("plain",)).get_content()
+    assert tom_last == last  # every technician and employee involved
+    assert "Closed" in block_text(card(timed, tid).blocks)
+
+
+def test_a_critical_fix_nobody_confirmed_stays_open_and_the_managers_are_reminded(
+    timed: Stack, clock: ManualClock
+) -> None:
+    tid = open_critical(timed)
+    assign(timed, tid)
+    ok(timed.emu.click(CAST.tech1, CAST.tech_channel, card(timed, tid).ts, ids.RESOLVE))
+    ok(timed.emu.submit_view(CAST.tech1, values={"verification": "ISP restored the line."}))
+    timed.wait_delivered()
+    maya_dms = len(timed.emu.dms(CAST.manager))
+    clock.advance(timedelta(days=1))
+    assert _fire(timed) == 1  # the client is asked again
+    clock.advance(timedelta(days=4))
+    assert _fire(timed) == 1
+    assert ticket(timed, tid).state == "awaiting_confirmation"
+    assert [m.text for m in timed.emu.dms(CAST.manager)[maya_dms:]] == [
+        f"⏳ Critical ticket *#{tid}* Internet down at HQ has waited 5 d for the client to "
+        "confirm the fix. Critical tickets are never closed automatically: follow up with the "
+        "client, or confirm it on their behalf with the Confirm fixed button in their thread."
+    ]
+
+
+def test_in_teams_the_reping_mentions_the_channel_in_the_card_thread_and_the_manager_hears(
+    database_url: str, clock: ManualClock
+) -> None:
+    with Stack(
+        database_url=database_url, clock=clock, slack=False, teams=True, teams_technicians=True
+    ) as stack:
+        tc = cast(stack)
+        say(stack, tc.employee, "ticket Payroll server down")
+        stack.wait_delivered()
+        first = teams_card(stack, 1)
+        assert stack.teams is not None
+        acts = stack.teams.activities
+        where = acts.channel(tc.tech_channel, first.id)
+        action = acts.card_action(
+            tc.tech2, where, ids.SET_PRIORITY, {"ticket": 1, "value": "critical"}, first.id
+        )
+        post(stack, action)
+        stack.wait_delivered()
+        thread_before = len(stack.teams.thread(first.id))
+        manager_before = len(chat(stack, tc.manager))
+
+        clock.advance(timedelta(minutes=5))
+        assert _fire(stack) == 1
+        new = stack.teams.thread(first.id)[thread_before:]
+        assert len(new) == 1
+        assert new[0].activity["entities"][0]["mentioned"]["type"] == "channel"
+        assert new[0].text == (
+            "<at>channel</at> ⏰ **#1** Payroll server down is critical and still unassigned "
+            "after 5 min. Managers: please assign it from the card above."
+        )
+        told = chat(stack, tc.manager)[manager_before:]
+        assert len(told) == 1
+        assert "is still unassigned after 5 min. Assign it from its card" in shown(told[0])
