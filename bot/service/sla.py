@@ -27,8 +27,7 @@ log = logging.getLogger(__name__)
 
 WARN_SHARE = 0.75  # of a target's business time: the warning, and the card's amber
 RESPONSE, RESOLVE = "response", "resolve"
-# States in which each clock runs.
-RESPONSE_RUNS = frozenset({"new"})
+# States in which the clocks run (the response clock only until the first response).
 RESOLVE_RUNS = frozenset({"new", "assigned", "in_progress"})
 
 
