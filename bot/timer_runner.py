@@ -71,8 +71,9 @@ class TimerRunner:
             with self._sessions.begin() as s:
                 rows = self._claim(s, now, self._batch)
                 claimed = [row.id for row in rows]
+                tickets = self._tickets(s, rows)
                 for row in rows:
-                    self._fire(s, row, now)
+                    self._fire(s, row, tickets.get(row.ticket_id), now)
             return len(claimed), len(claimed) == self._batch
         except Exception:
             if not claimed:
@@ -84,7 +85,8 @@ class TimerRunner:
                 with self._sessions.begin() as s:
                     found = self._claim(s, now, 1, timer_id=timer_id)
                     if found:
-                        self._fire(s, found[0], now)
+                        ticket = self._tickets(s, found).get(found[0].ticket_id)
+                        self._fire(s, found[0], ticket, now)
                         handled += 1
             except Exception as e:  # the loop's outer boundary: one timer, not all of them
                 log.warning(
@@ -108,9 +110,15 @@ class TimerRunner:
             query = query.with_for_update(skip_locked=True)
         return list(s.scalars(query))
 
-    def _fire(self, s: Session, row: Timer, now: datetime) -> None:
+    def _tickets(self, s: Session, rows: list[Timer]) -> dict[int | None, Ticket]:
+        """The claimed timers' tickets, read together."""
+        ids = {row.ticket_id for row in rows if row.ticket_id is not None}
+        if not ids:
+            return {}
+        return {t.id: t for t in s.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique()}
+
+    def _fire(self, s: Session, row: Timer, ticket: Ticket | None, now: datetime) -> None:
         kind = self._timers.kinds.get(row.kind)
-        ticket = s.get(Ticket, row.ticket_id) if row.ticket_id is not None else None
         moot = kind is None or (
             kind.plan is not None
             and (ticket is None or row.kind not in self._timers.plan(ticket, now))
@@ -142,9 +150,9 @@ class TimerRunner:
             row.state = FIRED
         else:
             row.due_at = max(again, now)
-        s.flush()
-        if ticket is not None:  # a handler that changed the ticket (closed it) moots timers
-            self._timers.changed(s, ticket, before, now)
+        if ticket is not None and self._timers.facts(ticket) != before:
+            s.flush()  # the handler changed the ticket (closed it): that moots timers
+            self._timers.sync(s, ticket, now)
 
     def _defer(self, timer_id: int, now: datetime) -> None:
         with self._sessions.begin() as s:

@@ -55,3 +55,18 @@ def test_teams_latency_benchmark_prints_every_kind_with_no_failure() -> None:
         assert re.fullmatch(rf"\s+{kind}\s+(\d+\.\d\s+){{4}}\d+", row), row
     assert any(re.search(r"failed 0, clicks refused 0,", line) for line in lines), done.stdout
     assert "errors logged" not in done.stdout
+
+
+def test_timers_benchmark_fires_every_timer_once_on_sqlite() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    done = subprocess.run(
+        [sys.executable, "benchmarks/timers.py", "--timers", "200"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("SQLite"))
+    assert re.search(r"200 timers fired in +\d+\.\d\d s", line), line

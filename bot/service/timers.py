@@ -18,7 +18,7 @@ from storage.models import Ticket, timers_table
 
 PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
 # What every ticket planner may read; a kind that reads more names it in `TimerKind.reads`.
-BASE_FACTS = ("state", "priority", "assignee_id", "last_tech_update_at")
+BASE_FACTS = ("state", "priority", "assignee", "last_tech_update_at")
 
 _T = timers_table.c
 _TICKET_TIMERS = select(_T.id, _T.kind, _T.state, _T.data).where(

@@ -54,8 +54,14 @@ class Parts:
         )
         self.sessions, self.clock, self.policy = sessions, clock, policy
         self.notifier = Notifier(settings, directory, OutboxWriter(clock))
-        # No re-pings: they would fire beside the SLA timers of critical tickets.
-        escalation = EscalationPolicy(reping_after=timedelta(days=365))
+        # No escalation timers: they would fire beside the SLA timers.
+        off = timedelta(0)
+        escalation = EscalationPolicy(
+            reping_after=timedelta(days=365),
+            remind_after=dict.fromkeys(("critical", "high", "medium", "low"), off),
+            confirm_remind_after=off,
+            auto_close_after=off,
+        )
         self.timers = Timers.of([*kinds(escalation), *sla_timers.kinds(policy)])
         self.service = TicketService(
             session_factory=sessions,

@@ -120,7 +120,7 @@ def test_an_unassigned_critical_ticket_repings_every_interval_until_assigned(
     parts.service.assign(Actor(MANAGER), ticket_id, TECHNICIAN)
     assert (t := parts.timer(ticket_id, REPING)) is not None and t.state == "cancelled"
     assert t.fires == 2
-    clock.advance(timedelta(hours=1))
+    clock.advance(timedelta(minutes=29))  # the assignee's own reminder comes at 30 min
     assert parts.runner.fire_due() == 0
 
 
@@ -204,3 +204,193 @@ def test_schedule_upserts_by_key_and_cancel_by_key(parts: Parts, clock: ManualCl
         assert parts.timers.cancel(s, clock.now(), key="digest") == 1
     clock.advance(timedelta(days=1))
     assert parts.runner.fire_due() == 0
+
+
+# ---- rule 2: silent assignee ---------------------------------------------------------------
+def _assigned_critical(parts: Parts) -> int:
+    ticket_id = parts.open()
+    parts.service.assign(Actor(MANAGER), ticket_id, TECHNICIAN)
+    return ticket_id
+
+
+def test_a_silent_assignee_is_reminded_then_the_managers_are_told(
+    parts: Parts, clock: ManualClock
+) -> None:
+    ticket_id = _assigned_critical(parts)
+    clock.advance(timedelta(minutes=29))
+    mark = parts.mark()
+    assert parts.runner.fire_due() == 0
+    clock.advance(timedelta(minutes=1))
+    assert parts.runner.fire_due() == 1
+    rows = parts.outbox_after(mark)
+    assert [(r.stream, r.payload["text"]) for r in rows] == [
+        (
+            f"slack-dm:{TECHNICIAN}",
+            f"⏰ No technician update on *#{ticket_id}* Internet down at HQ (🔴 critical) for "
+            "30 min. The client is waiting to hear: please post an update in the card's thread.",
+        )
+    ]
+    clock.advance(timedelta(minutes=30))
+    mark = parts.mark()
+    assert parts.runner.fire_due() == 1
+    rows = parts.outbox_after(mark)
+    assert [(r.stream, r.payload["text"]) for r in rows] == [
+        (
+            f"slack-dm:{MANAGER}",
+            f"⚠️ *#{ticket_id}* Internet down at HQ (🔴 critical), assigned to <@{TECHNICIAN}>, "
+            "has had no technician update for 1 h. Check in with them, or reassign it from its "
+            "card in the technician channel.",
+        )
+    ]
+    assert [e.kind for e in parts.events(ticket_id, "reminder")] == ["reminder"]
+    assert [e.kind for e in parts.events(ticket_id, "escalated")] == ["escalated"]
+    clock.advance(timedelta(days=1))
+    assert parts.runner.fire_due() == 0  # once each per silence
+
+
+def test_a_technician_update_restarts_the_silence(parts: Parts, clock: ManualClock) -> None:
+    ticket_id = _assigned_critical(parts)
+    clock.advance(timedelta(minutes=25))
+    parts.service.start(Actor(TECHNICIAN), ticket_id)
+    clock.advance(timedelta(minutes=25))
+    assert parts.runner.fire_due() == 0
+    remind = parts.timer(ticket_id, "silent_remind")
+    assert remind is not None and remind.due_at == clock.now() + timedelta(minutes=5)
+    clock.advance(timedelta(minutes=5))
+    assert parts.runner.fire_due() == 1
+    clock.advance(timedelta(minutes=10))
+    parts.service.request_help(Actor(TECHNICIAN), ticket_id)  # attention again: both re-armed
+    assert (t := parts.timer(ticket_id, "silent_remind")) is not None and t.state == "pending"
+    assert t.due_at == clock.now() + timedelta(minutes=30)
+    assert (e := parts.timer(ticket_id, "silent_escalate")) is not None
+    assert e.due_at == clock.now() + timedelta(hours=1)
+
+
+def test_a_lower_priority_has_its_own_delay_and_zero_turns_it_off(
+    sessions: sessionmaker[Session], directory: Directory, clock: ManualClock
+) -> None:
+    parts = Parts(sessions, directory, clock)
+    off = EscalationPolicy(remind_after={"critical": timedelta(minutes=30), "low": timedelta(0)})
+    parts.timers = Timers.of(kinds(off))
+    parts.service = TicketService(
+        session_factory=sessions,
+        directory=directory,
+        notifier=parts.notifier,
+        clock=clock,
+        timers=parts.timers,
+    )
+    low = parts.open(priority="low")
+    parts.service.assign(Actor(MANAGER), low, TECHNICIAN)
+    assert parts.timer(low, "silent_remind") is None
+    parts.service.change_priority(Actor(MANAGER), low, "critical")
+    remind = parts.timer(low, "silent_remind")
+    assert remind is not None and remind.due_at == clock.now() + timedelta(minutes=30)
+
+
+# ---- rule 5: awaiting confirmation ---------------------------------------------------------
+def _resolved(parts: Parts, priority: str) -> int:
+    ticket_id = parts.open(priority=priority)
+    parts.service.assign(Actor(MANAGER), ticket_id, TECHNICIAN)
+    parts.service.resolve(Actor(TECHNICIAN), ticket_id, "ISP confirmed service restored.")
+    return ticket_id
+
+
+def test_resolving_cancels_the_silence_timers_and_arms_the_confirmation_ones(
+    parts: Parts, clock: ManualClock
+) -> None:
+    ticket_id = _resolved(parts, "high")
+    states = {
+        kind: (t.state if (t := parts.timer(ticket_id, kind)) else None)
+        for kind in ("silent_remind", "silent_escalate", "confirm_remind", "auto_close")
+    }
+    assert states == {
+        "silent_remind": "cancelled",
+        "silent_escalate": "cancelled",
+        "confirm_remind": "pending",
+        "auto_close": "pending",
+    }
+    close = parts.timer(ticket_id, "auto_close")
+    assert close is not None and close.due_at == clock.now() + timedelta(days=5)
+    parts.service.reopen(Actor(EMPLOYEE), ticket_id, "Still no internet on floor 2.")
+    assert (t := parts.timer(ticket_id, "auto_close")) is not None and t.state == "cancelled"
+    assert (r := parts.timer(ticket_id, "silent_remind")) is not None and r.state == "pending"
+
+
+def test_an_unconfirmed_ticket_is_reminded_then_closed_by_itself(
+    parts: Parts, clock: ManualClock, sessions: sessionmaker[Session]
+) -> None:
+    ticket_id = _resolved(parts, "medium")
+    clock.advance(timedelta(days=1))
+    mark = parts.mark()
+    assert parts.runner.fire_due() == 1
+    rows = parts.outbox_after(mark)
+    assert [(r.stream, r.payload.get("to")) for r in rows] == [
+        (f"slack:{ticket_id}:client", None),
+        (f"email:{ticket_id}:erin@acme.example", "erin@acme.example"),
+    ]
+    assert rows[0].payload["text"] == (
+        f"⏳ *#{ticket_id}* Internet down at HQ was resolved 1 d ago and is waiting for your "
+        "confirmation. Is it fixed for you? Please answer with the Confirm fixed or Still broken "
+        "button above."
+    )
+    rows.pop(0)
+    assert rows[0].payload["subject"] == f"[#{ticket_id}] Internet down at HQ"
+    assert (
+        rows[0]
+        .payload["text"]
+        .startswith(
+            f"Ticket #{ticket_id} — is it fixed for you?\n\n#{ticket_id} Internet down at HQ was "
+            "resolved 1 d ago and is still waiting for your confirmation."
+        )
+    )
+    clock.advance(timedelta(days=4))
+    mark = parts.mark()
+    assert parts.runner.fire_due() == 1
+    with sessions() as s:
+        from storage.models import Ticket
+
+        ticket = s.get(Ticket, ticket_id)
+        assert ticket is not None and ticket.state == "closed"
+        assert ticket.closed_at == clock.now()
+    rows = parts.outbox_after(mark)
+    kinds_written = sorted((r.channel, r.kind, r.stream.split(":")[-1]) for r in rows)
+    assert kinds_written == [  # what a confirmed close writes
+        ("email", "email", "erin@acme.example"),
+        ("email", "email", "maya@msp.example"),
+        ("email", "email", "tom@msp.example"),
+        ("slack", "card", "card"),
+        ("slack", "post", "card"),
+        ("slack", "post", "client"),
+        ("slack", "replace", "client"),
+    ]
+    thread = next(r for r in rows if r.kind == "post")
+    assert thread.payload["text"] == (
+        f"🏁 *#{ticket_id}* Internet down at HQ is closed automatically — resolved, and nobody "
+        f"confirmed it or reported it still broken within 5 d. Thanks to everyone involved: "
+        f"<@{EMPLOYEE}>, <@{MANAGER}>, <@{TECHNICIAN}>"
+    )
+    assert [e.text for e in parts.events(ticket_id, "closed")] == [
+        "closed automatically: unconfirmed for 5 d"
+    ]
+    assert {t.state for t in [parts.timer(ticket_id, "confirm_remind")] if t} == {"cancelled"}
+
+
+def test_a_critical_ticket_never_closes_by_itself_the_managers_are_reminded(
+    parts: Parts, clock: ManualClock, sessions: sessionmaker[Session]
+) -> None:
+    ticket_id = _resolved(parts, "critical")
+    clock.advance(timedelta(days=5))
+    mark = parts.mark()
+    assert parts.runner.fire_due() == 2  # the reminder, late, and the managers' reminder
+    rows = parts.outbox_after(mark)
+    dms = [r.payload["text"] for r in rows if r.stream == f"slack-dm:{MANAGER}"]
+    assert dms == [
+        f"⏳ Critical ticket *#{ticket_id}* Internet down at HQ has waited 5 d for the client "
+        "to confirm the fix. Critical tickets are never closed automatically: follow up with "
+        "the client, or confirm it on their behalf with the Confirm fixed button in their thread."
+    ]
+    with sessions() as s:
+        from storage.models import Ticket
+
+        ticket = s.get(Ticket, ticket_id)
+        assert ticket is not None and ticket.state == "awaiting_confirmation"
