@@ -23,7 +23,16 @@ from bot.service.sla import SlaPolicy
 from bot.service.timers import Timers
 from bot.service.use_cases import Actor
 from bot.timer_runner import TimerRunner
-from storage.models import Client, ClientDomain, ClientHoliday, OutboxRow, Ticket, TicketEvent
+from storage.models import (
+    AlertStorm,
+    AlertStormTicket,
+    Client,
+    ClientDomain,
+    ClientHoliday,
+    OutboxRow,
+    Ticket,
+    TicketEvent,
+)
 from tests.service.conftest import EMPLOYEE, MANAGER, TECHNICIAN
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -330,3 +339,23 @@ def test_a_closed_ticket_has_no_sla_timers_left(
     parts.service.confirm(Actor(EMPLOYEE), ticket_id)
     assert at(parts, berlin(2026, 12, 20, 9, 0)) == 0
     assert parts.events(ticket_id, "sla_breach") == parts.events(ticket_id, "sla_warning") == []
+
+
+def test_a_ticket_of_an_alert_storm_breaches_without_dms_of_its_own(
+    sessions: sessionmaker[Session], directory: Directory
+) -> None:
+    parts = make_parts(sessions, directory, berlin(2026, 12, 7, 9, 0))
+    ticket_id = parts.open(priority="critical")
+    now = parts.clock.now()
+    with sessions.begin() as s:
+        storm = AlertStorm(channel="CTECHS", started_at=now, last_ticket_at=now, ticket_count=12)
+        s.add(storm)
+        s.flush()
+        s.add(AlertStormTicket(storm_id=storm.id, ticket_id=ticket_id, added_at=now))
+    mark = parts.mark()
+    assert at(parts, berlin(2026, 12, 7, 9, 15)) == 2  # the warning (moot) and the breach
+    assert parts.dms(mark) == []
+    assert len(parts.cards(mark)) == 1
+    assert parts.events(ticket_id, "sla_breach") == [
+        "first response SLA breached: due Mon 7 Dec 09:15 CET (15m target)"
+    ]
