@@ -233,7 +233,8 @@ class AlertService:
             storm=storm,
             storm_started=started,
         )
-        self._timers.opened(s, ticket, now)
+        if storm is None:  # a storm is announced once: its tickets are not re-pinged one by one
+            self._timers.opened(s, ticket, now)
         return ticket
 
     def _priority(self, severity: str | None) -> str:

@@ -159,8 +159,7 @@ class Timers:
             if current is None:
                 due, data = _armed(want, now)
                 key = ticket_key(ticket.id, name)
-                row_values = _new_row(key, name, ticket.id, due, data, now)
-                session.execute(_insert_unless_there(session), row_values)
+                _insert_unless_there(session, _new_row(key, name, ticket.id, due, data, now))
             elif _rearm(want, current.state, current.data):
                 due, data = _armed(want, now)
                 params = {"timer_id": current.id, "new_state": PENDING, "new_due": due}
@@ -197,6 +196,22 @@ class Timers:
         )
         if not found.rowcount:  # type: ignore[attr-defined]
             session.execute(insert(timers_table).values(row))
+
+    def ensure(
+        self,
+        session: Session,
+        key: str,
+        kind: str,
+        due_at: datetime,
+        now: datetime,
+        *,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Arm the timer `key` at `due_at` unless a row with that key exists (whatever its state):
+        what every process calls as it starts, so a timer overdue after downtime still fires."""
+        if kind not in self.kinds:
+            raise ValueError(f"unknown timer kind {kind!r}")
+        _insert_unless_there(session, _new_row(key, kind, None, due_at, dict(data or {}), now))
 
     def cancel(
         self,
@@ -269,10 +284,13 @@ _UPSERTS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _insert_unless_there(session: Session) -> Any:
-    """An insert that yields to a row another transaction just wrote for the same ticket: that
-    transaction changed the ticket too, so this one fails its version check and runs again."""
+def _insert_unless_there(session: Session, row: dict[str, Any]) -> None:
+    """Insert `row` unless a row with its key exists. In `sync`, such a row was just written by
+    another transaction on the same ticket: that one changed the ticket too, so this one fails
+    its version check as it commits and runs again."""
     dialect = session.get_bind().dialect.name
     if dialect in _UPSERTS:
-        return _UPSERTS[dialect](timers_table).on_conflict_do_nothing(index_elements=[_T.key])
-    return insert(timers_table)
+        stmt = _UPSERTS[dialect](timers_table).on_conflict_do_nothing(index_elements=[_T.key])
+        session.execute(stmt, row)
+    elif session.execute(select(_T.id).where(_T.key == row["key"])).first() is None:
+        session.execute(insert(timers_table), row)

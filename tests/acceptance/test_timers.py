@@ -22,6 +22,7 @@ from tests.acceptance.helpers import (
     replies,
     ticket,
 )
+from tests.acceptance.teams_helpers import cast, chat, post, say, shown, teams_card
 
 
 @pytest.fixture
@@ -151,3 +152,38 @@ def test_an_unconfirmed_fix_is_asked_about_again_then_closes_with_the_usual_mess
     )
     assert any(m.get_body(("plain",)) for m in mails_to(timed, f"tom@{CAST.msp_domain}"))
     assert "Closed" in card(timed, tid).text or "closed" in str(card(timed, tid).blocks).lower()
+
+
+def test_in_teams_the_reping_mentions_the_channel_in_the_card_thread_and_the_manager_hears(
+    database_url: str, clock: ManualClock
+) -> None:
+    with Stack(
+        database_url=database_url, clock=clock, slack=False, teams=True, teams_technicians=True
+    ) as stack:
+        tc = cast(stack)
+        say(stack, tc.employee, "ticket Payroll server down")
+        stack.wait_delivered()
+        first = teams_card(stack, 1)
+        assert stack.teams is not None
+        acts = stack.teams.activities
+        where = acts.channel(tc.tech_channel, first.id)
+        action = acts.card_action(
+            tc.tech2, where, ids.SET_PRIORITY, {"ticket": 1, "value": "critical"}, first.id
+        )
+        post(stack, action)
+        stack.wait_delivered()
+        thread_before = len(stack.teams.thread(first.id))
+        manager_before = len(chat(stack, tc.manager))
+
+        clock.advance(timedelta(minutes=5))
+        assert _fire(stack) == 1
+        new = stack.teams.thread(first.id)[thread_before:]
+        assert len(new) == 1
+        assert new[0].activity["entities"][0]["mentioned"]["type"] == "channel"
+        assert new[0].text == (
+            "<at>channel</at> ⏰ **#1** Payroll server down is critical and still unassigned "
+            "after 5 min. Managers: please assign it from the card above."
+        )
+        told = chat(stack, tc.manager)[manager_before:]
+        assert len(told) == 1
+        assert "is still unassigned after 5 min. Assign it from its card" in shown(told[0])

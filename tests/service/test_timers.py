@@ -394,3 +394,46 @@ def test_a_critical_ticket_never_closes_by_itself_the_managers_are_reminded(
 
         ticket = s.get(Ticket, ticket_id)
         assert ticket is not None and ticket.state == "awaiting_confirmation"
+
+
+def test_ensure_arms_a_timer_once_and_leaves_an_existing_one_alone(
+    parts: Parts, clock: ManualClock
+) -> None:
+    parts.timers.register(TimerKind("digest", fire=lambda f: f.now + timedelta(days=1)))
+    with parts.sessions.begin() as s:
+        parts.timers.ensure(s, "digest", "digest", clock.now() + timedelta(hours=1), clock.now())
+    clock.advance(timedelta(hours=3))  # down when it fell due; a restart ensures it again
+    with parts.sessions.begin() as s:
+        parts.timers.ensure(s, "digest", "digest", clock.now() + timedelta(hours=22), clock.now())
+    assert parts.runner.fire_due() == 1  # the overdue one, not pushed to tomorrow
+
+
+def test_a_storm_of_alert_tickets_is_not_repinged_one_by_one(
+    sessions: sessionmaker[Session], directory: Directory, clock: ManualClock
+) -> None:
+    from bot.alerts.model import Alert, AlertStatus
+    from bot.service.alerts import AlertPolicy, AlertService
+
+    parts = Parts(sessions, directory, clock)
+    alerts = AlertService(
+        session_factory=sessions,
+        notifier=parts.notifier,
+        clock=clock,
+        policy=AlertPolicy(tech_channel="CTECHS", severity_map={}, storm_threshold=2),
+        timers=parts.timers,
+    )
+    created = alerts.ingest(
+        [
+            Alert(
+                source="generic",
+                group_key=f"site-{n}",
+                fingerprint=f"site-{n}",
+                status=AlertStatus.FIRING,
+                title=f"Site {n} offline",
+            )
+            for n in range(4)
+        ]
+    ).created
+    with sessions() as s:
+        planned = s.scalars(select(Timer.ticket_id).where(Timer.kind == REPING)).all()
+    assert len(created) == 4 and sorted(planned) == created[:2]  # the two before the storm
