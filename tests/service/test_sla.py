@@ -243,7 +243,17 @@ def test_a_client_holiday_stops_the_clock(
     assert ticket.response_due_at == berlin(2026, 12, 28, 8, 30)
     assert ticket.resolve_due_at == berlin(2026, 12, 28, 15, 30)
     assert at(parts, berlin(2026, 12, 25, 23, 0)) == 0
+    mark = parts.mark()
     assert at(parts, berlin(2026, 12, 28, 8, 15)) == 1  # the warning, 45 business minutes in
+    assert parts.dms(mark) == [
+        (
+            MANAGER,
+            f"🟠 SLA warning: {_link(ticket_id)} — first response is due "
+            "<!date^1798443000^{date_short_pretty} at {time}|Mon 28 Dec 08:30 CET> "
+            "(75 % of its 1h target used). Nobody is assigned: assign it from its card in the "
+            "technician channel.",
+        )
+    ]
 
 
 def test_client_hours_and_the_msp_default(
