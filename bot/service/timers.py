@@ -35,11 +35,7 @@ _SET = (
         updated_at=bindparam("now"),
     )
 )
-_CANCEL = (
-    update(timers_table)
-    .where(_T.id == bindparam("timer_id"))
-    .values(state=CANCELLED, updated_at=bindparam("now"))
-)
+_CANCEL = update(timers_table).values(state=CANCELLED, updated_at=bindparam("now"))
 
 
 @dataclass(frozen=True)
@@ -150,20 +146,37 @@ class Timers:
     def _sync(self, session: Session, ticket: Ticket, now: datetime) -> None:
         wanted = self.plan(ticket, now)
         rows = {row.kind: row for row in session.execute(_TICKET_TIMERS, {"ticket_id": ticket.id})}
-        for name, row in rows.items():
-            planned = self.kinds.get(name)
-            if name not in wanted and row.state != CANCELLED and planned and planned.plan:
-                session.execute(_CANCEL, {"timer_id": row.id, "now": now})
+        moot = [
+            row.id
+            for name, row in rows.items()
+            if name not in wanted and row.state != CANCELLED and self._planned(name)
+        ]
+        if moot:
+            session.execute(_CANCEL.where(_T.id.in_(moot)), {"now": now})
+        rearmed = []
         for name, want in wanted.items():
             current = rows.get(name)
+            due, data = _armed(want, now)
             if current is None:
-                due, data = _armed(want, now)
                 key = ticket_key(ticket.id, name)
                 _insert_unless_there(session, _new_row(key, name, ticket.id, due, data, now))
             elif _rearm(want, current.state, current.data):
-                due, data = _armed(want, now)
-                params = {"timer_id": current.id, "new_state": PENDING, "new_due": due}
-                session.execute(_SET, {**params, "new_fires": 0, "new_data": data, "now": now})
+                rearmed.append(
+                    {
+                        "timer_id": current.id,
+                        "new_state": PENDING,
+                        "new_due": due,
+                        "new_fires": 0,
+                        "new_data": data,
+                        "now": now,
+                    }
+                )
+        if rearmed:  # one executemany: a reminder and its escalation move together
+            session.execute(_SET, rearmed)
+
+    def _planned(self, name: str) -> bool:
+        kind = self.kinds.get(name)
+        return kind is not None and kind.plan is not None
 
     # ---- timers by key ---------------------------------------------------------------------
     def schedule(

@@ -13,6 +13,7 @@ from bot.clock import ManualClock
 from bot.sandbox.stack import CAST, Stack
 from tests.acceptance.helpers import (
     assign,
+    block_text,
     bot_messages,
     card,
     client_root,
@@ -91,7 +92,15 @@ def test_a_silent_assignee_hears_at_30_minutes_and_the_managers_at_an_hour(
     tid = open_critical(timed)
     assign(timed, tid)
     tom_dms, maya_dms = len(timed.emu.dms(CAST.tech1)), len(timed.emu.dms(CAST.manager))
-    clock.advance(timedelta(minutes=30))
+    clock.advance(timedelta(minutes=20))
+    _, answer = timed.emu.post_message(
+        CAST.tech1, CAST.tech_channel, "Rebooting the router now", thread_ts=card(timed, tid).ts
+    )
+    assert answer.status == 200
+    timed.wait_delivered()
+    clock.advance(timedelta(minutes=29))  # 49 min since the assignment, 29 since the update
+    assert _fire(timed) == 0
+    clock.advance(timedelta(minutes=1))
     assert _fire(timed) == 1
     assert [m.text for m in timed.emu.dms(CAST.tech1)[tom_dms:]] == [
         f"⏰ No technician update on *#{tid}* Internet down at HQ (🔴 critical) for 30 min. The "
@@ -140,18 +149,49 @@ def test_an_unconfirmed_fix_is_asked_about_again_then_closes_with_the_usual_mess
     clock.advance(timedelta(days=4))
     assert _fire(timed) == 1
     assert ticket(timed, tid).state == "closed"
-    closing = f"🏁 *#{tid}* Internet down at HQ is closed automatically — resolved, and nobody"
+    closing = (
+        f"🏁 *#{tid}* Internet down at HQ is closed automatically — resolved, and nobody "
+        "confirmed it or reported it still broken within 5 d. Thanks to everyone involved: "
+        f"<@{CAST.employee}>, <@{CAST.manager}>, <@{CAST.tech1}>"
+    )
     client_side = replies(timed, CAST.client_channel, root)
-    assert any(m.text.startswith(closing) for m in client_side)
+    assert client_side[-1].text == closing
+    asked = [m for m in client_side if ids.CONFIRM in str(m.blocks)]
+    assert asked == []  # the buttons are replaced by the outcome
+    assert any(
+        "Closed automatically: nobody answered within 5 d." in str(m.blocks) for m in client_side
+    )
     tech_side = replies(timed, CAST.tech_channel, card(timed, tid).ts)
-    assert any(m.text.startswith(closing) for m in tech_side)
+    assert tech_side[-1].text == closing
     last = mails_to(timed, erin)[-1].get_body(("plain",)).get_content()
     assert last.startswith(
         f"Ticket #{tid} closed\n\n#{tid} Internet down at HQ is closed automatically: it was "
         "resolved, and nobody confirmed the fix or reported it still broken within 5 d."
     )
-    assert any(m.get_body(("plain",)) for m in mails_to(timed, f"tom@{CAST.msp_domain}"))
-    assert "Closed" in card(timed, tid).text or "closed" in str(card(timed, tid).blocks).lower()
+    tom_last = mails_to(timed, f"tom@{CAST.msp_domain}")[-1].get_body(("plain",)).get_content()
+    assert tom_last == last  # every technician and employee involved
+    assert "Closed" in block_text(card(timed, tid).blocks)
+
+
+def test_a_critical_fix_nobody_confirmed_stays_open_and_the_managers_are_reminded(
+    timed: Stack, clock: ManualClock
+) -> None:
+    tid = open_critical(timed)
+    assign(timed, tid)
+    ok(timed.emu.click(CAST.tech1, CAST.tech_channel, card(timed, tid).ts, ids.RESOLVE))
+    ok(timed.emu.submit_view(CAST.tech1, values={"verification": "ISP restored the line."}))
+    timed.wait_delivered()
+    maya_dms = len(timed.emu.dms(CAST.manager))
+    clock.advance(timedelta(days=1))
+    assert _fire(timed) == 1  # the client is asked again
+    clock.advance(timedelta(days=4))
+    assert _fire(timed) == 1
+    assert ticket(timed, tid).state == "awaiting_confirmation"
+    assert [m.text for m in timed.emu.dms(CAST.manager)[maya_dms:]] == [
+        f"⏳ Critical ticket *#{tid}* Internet down at HQ has waited 5 d for the client to "
+        "confirm the fix. Critical tickets are never closed automatically: follow up with the "
+        "client, or confirm it on their behalf with the Confirm fixed button in their thread."
+    ]
 
 
 def test_in_teams_the_reping_mentions_the_channel_in_the_card_thread_and_the_manager_hears(
