@@ -1,9 +1,5 @@
-"""Business calendars: weekly opening hours in a timezone, minus holidays; arithmetic on business
-time (is it open, when does it open, what is due after N business hours or days). Pure: zoneinfo.
-
-Datetimes go in and come out timezone-aware UTC. Opening hours are local wall-clock ranges, so a day
-on which the clocks change is an hour shorter or longer if its hours span the change.
-"""
+"""Business calendars (weekly hours in a timezone, minus holidays) and arithmetic on business
+time: open or not, next opening, due after N business hours or days. Pure: zoneinfo only."""
 
 from __future__ import annotations
 
@@ -116,7 +112,10 @@ def parse_span(text: str) -> Span:
 
 @dataclass(frozen=True)
 class Calendar:
-    """When a party works: `weekly` hours in `tz`, closed on `holidays` (local dates)."""
+    """When a party works: `weekly` hours in `tz`, closed on `holidays` (local dates).
+
+    Datetimes go in and come out timezone-aware UTC. Hours are local wall-clock ranges, so a day
+    on which the clocks change is an hour shorter or longer if its hours span the change."""
 
     tz: ZoneInfo
     weekly: Weekly

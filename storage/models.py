@@ -68,8 +68,9 @@ class Client(Base):
     alert_labels: Mapped[list[ClientAlertLabel]] = relationship(
         back_populates="client", cascade="all, delete-orphan"
     )
+    # Read only by SLA arithmetic: loaded when asked for, not with every ticket's client.
     holidays: Mapped[list[ClientHoliday]] = relationship(
-        cascade="all, delete-orphan", order_by="ClientHoliday.day", lazy="selectin"
+        cascade="all, delete-orphan", order_by="ClientHoliday.day"
     )
 
 

@@ -1,8 +1,5 @@
-"""The SLA clock lines of a ticket card, in Slack mrkdwn and Teams markdown. Pure.
-
-A card is re-rendered only when its ticket changes, so due times are absolute and each chat client
-shows them in its reader's own time zone (Slack `<!date>`, Adaptive Card `{{DATE}}`/`{{TIME}}`).
-"""
+"""The SLA clock lines of a ticket card (Slack mrkdwn, Teams markdown) and the SLA DMs. Pure; due
+times are absolute, shown in each reader's zone (Slack `<!date>`, Adaptive Card `{{DATE}}`)."""
 
 from __future__ import annotations
 

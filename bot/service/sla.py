@@ -1,11 +1,5 @@
-"""SLA clocks: a ticket's first-response and resolution due times, from its priority's targets
-on its client's business calendar (24/7 for critical tickets), kept in step as the ticket changes.
-
-First response is the first technician attention the ticket gets: its assignment, the start of
-work, or a staff reply in the card's thread (`Ticket.last_tech_update_at` set for the first time).
-The resolution clock stops while the ticket awaits confirmation: a reopen moves the due time on by
-the business time it was stopped.
-"""
+"""SLA clocks: a ticket's first-response and resolution due times from its priority's targets on
+its client's business calendar (critical: 24/7), kept in step as the ticket changes."""
 
 from __future__ import annotations
 
@@ -27,15 +21,19 @@ log = logging.getLogger(__name__)
 
 WARN_SHARE = 0.75  # of a target's business time: the warning, and the card's amber
 RESPONSE, RESOLVE = "response", "resolve"
-# States in which each clock runs.
-RESPONSE_RUNS = frozenset({"new"})
+# States in which the clocks run (the response clock only until the first response).
 RESOLVE_RUNS = frozenset({"new", "assigned", "in_progress"})
 
 
 @dataclass(frozen=True)
 class SlaPolicy:
     """The MSP's targets per priority and its default calendar (for tickets without a client,
-    and the parts a client leaves unset)."""
+    and the parts a client leaves unset).
+
+    First response is the first technician attention a ticket gets: its assignment, a status or
+    priority change by staff, or a staff reply in the card's thread (`last_tech_update_at` set for
+    the first time). The resolution clock stops while the ticket awaits confirmation: a reopen
+    moves its due time on by the business time it was stopped."""
 
     targets: Mapping[str, SlaTarget]
     default: Calendar

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from sqlalchemy import select
+
 from bot.render import sla as render
 from bot.render.view import SlackMessage
 from bot.service.escalation import record
 from bot.service.sla import RESOLVE, RESOLVE_RUNS, RESPONSE, SlaPolicy
 from bot.service.timers import Firing, TimerKind, Want
 from bot.views import ticket_view
-from storage.models import Ticket
+from storage.models import AlertStormTicket, Ticket
 
 # The ticket columns the SLA planners read (beyond state and priority).
 READS = (
@@ -98,13 +100,19 @@ class SlaTimers:
 
     @staticmethod
     def _tell(f: Firing, ticket: Ticket, msg: SlackMessage) -> None:
-        """The assignee, else every manager, by DM; the card re-renders (amber or red)."""
+        """The assignee, else every manager, by DM; the card re-renders (amber or red). A ticket
+        of an alert storm gets no DMs of its own: the storm's summary stands for its tickets."""
+        f.notifier.card(f.session, ticket)
+        in_storm = f.session.scalar(
+            select(AlertStormTicket.storm_id).where(AlertStormTicket.ticket_id == ticket.id)
+        )
+        if in_storm is not None:
+            return
         if ticket.assignee is not None:
             f.notifier.dm_person(f.session, ticket, ticket.assignee, msg)
         else:
             for manager in f.notifier.manager_ids():
                 f.notifier.dm(f.session, ticket, manager, msg)
-        f.notifier.card(f.session, ticket)
 
 
 def _ticket(f: Firing) -> Ticket:

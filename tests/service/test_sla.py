@@ -23,7 +23,16 @@ from bot.service.sla import SlaPolicy
 from bot.service.timers import Timers
 from bot.service.use_cases import Actor
 from bot.timer_runner import TimerRunner
-from storage.models import Client, ClientDomain, ClientHoliday, OutboxRow, Ticket, TicketEvent
+from storage.models import (
+    AlertStorm,
+    AlertStormTicket,
+    Client,
+    ClientDomain,
+    ClientHoliday,
+    OutboxRow,
+    Ticket,
+    TicketEvent,
+)
 from tests.service.conftest import EMPLOYEE, MANAGER, TECHNICIAN
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -54,8 +63,14 @@ class Parts:
         )
         self.sessions, self.clock, self.policy = sessions, clock, policy
         self.notifier = Notifier(settings, directory, OutboxWriter(clock))
-        # No re-pings: they would fire beside the SLA timers of critical tickets.
-        escalation = EscalationPolicy(reping_after=timedelta(days=365))
+        # No escalation timers: they would fire beside the SLA timers.
+        off = timedelta(0)
+        escalation = EscalationPolicy(
+            reping_after=timedelta(days=365),
+            remind_after=dict.fromkeys(("critical", "high", "medium", "low"), off),
+            confirm_remind_after=off,
+            auto_close_after=off,
+        )
         self.timers = Timers.of([*kinds(escalation), *sla_timers.kinds(policy)])
         self.service = TicketService(
             session_factory=sessions,
@@ -228,7 +243,17 @@ def test_a_client_holiday_stops_the_clock(
     assert ticket.response_due_at == berlin(2026, 12, 28, 8, 30)
     assert ticket.resolve_due_at == berlin(2026, 12, 28, 15, 30)
     assert at(parts, berlin(2026, 12, 25, 23, 0)) == 0
+    mark = parts.mark()
     assert at(parts, berlin(2026, 12, 28, 8, 15)) == 1  # the warning, 45 business minutes in
+    assert parts.dms(mark) == [
+        (
+            MANAGER,
+            f"🟠 SLA warning: {_link(ticket_id)} — first response is due "
+            "<!date^1798443000^{date_short_pretty} at {time}|Mon 28 Dec 08:30 CET> "
+            "(75 % of its 1h target used). Nobody is assigned: assign it from its card in the "
+            "technician channel.",
+        )
+    ]
 
 
 def test_client_hours_and_the_msp_default(
@@ -324,3 +349,23 @@ def test_a_closed_ticket_has_no_sla_timers_left(
     parts.service.confirm(Actor(EMPLOYEE), ticket_id)
     assert at(parts, berlin(2026, 12, 20, 9, 0)) == 0
     assert parts.events(ticket_id, "sla_breach") == parts.events(ticket_id, "sla_warning") == []
+
+
+def test_a_ticket_of_an_alert_storm_breaches_without_dms_of_its_own(
+    sessions: sessionmaker[Session], directory: Directory
+) -> None:
+    parts = make_parts(sessions, directory, berlin(2026, 12, 7, 9, 0))
+    ticket_id = parts.open(priority="critical")
+    now = parts.clock.now()
+    with sessions.begin() as s:
+        storm = AlertStorm(channel="CTECHS", started_at=now, last_ticket_at=now, ticket_count=12)
+        s.add(storm)
+        s.flush()
+        s.add(AlertStormTicket(storm_id=storm.id, ticket_id=ticket_id, added_at=now))
+    mark = parts.mark()
+    assert at(parts, berlin(2026, 12, 7, 9, 15)) == 2  # the warning (moot) and the breach
+    assert parts.dms(mark) == []
+    assert len(parts.cards(mark)) == 1
+    assert parts.events(ticket_id, "sla_breach") == [
+        "first response SLA breached: due Mon 7 Dec 09:15 CET (15m target)"
+    ]
