@@ -16,6 +16,7 @@ worker. The PostgreSQL server gets a database of the benchmark's own, dropped at
 
     python benchmarks/ack_latency.py [--requests 2000] [--concurrency 20] [--repeat N]
                                      [--postgres URL] [--no-floor] [--roles all|split]
+                                     [--py-spy]
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import argparse
 import http.client
 import json
 import os
+import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -383,11 +386,73 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+# Where a profiled process spends the time it holds the GIL, by what the stack passes through.
+PROFILE_PARTS = {
+    "SQLAlchemy": "(sqlalchemy/",
+    "psycopg": "(psycopg/",
+    "Bolt": "(slack_bolt/",
+    "uvicorn + asyncio": ("(uvicorn/", "(asyncio/"),
+    "render": "(bot/render/",
+    "bot/service": "(bot/service/",
+}
+
+
+class Profile:
+    """py-spy recording the first web process during the measured load (GIL-holding samples
+    only: its CPU in Python), summarised as shares of those samples."""
+
+    def __init__(self, pid: int) -> None:
+        spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        fd, path = tempfile.mkstemp(prefix="ticketbot-spy-", suffix=".txt")
+        os.close(fd)
+        self.path = Path(path)
+        argv = [spy, "record", "-p", str(pid), "--gil", "--nonblocking", "-r", "200"]
+        self.proc = subprocess.Popen(
+            [*argv, "-f", "raw", "-o", path],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def summary(self, elapsed: float) -> str:
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(30)
+        parts = {name: 0 for name in PROFILE_PARTS}
+        ours: dict[str, int] = {}
+        samples = 0
+        for line in self.path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            n = int(count)
+            samples += n
+            for name, marks in PROFILE_PARTS.items():
+                if any(m in stack for m in ((marks,) if isinstance(marks, str) else marks)):
+                    parts[name] += n
+            frames = [f for f in stack.split(";") if "(bot/" in f or "(handlers/" in f]
+            if frames:
+                deepest = frames[-1].split(" (")[0]
+                ours[deepest] = ours.get(deepest, 0) + n
+        if not samples:
+            return "py-spy recorded nothing (is it installed, and may it attach?)"
+        held = samples / 200 / elapsed * 100
+        shares = ", ".join(f"{k} {v / samples * 100:.0f} %" for k, v in parts.items())
+        top = sorted(ours.items(), key=lambda kv: -kv[1])[:5]
+        frames_text = ", ".join(f"{k} {v / samples * 100:.0f} %" for k, v in top)
+        return (
+            f"py-spy, first web process: holds the GIL {held:.0f} % of the time; of that, "
+            f"{shares}; deepest frames of ours: {frames_text}"
+        )
+
+
 def measure(
-    deployment: Deployment, secret: str, requests: int, concurrency: int
-) -> dict[str, float]:
+    deployment: Deployment,
+    secret: str,
+    requests: int,
+    concurrency: int,
+    *,
+    profile: bool = False,
+) -> tuple[dict[str, float], str | None]:
     """Warm up, then the measured mix: half /ticket commands, half Request-help clicks. RSS is
-    the first web process's; CPU is every process's of the deployment."""
+    the first web process's; CPU is every process's of the deployment. With `profile`, also
+    where the first web process's time went."""
     threading.Event().wait(1.0)
     first = deployment.web[0].proc.pid
     pids = [s.proc.pid for s in deployment.servers]
@@ -402,7 +467,9 @@ def measure(
     worker_cpu = sum(cpu_seconds(p) for p in workers)
     db_before = cpu_of(postgres_backends(deployment.database_url))
     host_busy, host_total = host_cpu()
+    spy = Profile(first) if profile else None
     latencies, failures, elapsed = load(deployment.ports, secret, bodies, concurrency)
+    profiled = spy.summary(elapsed) if spy is not None else None
     busy, total = host_cpu()
     host_busy, host_total = busy - host_busy, total - host_total
     server_cpu = sum(cpu_seconds(p) for p in pids) - server_cpu
@@ -412,7 +479,7 @@ def measure(
     db_after = cpu_of(postgres_backends(deployment.database_url))
     db_cpu = sum(after - db_before.get(pid, 0.0) for pid, after in db_after.items())
     peak = rss_kb(first, "VmHWM")
-    return {
+    figures = {
         "p50": pct(latencies, 50),
         "p95": pct(latencies, 95),
         "p99": pct(latencies, 99),
@@ -426,6 +493,7 @@ def measure(
         "db_cpu_ms": db_cpu / requests * 1000,
         "host_busy": host_busy / host_total * 100 if host_total else 0.0,
     }
+    return figures, profiled
 
 
 # The set-ups a round can measure: label → (the web processes' role, how many, how many workers).
@@ -438,7 +506,13 @@ SETUPS = {
 
 
 def run_one(
-    label: str, database_url: str, requests: int, concurrency: int, floor: dict[str, float] | None
+    label: str,
+    database_url: str,
+    requests: int,
+    concurrency: int,
+    floor: dict[str, float] | None,
+    *,
+    profile: bool = False,
 ) -> dict[str, float]:
     role, webs, workers = SETUPS[label]
     secret = "bench-" + os.urandom(8).hex()
@@ -457,7 +531,7 @@ def run_one(
                 deployment.web.append(start_bot(env, role))
             for _ in range(workers):
                 deployment.others.append(start_bot(env, "worker"))
-            result = measure(deployment, secret, requests, concurrency)
+            result, profiled = measure(deployment, secret, requests, concurrency, profile=profile)
         finally:
             for server in deployment.servers:
                 server.stop()
@@ -465,6 +539,8 @@ def run_one(
             _report_errors(server)
     print(f"{label:<11} {requests} req @ {concurrency} concurrent: {_figures(result)}", flush=True)
     _print_ratios(result, floor)
+    if profiled is not None:
+        print(f"{'':<11} {profiled}", flush=True)
     return result
 
 
@@ -472,7 +548,7 @@ def run_floor(requests: int, concurrency: int) -> dict[str, float]:
     secret = "bench-" + os.urandom(8).hex()
     floor = start_floor(secret)
     try:
-        result = measure(Deployment(web=[floor], others=[]), secret, requests, concurrency)
+        result, _ = measure(Deployment(web=[floor], others=[]), secret, requests, concurrency)
     finally:
         floor.stop()
     _report_errors(floor)
@@ -536,6 +612,11 @@ def main() -> int:
         help="all: one process per database; split: PostgreSQL in one process, then web and "
         "worker processes",
     )
+    parser.add_argument(
+        "--py-spy",
+        action="store_true",
+        help="profile the first web process of each set-up with py-spy (pip install py-spy)",
+    )
     parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_floor:
@@ -574,7 +655,9 @@ def rounds(args: argparse.Namespace, *, sqlite_dir: str, postgres_url: str | Non
                 assert postgres_url is not None
                 reset_postgres(postgres_url)
                 url = postgres_url
-            result = run_one(label, url, args.requests, args.concurrency, floor)
+            result = run_one(
+                label, url, args.requests, args.concurrency, floor, profile=args.py_spy
+            )
             if floor is not None:
                 result.update({f"{k}_x": v for k, v in ratios(result, floor).items()})
             runs[label].append(result)

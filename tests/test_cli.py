@@ -528,3 +528,23 @@ def test_socket_mode_web_processes_each_hold_a_connection_and_a_worker_holds_non
     for process in processes:
         assert not process.error_lines(), process.log_tail()
     assert all("Slack Socket Mode connected" in p.log_tail() for p in processes[1:])
+
+
+def test_a_teams_worker_starts_without_the_bot_on_api_messages(pg_url: str) -> None:
+    from bot.sandbox.process import BotProcess
+    from bot.sandbox.teams_connector import BotConnector
+
+    with BotConnector(
+        "0d2a5c8e-1111-4222-8333-444455556666", "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+    ) as connector:
+        env = {**_teams_env(connector, Path("unused"), connector.password), "DATABASE_URL": pg_url}
+        worker = BotProcess(env, role="worker")
+        try:
+            worker.migrate()
+            worker.start()
+            assert _get(worker.port, "/api/messages", "POST")[0] == 404
+            assert _get(worker.port, "/healthz")[0] == 200
+        finally:
+            worker.stop()
+    assert "Teams bot on" not in worker.log_tail()
+    assert not worker.error_lines(), worker.log_tail()
