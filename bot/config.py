@@ -59,6 +59,7 @@ KEYS = (
     "TICKETBOT_ALERT_RESOLVED_PATTERN",
     "TICKETBOT_ALERT_BOTS",
     "TICKETBOT_MEMBERS_REFRESH",
+    "TICKETBOT_OUTBOX_LEASE",
     "METRICS_TOKEN",
     "HOST",
     "PORT",
@@ -86,6 +87,7 @@ ALERT_STORM_THRESHOLD_MAX = 100_000
 PRIORITIES = ("low", "medium", "high", "critical")
 BOT_NAME_MAX = 80  # Slack's limit for a bot's username
 DEFAULT_MEMBERS_REFRESH = timedelta(minutes=10)
+DEFAULT_OUTBOX_LEASE = timedelta(seconds=30)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_TEAMS_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
 DEFAULT_TEAMS_OPENID_METADATA_URL = (
@@ -232,6 +234,7 @@ class Settings:
     alert_storm_threshold: int = DEFAULT_ALERT_STORM_THRESHOLD  # new alert tickets per minute
     alert_chat_rules: ChatAlertRules = DEFAULT_ALERT_CHAT_RULES
     members_refresh: timedelta = DEFAULT_MEMBERS_REFRESH  # re-reading the technician channel
+    outbox_lease: timedelta = DEFAULT_OUTBOX_LEASE  # a killed process's claimed rows wait this long
     metrics_token: Secret | None = None  # unset: /metrics is open
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
@@ -449,6 +452,7 @@ class Settings:
 
         duration_expected = "must be a positive duration such as 90s, 5m, 2h or 1d"
         members_refresh = get.parsed("TICKETBOT_MEMBERS_REFRESH", parse_duration, duration_expected)
+        outbox_lease = get.parsed("TICKETBOT_OUTBOX_LEASE", parse_duration, duration_expected)
         metrics_token = get.secret("METRICS_TOKEN")
         if metrics_token is not None and _CONTROL.search(metrics_token.reveal()):
             problems.append("METRICS_TOKEN must not contain control characters")
@@ -477,6 +481,7 @@ class Settings:
             alert_storm_threshold=_default(alert_storm_threshold, DEFAULT_ALERT_STORM_THRESHOLD),
             alert_chat_rules=alert_chat_rules,
             members_refresh=_default(members_refresh, DEFAULT_MEMBERS_REFRESH),
+            outbox_lease=_default(outbox_lease, DEFAULT_OUTBOX_LEASE),
             metrics_token=metrics_token,
             host=_default(host, DEFAULT_HOST),
             port=_default(port, DEFAULT_PORT),

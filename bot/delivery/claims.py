@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -82,6 +83,8 @@ class Claims:
         self._channels = channels
         self._skip_locked = skip_locked
         self._jitter = random.Random()  # its own: the global generator belongs to the caller
+        self._held: set[int] = set()  # claimed here and not finished yet
+        self._held_lock = threading.Lock()
 
     def queries(self, *, storms: bool) -> LaneQueries:
         """Only future times count for `next_due`: rows already due but not claimed wait
@@ -152,7 +155,38 @@ class Claims:
                     .where(outbox_table.c.id.in_([row.id for row in claimed]))
                     .values(status="sending", locked_until=now + self._policy.lease)
                 )
+        with self._held_lock:
+            self._held.update(row.id for row in claimed)
         return claimed
+
+    def renew(self) -> int:
+        """Extend the lease of every row claimed here and not finished yet (a batch is sent one
+        row after another, and a send may be slow); returns how many were extended. A lease that
+        ran out before this (a process stalled longer than the lease) is logged: another
+        process may have taken the row and send it too."""
+        with self._held_lock:
+            held = sorted(self._held)
+        if not held:
+            return 0
+        now = self._clock.now()
+        o = outbox_table.c
+        with self._sessions.begin() as s:
+            renewed = s.execute(
+                update(outbox_table)
+                .where(o.id.in_(held), o.status == "sending", o.locked_until >= now)
+                .values(locked_until=now + self._policy.lease)
+                .returning(o.id)
+            ).scalars()
+            lost = set(held) - set(renewed)
+        with self._held_lock:
+            lost &= self._held  # finished meanwhile: not lost
+        if lost:
+            log.warning(
+                "outbox lease ran out before it was extended for row(s) %s: "
+                "another process may send them too",
+                ", ".join(map(str, sorted(lost))),
+            )
+        return len(held) - len(lost)
 
     def release_orphaned(self) -> int:
         """On SQLite only this process delivers, so rows left `sending` by a crash are ours to
@@ -209,6 +243,8 @@ class Claims:
         session: Session | None = None,
     ) -> None:
         """Record how a delivery went, in its own transaction or in `session`'s."""
+        with self._held_lock:
+            self._held.discard(row_id)
         now = self._clock.now()
         values: dict[str, Any] = {"status": status, "locked_until": None}
         if count_attempt:

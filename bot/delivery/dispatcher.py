@@ -20,12 +20,12 @@ from bot.clock import Clock
 from bot.delivery.claims import Claimed, Claims, Deferred, LaneQueries, Orphaned
 from bot.delivery.email import EmailSender
 from bot.delivery.errors import DeliveryError
-from bot.delivery.pacing import ChannelPacer
+from bot.delivery.pacing import PaceRule, Paces
 from bot.delivery.policy import DispatchPolicy
 from bot.delivery.recorded import Recorded
 from bot.delivery.slack import SlackGateway
 from bot.delivery.slack_route import SlackRoute
-from bot.delivery.storm_summary import StormSummaries
+from bot.delivery.storm_summary import UPDATES, StormSummaries
 from bot.delivery.teams_chat import TeamsChat
 from bot.delivery.teams_route import TeamsRoute
 from bot.delivery.webhook_route import WebhookRoute
@@ -74,13 +74,18 @@ class Dispatcher:
         # that it shows at once even when the storm's first cards have just gone out.
         reserve = {tech_channel: 1.0} if tech_channel and self._policy.channel_burst > 1 else {}
         # Each outbox channel paces its own conversations (their targets never coincide).
-        self._pacers = {
-            "slack": ChannelPacer(
-                self._policy.channel_rate, self._policy.channel_burst, reserved=reserve
-            ),
-            "teams": ChannelPacer(self._policy.teams_rate, self._policy.teams_burst),
-            "webhook": ChannelPacer(self._policy.webhook_rate, self._policy.webhook_burst),
-        }
+        self._paces = Paces(
+            sessions,
+            {
+                "slack": PaceRule(
+                    self._policy.channel_rate, self._policy.channel_burst, reserved=reserve
+                ),
+                "teams": PaceRule(self._policy.teams_rate, self._policy.teams_burst),
+                "webhook": PaceRule(self._policy.webhook_rate, self._policy.webhook_burst),
+                # chat.update of storm summaries: Slack's Tier 3 (about 50 a minute, bursts).
+                UPDATES: PaceRule(50 / 60, 20),
+            },
+        )
         self._claims = Claims(
             sessions=sessions,
             clock=clock,
@@ -94,7 +99,7 @@ class Dispatcher:
         self._slack = SlackRoute(
             slack=slack,
             tech_channel=tech_channel,
-            pacer=self._pacers["slack"],
+            paces=self._paces,
             recorded=recorded,
             reads=reads,
             clock=clock,
@@ -103,7 +108,7 @@ class Dispatcher:
             teams=teams,
             tech_channel=teams_tech_channel,
             mention=teams_mention,
-            pacer=self._pacers["teams"],
+            paces=self._paces,
             recorded=recorded,
             reads=reads,
             clock=clock,
@@ -111,7 +116,7 @@ class Dispatcher:
         self._webhooks = WebhookRoute(
             webhooks=webhooks,
             teams=self._teams,
-            pacer=self._pacers["webhook"],
+            paces=self._paces,
             reads=reads,
             clock=clock,
         )
@@ -122,6 +127,7 @@ class Dispatcher:
             reads=reads,
             clock=clock,
             metrics=self._metrics,
+            paces=self._paces,
             row_locks=skip_locked,
         )
         self._worker_id = worker_id
@@ -135,6 +141,7 @@ class Dispatcher:
         if channels is None or "slack" in channels:
             lanes.append(_Lane("storm", self._claims.queries(storms=True)))
         self._lanes = tuple(lanes)
+        self._keeper: threading.Thread | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
     def wake(self, written: Written | None = None) -> None:
@@ -154,7 +161,7 @@ class Dispatcher:
         return target is None or self._available(channel, target, now) >= 1.0
 
     def _available(self, channel: str, target: str, now: datetime) -> float:
-        return self._pacers.get(channel, self._pacers["slack"]).available(target, now)
+        return self._paces.available(channel, target, now)
 
     def start(self) -> None:
         if any(lane.thread is not None for lane in self._lanes):
@@ -164,6 +171,10 @@ class Dispatcher:
             name = self._worker_id if lane.name == "rest" else f"{self._worker_id}-{lane.name}"
             lane.thread = threading.Thread(target=self._loop, args=(lane,), name=name, daemon=True)
             lane.thread.start()
+        self._keeper = threading.Thread(
+            target=self._keep_leases, name=f"{self._worker_id}-lease", daemon=True
+        )
+        self._keeper.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
@@ -173,9 +184,22 @@ class Dispatcher:
             if lane.thread is not None:
                 lane.thread.join(timeout)
                 lane.thread = None
+        if self._keeper is not None:
+            self._keeper.join(timeout)
+            self._keeper = None
 
     def release_orphaned_claims(self) -> int:
         return self._claims.release_orphaned()
+
+    def _keep_leases(self) -> None:
+        """Extend the leases of the rows this dispatcher holds, three times per lease: only a
+        process that stopped running lets its rows' leases run out."""
+        every = self._policy.lease.total_seconds() / 3
+        while not self._stop.wait(every):
+            try:
+                self._claims.renew()
+            except Exception:  # a database blip: the next round tries again, within the lease
+                log.exception("extending outbox leases failed")
 
     def _loop(self, lane: _Lane) -> None:
         last_pass = float("-inf")
@@ -205,18 +229,17 @@ class Dispatcher:
         if due is not None:
             wait = min(wait, (due - now).total_seconds())
         if not lane.storms:
-            tokens = [p.next_token_in(now) for p in self._pacers.values()]
-            waits = [t for t in tokens if t is not None]
-            if waits:
-                wait = min(wait, *waits)
+            free = self._paces.next_free_in(now)
+            if free is not None:
+                wait = min(wait, free)
         return max(wait, 0.001)
 
     # ---- one pass --------------------------------------------------------------------------
     def _pass(self, lane: _Lane) -> int:
         """Claim and deliver one batch of the lane's rows; returns how many were attempted."""
         now = self._clock.now()
-        paced = sorted({c for p in self._pacers.values() for c in p.blocked(now)})
-        rows = self._claims.claim(lane.queries.claim, paced, self._available)
+        self._paces.look(now)
+        rows = self._claims.claim(lane.queries.claim, self._paces.blocked(now), self._available)
         for row in rows:
             self._deliver_one(row)
         return len(rows)

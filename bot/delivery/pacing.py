@@ -1,89 +1,170 @@
-"""Per-conversation pace: a token bucket per target, plus pauses ordered by Retry-After."""
+"""Per-conversation pace, kept in the database so that it holds across every delivery process.
+
+A GCRA per (channel, target): a post may go when the target's theoretical arrival time (`tat`)
+is at most `(burst - 1) / rate` ahead of now, and moves it `1 / rate` on. Taking is one
+`UPDATE … WHERE … RETURNING`: on PostgreSQL the row lock orders concurrent takers.
+"""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
-from typing import TypeVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery.claims import Deferred
 from bot.delivery.errors import DeliveryError
+from storage.models import paces_table
 
 _T = TypeVar("_T")
 
+# Seconds of rounding that times stored as floats may carry (a post exactly on time goes).
+EPSILON = 1e-6
 
-class ChannelPacer:
-    """A token bucket per conversation, plus pauses ordered by Retry-After.
 
-    `reserved` keeps tokens of a channel for urgent posts: ordinary posts leave them alone.
-    """
+@dataclass(frozen=True)
+class PaceRule:
+    """`rate` posts a second, `burst` at once; `reserved` keeps tokens of some targets for
+    urgent posts: ordinary posts leave them alone."""
 
-    def __init__(
-        self, rate: float, burst: int, reserved: Mapping[str, float] | None = None
-    ) -> None:
-        self._rate = rate
-        self._burst = float(burst)
-        self._reserved = dict(reserved or {})
-        self._buckets: dict[str, tuple[float, datetime]] = {}
-        self._paused: dict[str, datetime] = {}
-        self._lock = threading.Lock()
+    rate: float
+    burst: int
+    reserved: Mapping[str, float] = field(default_factory=dict)
 
-    def available(self, channel: str, now: datetime, *, urgent: bool = False) -> float:
-        """Posts the channel may take now (0 while paused by a Retry-After)."""
-        with self._lock:
-            return self._available(channel, now, urgent)
+    @property
+    def interval(self) -> float:
+        return 1.0 / self.rate
 
-    def _available(self, channel: str, now: datetime, urgent: bool) -> float:
-        until = self._paused.get(channel)
-        if until is not None and until > now:
+    def lead(self, target: str, urgent: bool) -> float:
+        """How far ahead of now `tat` may be for a post to go."""
+        kept = 0.0 if urgent else self.reserved.get(target, 0.0)
+        return (self.burst - 1.0 - kept) * self.interval
+
+    def available(
+        self, target: str, tat: float, paused: float | None, now: float, urgent: bool = False
+    ) -> float:
+        """Posts the target may take at `now` (0 while paused by a Retry-After)."""
+        if paused is not None and paused > now:
             return 0.0
-        tokens, at = self._buckets.get(channel, (self._burst, now))
-        tokens = min(self._burst, tokens + (now - at).total_seconds() * self._rate)
-        return max(0.0, tokens - (0.0 if urgent else self._reserved.get(channel, 0.0)))
+        kept = 0.0 if urgent else self.reserved.get(target, 0.0)
+        return max(0.0, self.burst - max(0.0, tat - now - EPSILON) * self.rate - kept)
 
-    def next_token_in(self, now: datetime) -> float | None:
-        """Seconds until some channel that is out of budget may post again."""
-        waits = []
-        with self._lock:
-            for until in self._paused.values():
-                if until > now:
-                    waits.append((until - now).total_seconds())
-            for channel, (tokens, at) in self._buckets.items():
-                current = tokens + (now - at).total_seconds() * self._rate
-                needed = 1.0 + self._reserved.get(channel, 0.0)
-                if current < needed:
-                    waits.append((needed - current) / self._rate)
-        return min(waits) if waits else None
+    def free_at(self, target: str, tat: float, paused: float | None) -> float:
+        """When an ordinary post may go again."""
+        return max(paused or 0.0, tat - self.lead(target, False))
+
+
+class Paces:
+    """The paces of every channel's targets (their targets never coincide across channels).
+
+    `look` reads the targets out of budget once a pass; `blocked`, `available` and
+    `next_free_in` answer from that reading (hints: `take` decides)."""
+
+    def __init__(self, sessions: sessionmaker[Session], rules: Mapping[str, PaceRule]) -> None:
+        self._sessions = sessions
+        self._rules = dict(rules)
+        self._seen: dict[tuple[str, str], tuple[float, float | None]] = {}
+        self._postgres = sessions.kw["bind"].dialect.name == "postgresql"
+
+    def take(
+        self, channel: str, target: str, now: datetime, *, urgent: bool = False
+    ) -> datetime | None:
+        """None when a post may go now (and it is counted); else the time to try again."""
+        rule, at = self._rules[channel], _seconds(now)
+        p = paces_table.c
+        moved = (
+            update(paces_table)
+            .where(
+                p.channel == channel,
+                p.target == target,
+                p.tat <= at + rule.lead(target, urgent) + EPSILON,
+                or_(p.paused_until.is_(None), p.paused_until <= at),
+            )
+            .values(tat=case((p.tat < at, at), else_=p.tat) + rule.interval)
+            .returning(p.tat)
+        )
+        with self._sessions.begin() as s:
+            if s.execute(moved).first() is not None:
+                return None
+            state = s.execute(
+                select(p.tat, p.paused_until).where(p.channel == channel, p.target == target)
+            ).first()
+            if state is None:
+                first = {"channel": channel, "target": target, "tat": at + rule.interval}
+                if s.execute(self._insert(first).returning(p.tat)).first() is not None:
+                    return None
+                state = s.execute(
+                    select(p.tat, p.paused_until).where(p.channel == channel, p.target == target)
+                ).one()
+        tat, paused = float(state.tat), state.paused_until
+        self._seen = {**self._seen, (channel, target): (tat, paused)}
+        if paused is not None and paused > at:
+            return _datetime(paused)
+        return _datetime(max(at, tat - rule.lead(target, urgent)))
+
+    def pause(self, channel: str, target: str, until: datetime) -> None:
+        """No post to `target` before `until` (a Retry-After), urgent ones included."""
+        end = _seconds(until)
+        p = paces_table.c
+        with self._sessions.begin() as s:
+            s.execute(self._insert({"channel": channel, "target": target, "tat": end}))
+            s.execute(
+                update(paces_table)
+                .where(p.channel == channel, p.target == target)
+                .values(paused_until=case((p.paused_until > end, p.paused_until), else_=end))
+            )
+
+    def look(self, now: datetime) -> None:
+        """Read the targets that may be out of budget now (one query for every channel)."""
+        at = _seconds(now)
+        p = paces_table.c
+        with self._sessions() as s:
+            rows = s.execute(
+                select(p.channel, p.target, p.tat, p.paused_until).where(
+                    or_(p.tat > at, p.paused_until > at), p.channel.in_(self._rules)
+                )
+            ).all()
+        self._seen = {(r.channel, r.target): (float(r.tat), r.paused_until) for r in rows}
 
     def blocked(self, now: datetime) -> list[str]:
-        """Channels with no ordinary post left in their budget right now."""
-        with self._lock:
-            channels = set(self._buckets) | set(self._paused)
-            return sorted(c for c in channels if self._available(c, now, False) < 1.0)
+        """Targets with no ordinary post left in their budget, as last looked at."""
+        at = _seconds(now)
+        return sorted(
+            target
+            for (channel, target), (tat, paused) in self._seen.items()
+            if self._rules[channel].available(target, tat, paused, at) < 1.0
+        )
 
-    def take(self, channel: str, now: datetime, *, urgent: bool = False) -> datetime | None:
-        """None when a post may go now; else the time to try again."""
-        with self._lock:
-            until = self._paused.get(channel)
-            if until is not None and until > now:
-                return until
-            tokens, at = self._buckets.get(channel, (self._burst, now))
-            tokens = min(self._burst, tokens + (now - at).total_seconds() * self._rate)
-            needed = 1.0 + (0.0 if urgent else self._reserved.get(channel, 0.0))
-            if tokens < needed:
-                self._buckets[channel] = (tokens, now)
-                return now + timedelta(seconds=(needed - tokens) / self._rate)
-            self._buckets[channel] = (tokens - 1.0, now)
-            return None
+    def available(self, channel: str, target: str, now: datetime) -> float:
+        """Ordinary posts `target` may take now, as last looked at (a channel without a
+        pace: no limit)."""
+        rule = self._rules.get(channel)
+        if rule is None:
+            return float("inf")
+        tat, paused = self._seen.get((channel, target), (0.0, None))
+        return rule.available(target, tat, paused, _seconds(now))
 
-    def pause(self, channel: str, until: datetime) -> None:
-        with self._lock:
-            self._paused[channel] = max(until, self._paused.get(channel, until))
+    def next_free_in(self, now: datetime) -> float | None:
+        """Seconds until some target out of budget may take an ordinary post again."""
+        at = _seconds(now)
+        waits = [
+            self._rules[channel].free_at(target, tat, paused) - at
+            for (channel, target), (tat, paused) in self._seen.items()
+        ]
+        return min((w for w in waits if w > 0), default=None)
+
+    def _insert(self, values: dict[str, Any]) -> Any:
+        insert = postgresql.insert if self._postgres else sqlite.insert
+        return insert(paces_table).values(**values).on_conflict_do_nothing()
 
 
 def paced(
-    pacer: ChannelPacer,
+    paces: Paces,
+    channel: str,
     target: str | None,
     now: Callable[[], datetime],
     send: Callable[[], _T],
@@ -93,12 +174,20 @@ def paced(
     """`send` within the target's pace (Deferred when out of it); a 429 pauses the target for
     its Retry-After. An `urgent` send may use the target's reserved tokens."""
     if target is not None:
-        retry_at = pacer.take(target, now(), urgent=urgent)
+        retry_at = paces.take(channel, target, now(), urgent=urgent)
         if retry_at is not None:
             raise Deferred(retry_at)
     try:
         return send()
     except DeliveryError as e:
         if e.retry_after is not None and target is not None:
-            pacer.pause(target, now() + timedelta(seconds=e.retry_after))
+            paces.pause(channel, target, now() + timedelta(seconds=e.retry_after))
         raise
+
+
+def _seconds(when: datetime) -> float:
+    return when.timestamp()
+
+
+def _datetime(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)

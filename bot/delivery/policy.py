@@ -9,7 +9,8 @@ from datetime import timedelta
 @dataclass(frozen=True)
 class DispatchPolicy:
     batch: int = 20
-    lease: timedelta = timedelta(minutes=2)
+    # How long a claimed row is this process's; extended while it holds it (see Claims.renew).
+    lease: timedelta = timedelta(seconds=30)
     max_attempts: int = 12
     base_backoff: float = 1.0
     max_backoff: float = 300.0

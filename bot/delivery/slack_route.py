@@ -12,7 +12,7 @@ from bot.clock import Clock
 from bot.delivery import storm
 from bot.delivery.claims import Claimed, Deferred
 from bot.delivery.errors import DeliveryError
-from bot.delivery.pacing import ChannelPacer, paced
+from bot.delivery.pacing import Paces, paced
 from bot.delivery.recorded import Recorded, card_message
 from bot.delivery.slack import SlackGateway
 from bot.render import card
@@ -33,14 +33,14 @@ class SlackRoute:
         *,
         slack: SlackGateway | None,
         tech_channel: str | None,
-        pacer: ChannelPacer,
+        paces: Paces,
         recorded: Recorded,
         reads: sessionmaker[Session],
         clock: Clock,
     ) -> None:
         self._slack = slack
         self._tech_channel = tech_channel
-        self._pacer = pacer
+        self._paces = paces
         self._recorded = recorded
         self._reads = reads
         self._clock = clock
@@ -80,7 +80,8 @@ class SlackRoute:
         """chat.postMessage within the channel's pace; a 429 pauses the channel for Retry-After.
         An `urgent` post may use the channel's reserved tokens."""
         return paced(
-            self._pacer,
+            self._paces,
+            "slack",
             channel,
             self._clock.now,
             lambda: self.api.post(channel, **message),

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.delivery import storm
 from bot.delivery.claims import Claims, Deferred
-from bot.delivery.pacing import ChannelPacer
+from bot.delivery.pacing import Paces
 from bot.delivery.slack_route import SlackRoute
 from bot.metrics import Metrics
 from bot.render import alerts
@@ -18,6 +18,9 @@ from storage.models import AlertStorm
 
 # The shortest gap between two renders of a storm summary while tickets keep joining it.
 STORM_REFRESH = timedelta(seconds=0.3)
+
+# The pace (bot.delivery.pacing) of chat.update of storm summaries.
+UPDATES = "slack_update"
 
 
 class StormSummaries:
@@ -30,6 +33,7 @@ class StormSummaries:
         reads: sessionmaker[Session],
         clock: Clock,
         metrics: Metrics,
+        paces: Paces,
         row_locks: bool,
     ) -> None:
         self._slack = slack
@@ -40,8 +44,7 @@ class StormSummaries:
         self._metrics = metrics
         self._row_locks = row_locks
         self._updated: dict[int, datetime] = {}  # storm id → its summary's last chat.update
-        # chat.update of storm summaries: Slack's Tier 3 (about 50 a minute, bursts allowed).
-        self._update_pacer = ChannelPacer(50 / 60, 20)
+        self._paces = paces
 
     def deliver(self, row_id: int, storm_id: int, mention: str) -> None:
         """Post the summary once, then keep it current (coalescing updates).
@@ -97,7 +100,7 @@ class StormSummaries:
         last = self._updated.get(storm_id)
         if last is not None and now - last < STORM_REFRESH:
             raise Deferred(last + STORM_REFRESH)
-        retry_at = self._update_pacer.take(channel, now)
+        retry_at = self._paces.take(UPDATES, channel, now)
         if retry_at is not None:
             raise Deferred(retry_at)
         self._updated = {k: at for k, at in self._updated.items() if now - at < STORM_REFRESH}

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.delivery.claims import Claimed
 from bot.delivery.errors import DeliveryError
-from bot.delivery.pacing import ChannelPacer, paced
+from bot.delivery.pacing import Paces, paced
 from bot.delivery.recorded import Recorded, card_message
 from bot.delivery.teams_chat import TeamsChat
 from bot.render import adaptive
@@ -30,7 +30,7 @@ class TeamsRoute:
         teams: TeamsChat | None,
         tech_channel: str | None,
         mention: Callable[[], TeamsMention | None] | None,
-        pacer: ChannelPacer,
+        paces: Paces,
         recorded: Recorded,
         reads: sessionmaker[Session],
         clock: Clock,
@@ -38,7 +38,7 @@ class TeamsRoute:
         self._teams = teams
         self._tech_channel = tech_channel
         self._mention = mention
-        self._pacer = pacer
+        self._paces = paces
         self._recorded = recorded
         self._reads = reads
         self._clock = clock
@@ -101,7 +101,7 @@ class TeamsRoute:
             self._recorded.rendered(target[0], target[1], view.version)
             return {"conversation": target[0], "id": target[1], "version": view.version}
         posted, activity_id = paced(
-            self._pacer, row.target, self._clock.now, lambda: teams.post(channel, msg)
+            self._paces, "teams", row.target, self._clock.now, lambda: teams.post(channel, msg)
         )
         self._recorded.record(
             ticket_id,
@@ -132,7 +132,8 @@ class TeamsRoute:
         else:
             raise DeliveryError("Teams post without a conversation", transient=False)
         posted, activity_id = paced(
-            self._pacer,
+            self._paces,
+            "teams",
             row.target,
             self._clock.now,
             lambda: teams.post(conversation, msg, thread=thread),

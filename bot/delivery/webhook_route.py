@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.delivery.claims import Claimed
 from bot.delivery.errors import DeliveryError
-from bot.delivery.pacing import ChannelPacer, paced
+from bot.delivery.pacing import Paces, paced
 from bot.delivery.teams_route import TeamsRoute
 from bot.delivery.workflows import WorkflowsGateway
 from bot.render import adaptive
@@ -23,13 +23,13 @@ class WebhookRoute:
         *,
         webhooks: WorkflowsGateway | None,
         teams: TeamsRoute,
-        pacer: ChannelPacer,
+        paces: Paces,
         reads: sessionmaker[Session],
         clock: Clock,
     ) -> None:
         self._webhooks = webhooks
         self._teams = teams  # renders the message as Teams shows it
-        self._pacer = pacer
+        self._paces = paces
         self._reads = reads
         self._clock = clock
 
@@ -44,5 +44,11 @@ class WebhookRoute:
         if not url:
             return {"skipped": "the client has no Teams webhook now"}
         envelope = adaptive.webhook_envelope(self._teams.message(p))
-        paced(self._pacer, row.target, self._clock.now, lambda: webhooks.post(url, envelope))
+        paced(
+            self._paces,
+            "webhook",
+            row.target,
+            self._clock.now,
+            lambda: webhooks.post(url, envelope),
+        )
         return {"client_id": p.get("client_id")}
