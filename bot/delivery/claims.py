@@ -39,6 +39,9 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
     target: str | None
+    created_at: datetime
+    # Claimed before by a process whose lease ran out: its send may have gone through.
+    interrupted: bool = False
 
 
 class Deferred(Exception):
@@ -99,10 +102,19 @@ class Claims:
         now: BindParameter[datetime] = bindparam("now")
         due = or_(
             and_(o.status == "pending", o.next_attempt_at <= now),
-            and_(o.status == "sending", o.locked_until < now),
+            and_(o.status == "sending", o.locked_until <= now),
         )
         query = select(
-            o.id, o.stream, o.ticket_id, o.channel, o.kind, o.payload, o.attempts, o.target
+            o.id,
+            o.stream,
+            o.ticket_id,
+            o.channel,
+            o.kind,
+            o.payload,
+            o.attempts,
+            o.target,
+            o.created_at,
+            o.status,
         ).where(
             due,
             ~blocked,
@@ -147,6 +159,8 @@ class Claims:
                         r.payload,
                         r.attempts,
                         r.target,
+                        r.created_at,
+                        interrupted=r.status == "sending",
                     )
                 )
             if claimed:
@@ -189,8 +203,9 @@ class Claims:
         return len(held) - len(lost)
 
     def release_orphaned(self) -> int:
-        """On SQLite only this process delivers, so rows left `sending` by a crash are ours to
-        retry at once (on PostgreSQL another replica may hold them: their lease decides)."""
+        """On SQLite only this process delivers, so the leases of rows left `sending` by a crash
+        end now: they are retried at once, as interrupted sends (on PostgreSQL another replica
+        may hold them: their lease decides)."""
         if self._skip_locked:
             return 0
         query = select(OutboxRow.id).where(OutboxRow.status == "sending")
@@ -202,7 +217,7 @@ class Claims:
                 s.execute(
                     update(OutboxRow)
                     .where(OutboxRow.id.in_(orphans))
-                    .values(status="pending", locked_until=None)
+                    .values(locked_until=self._clock.now())
                 )
         if orphans:
             log.info("released %d outbox row(s) claimed before a restart", len(orphans))

@@ -141,6 +141,8 @@ class Dispatcher:
         if channels is None or "slack" in channels:
             lanes.append(_Lane("storm", self._claims.queries(storms=True)))
         self._lanes = tuple(lanes)
+        # Whether this worker delivers any channel whose conversations are paced.
+        self._paced = channels is None or any(c in ("slack", "teams", "webhook") for c in channels)
         self._keeper: threading.Thread | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -238,8 +240,11 @@ class Dispatcher:
     def _pass(self, lane: _Lane) -> int:
         """Claim and deliver one batch of the lane's rows; returns how many were attempted."""
         now = self._clock.now()
-        self._paces.look(now)
-        rows = self._claims.claim(lane.queries.claim, self._paces.blocked(now), self._available)
+        paced: list[str] = []
+        if self._paced and not lane.storms:  # storm rows name no target
+            self._paces.look(now)
+            paced = self._paces.blocked(now)
+        rows = self._claims.claim(lane.queries.claim, paced, self._available)
         for row in rows:
             self._deliver_one(row)
         return len(rows)
@@ -248,8 +253,7 @@ class Dispatcher:
         row_id, channel, attempts = row.id, row.channel, row.attempts
         try:
             if row.kind == "storm":  # finishes its own row
-                p = row.payload
-                self._storms.deliver(row_id, int(p["storm_id"]), str(p.get("mention") or ""))
+                self._storms.deliver(row)
                 return
             result = self._route(row)
         except Deferred as d:

@@ -114,7 +114,14 @@ class Recorded:
         rendered_version: int | None = None,
         surface: str = "slack",
     ) -> None:
+        """Record a posted message (once: a re-send that found its earlier post may find it
+        recorded too)."""
         with self._sessions.begin() as s:
+            known = select(ChatMessage.id).where(
+                ChatMessage.channel == channel, ChatMessage.ts == ts
+            )
+            if s.scalar(known) is not None:
+                return
             s.add(
                 ChatMessage(
                     ticket_id=ticket_id,

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 # Channel errors where a client-thread root may instead go to the submitter's DM.
 NOT_POSTABLE = ("channel_not_found", "not_in_channel", "is_archived", "restricted_action")
+# How far Slack's clock may be behind ours, when a re-send looks for its earlier post.
+CLOCK_SKEW = timedelta(minutes=5)
 # chat.postEphemeral errors after which the user is told in a DM instead.
 EPHEMERAL_FALLBACK = ("user_not_in_channel", "channel_not_found", "not_in_channel", "is_archived")
 
@@ -54,11 +56,11 @@ class SlackRoute:
     def deliver(self, row: Claimed) -> dict[str, Any]:
         ticket_id, kind, p = row.ticket_id, row.kind, row.payload
         if kind == "card":
-            return self._card(int(ticket_id or 0), p.get("mention"), bool(p.get("storm_card")))
+            return self._card(row, int(ticket_id or 0), p.get("mention"), bool(p.get("storm_card")))
         if kind == "post":
             return self._post(row)
         if kind == "ephemeral":
-            return self._ephemeral(p)
+            return self._ephemeral(row)
         if kind == "replace":
             msg = self._recorded.needed(row, role=p["role"])
             if msg is None:
@@ -76,20 +78,32 @@ class SlackRoute:
             return {"channel": mirror[0], "ts": mirror[1]}
         raise DeliveryError(f"unknown Slack outbox kind {kind!r}", transient=False)
 
-    def post_paced(self, channel: str, *, urgent: bool = False, **message: Any) -> tuple[str, str]:
-        """chat.postMessage within the channel's pace; a 429 pauses the channel for Retry-After.
-        An `urgent` post may use the channel's reserved tokens."""
+    def post_paced(
+        self, channel: str, row: Claimed, *, urgent: bool = False, **message: Any
+    ) -> tuple[str, str]:
+        """chat.postMessage for `row` within the channel's pace; a 429 pauses the channel for
+        Retry-After. An `urgent` post may use the channel's reserved tokens.
+
+        The message carries the row's id in its metadata: a row whose earlier attempt was
+        interrupted looks for it in the conversation first, and is not posted twice."""
+        if row.interrupted:
+            since = (row.created_at - CLOCK_SKEW).timestamp()
+            thread_ts = message.get("thread_ts")
+            found = self.api.find_posted(channel, row.id, thread_ts=thread_ts, since=since)
+            if found is not None:
+                log.info("outbox row %s was posted before it was interrupted: not again", row.id)
+                return found
         return paced(
             self._paces,
             "slack",
             channel,
             self._clock.now,
-            lambda: self.api.post(channel, **message),
+            lambda: self.api.post(channel, outbox_id=row.id, **message),
             urgent=urgent,
         )
 
     def _card(
-        self, ticket_id: int, mention: str | None, storm_card: bool = False
+        self, row: Claimed, ticket_id: int, mention: str | None, storm_card: bool = False
     ) -> dict[str, Any]:
         with self._reads() as s:
             ticket = s.get(Ticket, ticket_id)
@@ -115,7 +129,7 @@ class SlackRoute:
         if self._tech_channel is None:
             return {"skipped": "no Slack technician channel"}
         channel, ts = self.post_paced(
-            self._tech_channel, text=msg.text, blocks=msg.blocks, thread_ts=storm_ts
+            self._tech_channel, row, text=msg.text, blocks=msg.blocks, thread_ts=storm_ts
         )
         self._recorded.record(
             ticket_id, "card", channel, ts, storm_ts, None, rendered_version=view.version
@@ -137,6 +151,7 @@ class SlackRoute:
         try:
             posted_channel, ts = self.post_paced(
                 channel,
+                row,
                 text=p["text"],
                 blocks=p.get("blocks"),
                 thread_ts=thread_ts,
@@ -147,20 +162,23 @@ class SlackRoute:
             if e.transient or not fallback or not any(code in e.message for code in NOT_POSTABLE):
                 raise
             log.info("cannot post in %s (%s); using the submitter's DM", channel, e.message)
-            posted_channel, ts = self.post_paced(fallback, text=p["text"], blocks=p.get("blocks"))
+            posted_channel, ts = self.post_paced(
+                fallback, row, text=p["text"], blocks=p.get("blocks")
+            )
         role = p.get("record_role")
         if role and ticket_id is not None:
             source = p.get("source") or (None, None)
             self._recorded.record(ticket_id, role, posted_channel, ts, thread_ts, tuple(source))
         return {"channel": posted_channel, "ts": ts}
 
-    def _ephemeral(self, p: dict[str, Any]) -> dict[str, Any]:
+    def _ephemeral(self, row: Claimed) -> dict[str, Any]:
         """Only the user sees it; when they aren't in that channel, it goes to their DM instead."""
+        p = row.payload
         try:
             self.api.ephemeral(p["channel"], p["user"], text=p["text"], blocks=p.get("blocks"))
             return {"channel": p["channel"]}
         except DeliveryError as e:
             if e.transient or not any(code in e.message for code in EPHEMERAL_FALLBACK):
                 raise
-        channel, ts = self.post_paced(p["user"], text=p["text"], blocks=p.get("blocks"))
+        channel, ts = self.post_paced(p["user"], row, text=p["text"], blocks=p.get("blocks"))
         return {"channel": channel, "ts": ts, "fallback": "dm"}

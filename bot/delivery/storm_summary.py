@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.delivery import storm
-from bot.delivery.claims import Claims, Deferred
+from bot.delivery.claims import Claimed, Claims, Deferred
 from bot.delivery.pacing import Paces
 from bot.delivery.slack_route import SlackRoute
 from bot.metrics import Metrics
@@ -46,13 +46,15 @@ class StormSummaries:
         self._updated: dict[int, datetime] = {}  # storm id → its summary's last chat.update
         self._paces = paces
 
-    def deliver(self, row_id: int, storm_id: int, mention: str) -> None:
+    def deliver(self, row: Claimed) -> None:
         """Post the summary once, then keep it current (coalescing updates).
 
         The row is finished in the transaction that locks the storm: a delivery adding tickets
         to it (AlertService._close_storms) either commits first, and this row renders again, or
         comes after and finds the row done, and queues a new one.
         """
+        row_id, storm_id = row.id, int(row.payload["storm_id"])
+        mention = str(row.payload.get("mention") or "")
         with self._reads() as s:
             snap = storm.snapshot(s, storm_id)
         if snap is None:
@@ -66,7 +68,7 @@ class StormSummaries:
             msg = alerts.storm_summary(snap.lines, snap.total, snap.started_at, mention)
             if ts is None:
                 _, ts = self._slack.post_paced(
-                    snap.channel, urgent=True, text=msg.text, blocks=msg.blocks
+                    snap.channel, row, urgent=True, text=msg.text, blocks=msg.blocks
                 )
             else:
                 self._update(storm_id, snap.channel, ts, msg.text, msg.blocks)
