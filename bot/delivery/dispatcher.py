@@ -190,6 +190,10 @@ class Dispatcher:
             self._keeper.join(timeout)
             self._keeper = None
 
+    @property
+    def metrics(self) -> Metrics:
+        return self._metrics
+
     def release_orphaned_claims(self) -> int:
         return self._claims.release_orphaned()
 
