@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.delivery.claims import Claimed, Claims, Deferred, LaneQueries, Orphaned
 from bot.delivery.email import EmailSender
 from bot.delivery.errors import DeliveryError
+from bot.delivery.listen import OutboxListener
 from bot.delivery.pacing import PaceRule, Paces
 from bot.delivery.policy import DispatchPolicy
 from bot.delivery.recorded import Recorded
@@ -144,6 +145,10 @@ class Dispatcher:
         # Whether this worker delivers any channel whose conversations are paced.
         self._paced = channels is None or any(c in ("slack", "teams", "webhook") for c in channels)
         self._keeper: threading.Thread | None = None
+        # On PostgreSQL, rows other processes commit wake this one at once.
+        self._listener = (
+            OutboxListener(bind, self._heard, name=f"{worker_id}-listen") if skip_locked else None
+        )
 
     # ---- lifecycle -------------------------------------------------------------------------
     def wake(self, written: Written | None = None) -> None:
@@ -153,6 +158,16 @@ class Dispatcher:
         for lane in self._lanes:
             if written is None or any(self._sendable(lane, row, now) for row in written):
                 lane.wake.set()
+
+    def _heard(self, channels: set[str]) -> None:
+        """Another process (or this one) committed rows of these outbox channels."""
+        if self._channels is None or channels & set(self._channels):
+            for lane in self._lanes:
+                lane.wake.set()
+
+    @property
+    def listener(self) -> OutboxListener | None:
+        return self._listener
 
     def _sendable(self, lane: _Lane, row: tuple[str, str, str | None], now: datetime) -> bool:
         channel, kind, target = row
@@ -177,6 +192,8 @@ class Dispatcher:
             target=self._keep_leases, name=f"{self._worker_id}-lease", daemon=True
         )
         self._keeper.start()
+        if self._listener is not None:
+            self._listener.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
@@ -189,6 +206,8 @@ class Dispatcher:
         if self._keeper is not None:
             self._keeper.join(timeout)
             self._keeper = None
+        if self._listener is not None:
+            self._listener.stop(timeout)
 
     @property
     def metrics(self) -> Metrics:

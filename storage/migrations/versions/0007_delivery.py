@@ -1,4 +1,5 @@
-"""Delivery across processes: the pace of each conversation, shared by every process
+"""Delivery across processes: the pace of each conversation, shared by every process; on
+PostgreSQL, a notification on channel `ticketbot_outbox` when outbox rows are written
 
 Revision ID: 0007
 Revises: 0004 (0006 once the timers and SLA migrations are merged)
@@ -16,7 +17,25 @@ branch_labels = None
 depends_on = None
 
 
+# The outbox channels of the rows a statement inserted, sent when its transaction commits.
+_NOTIFY = """
+CREATE FUNCTION ticketbot_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('ticketbot_outbox', (SELECT string_agg(DISTINCT channel, ',') FROM written));
+    RETURN NULL;
+END
+$$
+"""
+_TRIGGER = """
+CREATE TRIGGER outbox_notify AFTER INSERT ON outbox REFERENCING NEW TABLE AS written
+FOR EACH STATEMENT EXECUTE FUNCTION ticketbot_outbox_notify()
+"""
+
+
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_NOTIFY)
+        op.execute(_TRIGGER)
     op.create_table(
         "paces",
         sa.Column("channel", sa.String(16), nullable=False),
@@ -29,3 +48,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("paces")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER outbox_notify ON outbox")
+        op.execute("DROP FUNCTION ticketbot_outbox_notify()")
