@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,8 @@ from bot.render.view import SlackMessage, TeamsMention, TeamsMessage
 from bot.service.conversations import split_thread
 from bot.views import ticket_view
 from storage.models import Person, Ticket
+
+log = logging.getLogger(__name__)
 
 
 class TeamsRoute:
@@ -47,6 +50,12 @@ class TeamsRoute:
         if self._teams is None:
             raise DeliveryError("Teams is not configured", transient=False)
         kind, p = row.kind, row.payload
+        if row.interrupted and kind == "post":
+            # The Bot Connector cannot be searched for an earlier post (a card is: it is
+            # recorded, and updated in place when found).
+            log.warning(
+                "outbox row %s: its earlier send was interrupted; Teams may show it twice", row.id
+            )
         if kind == "card":
             return self._card(row)
         if kind == "post":
