@@ -86,6 +86,7 @@ class Dispatcher:
                 # chat.update of storm summaries: Slack's Tier 3 (about 50 a minute, bursts).
                 UPDATES: PaceRule(50 / 60, 20),
             },
+            reads=reads,
         )
         self._claims = Claims(
             sessions=sessions,

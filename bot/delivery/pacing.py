@@ -64,8 +64,15 @@ class Paces:
     `look` reads the targets out of budget once a pass; `blocked`, `available` and
     `next_free_in` answer from that reading (hints: `take` decides)."""
 
-    def __init__(self, sessions: sessionmaker[Session], rules: Mapping[str, PaceRule]) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        rules: Mapping[str, PaceRule],
+        *,
+        reads: sessionmaker[Session] | None = None,
+    ) -> None:
         self._sessions = sessions
+        self._reads = reads or sessions
         self._rules = dict(rules)
         self._seen: dict[tuple[str, str], tuple[float, float | None]] = {}
         self._postgres = sessions.kw["bind"].dialect.name == "postgresql"
@@ -122,7 +129,7 @@ class Paces:
         """Read the targets that may be out of budget now (one query for every channel)."""
         at = _seconds(now)
         p = paces_table.c
-        with self._sessions() as s:
+        with self._reads() as s:
             rows = s.execute(
                 select(p.channel, p.target, p.tat, p.paused_until).where(
                     or_(p.tat > at, p.paused_until > at), p.channel.in_(self._rules)

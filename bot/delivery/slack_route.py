@@ -87,9 +87,7 @@ class SlackRoute:
         The message carries the row's id in its metadata: a row whose earlier attempt was
         interrupted looks for it in the conversation first, and is not posted twice."""
         if row.interrupted:
-            since = (row.created_at - CLOCK_SKEW).timestamp()
-            thread_ts = message.get("thread_ts")
-            found = self.api.find_posted(channel, row.id, thread_ts=thread_ts, since=since)
+            found = self._posted_before(channel, row, message.get("thread_ts"))
             if found is not None:
                 log.info("outbox row %s was posted before it was interrupted: not again", row.id)
                 return found
@@ -101,6 +99,21 @@ class SlackRoute:
             lambda: self.api.post(channel, outbox_id=row.id, **message),
             urgent=urgent,
         )
+
+    def _posted_before(
+        self, channel: str, row: Claimed, thread_ts: str | None
+    ) -> tuple[str, str] | None:
+        """The post an interrupted attempt made, if Slack has it. When the conversation cannot
+        be read (no history scope, or a channel the bot posts to without being in it), the row
+        is posted again rather than parked."""
+        since = (row.created_at - CLOCK_SKEW).timestamp()
+        try:
+            return self.api.find_posted(channel, row.id, thread_ts=thread_ts, since=since)
+        except DeliveryError as e:
+            if e.transient:
+                raise
+            log.warning("outbox row %s: cannot look for its earlier post (%s)", row.id, e.message)
+            return None
 
     def _card(
         self, row: Claimed, ticket_id: int, mention: str | None, storm_card: bool = False

@@ -175,3 +175,20 @@ def test_every_mail_of_a_ticket_carries_the_message_id_its_row_was_written_with(
         assert row.payload["message_id"]
         assert row.result == {"message_id": row.payload["message_id"]}
         assert row.payload["message_id"] in sent
+
+
+def test_an_interrupted_post_whose_conversation_cannot_be_read_is_posted_not_parked(
+    stack: Stack, clock: ManualClock
+) -> None:
+    stack.emu.faults.add("conversations.replies", "missing_scope")
+    root = client_root(stack, 1)
+    row_id = _held_mirror(stack, clock, "history cannot be read")
+
+    clock.advance(LEASE + timedelta(seconds=1))
+    stack.wait_delivered()
+
+    assert _posts(stack, "history cannot be read") == 1
+    assert [m.text for m in replies(stack, CAST.client_channel, root.ts)] == [
+        "history cannot be read"
+    ]
+    assert outbox_row(stack.rt.sessions, row_id).status == "done"
