@@ -245,6 +245,8 @@ class Pace(Base):
     seconds since the epoch, so that the pace moves in one UPDATE on every database."""
 
     __tablename__ = "paces"
+    # A pass reads the targets out of budget: those whose `tat` is ahead of now.
+    __table_args__ = (Index("ix_paces_tat", "tat"),)
 
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)  # slack | teams | …
     target: Mapped[str] = mapped_column(String(512), primary_key=True)

@@ -160,11 +160,12 @@ class Dispatcher:
             if written is None or any(self._sendable(lane, row, now) for row in written):
                 lane.wake.set()
 
-    def _heard(self, channels: set[str]) -> None:
-        """Another process (or this one) committed rows of these outbox channels."""
-        if self._channels is None or channels & set(self._channels):
-            for lane in self._lanes:
-                lane.wake.set()
+    def _heard(self, rows: Written, channels: set[str]) -> None:
+        """Another process (or this one) committed these rows, or rows of these channels."""
+        if rows:
+            self.wake(rows)
+        if channels and (self._channels is None or channels & set(self._channels)):
+            self.wake()
 
     @property
     def listener(self) -> OutboxListener | None:

@@ -1,6 +1,7 @@
-"""Hears, on PostgreSQL, the outbox rows other processes commit (a trigger sends their channels
-on `ticketbot_outbox` as the transaction commits), so that a worker starts on them at once
-instead of at its next poll. Polling stays as the safety net: a missed notification only waits."""
+"""Hears, on PostgreSQL, the outbox rows other processes commit (a trigger sends a line of
+channel, kind and target per row, or only their channels, on `ticketbot_outbox` as the
+transaction commits), so that a worker starts on them at once instead of at its next poll.
+Polling stays as the safety net: a missed notification only waits."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
+
+from bot.service.outbox import Written
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +24,12 @@ RECONNECT = 5.0
 
 class OutboxListener:
     """A connection of its own (never the pool's) that LISTENs, and a thread that calls
-    `heard(channels)` for each notification."""
+    `heard(rows, channels)` for each notification: the (channel, kind, target) of the rows
+    written, or only their channels."""
 
-    def __init__(self, engine: Engine, heard: Callable[[set[str]], None], *, name: str) -> None:
+    def __init__(
+        self, engine: Engine, heard: Callable[[Written, set[str]], None], *, name: str
+    ) -> None:
         self._engine = engine
         self._heard = heard
         self._name = name
@@ -60,7 +66,7 @@ class OutboxListener:
             self.listening.set()
             while not self._stop.is_set():
                 for note in conn.notifies(timeout=TICK):
-                    self._heard({c for c in note.payload.split(",") if c})
+                    self._heard(*_parse(note.payload))
                     if self._stop.is_set():
                         break
         finally:
@@ -72,3 +78,15 @@ class OutboxListener:
         conn = dialect.loaded_dbapi.connect(*args, **kwargs)
         conn.autocommit = True
         return conn
+
+
+def _parse(payload: str) -> tuple[Written, set[str]]:
+    rows: set[tuple[str, str, str | None]] = set()
+    channels: set[str] = set()
+    for line in payload.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2:
+            rows.add((parts[0], parts[1], parts[2] if len(parts) > 2 and parts[2] else None))
+        elif parts[0]:
+            channels.add(parts[0])
+    return rows, channels

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -95,6 +95,7 @@ class Paces:
             .returning(p.tat)
         )
         with self._sessions.begin() as s:
+            self._soft(s)
             if s.execute(moved).first() is not None:
                 return None
             state = s.execute(
@@ -114,15 +115,20 @@ class Paces:
         return _datetime(max(at, tat - rule.lead(target, urgent)))
 
     def pause(self, channel: str, target: str, until: datetime) -> None:
-        """No post to `target` before `until` (a Retry-After), urgent ones included."""
+        """No post to `target` before `until` (a Retry-After), urgent ones included. Its `tat`
+        moves there too (a paused target is out of budget to `look`), its burst full again then."""
         end = _seconds(until)
         p = paces_table.c
         with self._sessions.begin() as s:
+            self._soft(s)
             s.execute(self._insert({"channel": channel, "target": target, "tat": end}))
             s.execute(
                 update(paces_table)
                 .where(p.channel == channel, p.target == target)
-                .values(paused_until=case((p.paused_until > end, p.paused_until), else_=end))
+                .values(
+                    paused_until=case((p.paused_until > end, p.paused_until), else_=end),
+                    tat=case((p.tat > end, p.tat), else_=end),
+                )
             )
 
     def look(self, now: datetime) -> None:
@@ -132,7 +138,7 @@ class Paces:
         with self._reads() as s:
             rows = s.execute(
                 select(p.channel, p.target, p.tat, p.paused_until).where(
-                    or_(p.tat > at, p.paused_until > at), p.channel.in_(self._rules)
+                    p.tat > at, p.channel.in_(self._rules)
                 )
             ).all()
         self._seen = {(r.channel, r.target): (float(r.tat), r.paused_until) for r in rows}
@@ -163,6 +169,12 @@ class Paces:
             for (channel, target), (tat, paused) in self._seen.items()
         ]
         return min((w for w in waits if w > 0), default=None)
+
+    def _soft(self, s: Session) -> None:
+        """A pace is soft state: its commit need not wait for the disk (a database crash may
+        lose the last few updates, which only lets a few posts go a little early)."""
+        if self._postgres:
+            s.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
     def _insert(self, values: dict[str, Any]) -> Any:
         insert = postgresql.insert if self._postgres else sqlite.insert

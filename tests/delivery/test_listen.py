@@ -80,3 +80,44 @@ def test_a_worker_hears_rows_another_process_commits(
         print(f"commit → mail at the sink: {', '.join(f'{w * 1000:.0f} ms' for w in waits)}")
     finally:
         worker.stop()
+
+
+def test_a_transaction_too_big_to_describe_still_wakes_the_worker(
+    engines: tuple[Engine, Engine], sink: MailSink
+) -> None:
+    """Its notification names only the channels (a notification holds 8000 bytes)."""
+    web, worker_engine = engines
+    worker = Dispatcher(
+        session_factory=make_session_factory(worker_engine),
+        clock=SystemClock(),
+        slack=None,
+        email=EmailSender(SmtpSettings.from_url(sink.url), "helpdesk@msp.example"),
+        tech_channel=None,
+        policy=DispatchPolicy(poll_interval=POLL),
+        channels=("email",),
+        worker_id="worker",
+    )
+    worker.start()
+    try:
+        assert worker.listener is not None
+        assert worker.listener.listening.wait(10)
+        with make_session_factory(web).begin() as s:
+            writer = OutboxWriter(SystemClock())
+            for n in range(100):
+                writer.add(
+                    s,
+                    channel="email",
+                    kind="email",
+                    stream=f"email:big:{n}",
+                    target=f"person-{n:03d}-" + "x" * 80,
+                    payload={
+                        "to": f"person{n}@acme.example",
+                        "subject": f"mail {n}",
+                        "text": "text",
+                        "html": "<p>html</p>",
+                        "message_id": f"<big-{n}@msp.example>",
+                    },
+                )
+        wait_until(lambda: len(sink.messages) == 100, 20, lambda: f"{len(sink.messages)} sent")
+    finally:
+        worker.stop()

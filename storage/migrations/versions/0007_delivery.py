@@ -17,11 +17,19 @@ branch_labels = None
 depends_on = None
 
 
-# The outbox channels of the rows a statement inserted, sent when its transaction commits.
+# What the rows a statement inserted are (a line of channel, kind and target each), sent when its
+# transaction commits; only their channels when that is too long for a notification (8000 bytes).
 _NOTIFY = """
 CREATE FUNCTION ticketbot_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    lines text;
 BEGIN
-    PERFORM pg_notify('ticketbot_outbox', (SELECT string_agg(DISTINCT channel, ',') FROM written));
+    SELECT string_agg(DISTINCT concat_ws(E'\\t', channel, kind, target), E'\\n') INTO lines
+    FROM written;
+    IF octet_length(lines) > 7000 THEN
+        SELECT string_agg(DISTINCT channel, E'\\n') INTO lines FROM written;
+    END IF;
+    PERFORM pg_notify('ticketbot_outbox', lines);
     RETURN NULL;
 END
 $$
@@ -44,9 +52,11 @@ def upgrade() -> None:
         sa.Column("paused_until", sa.Double(), nullable=True),
         sa.PrimaryKeyConstraint("channel", "target"),
     )
+    op.create_index("ix_paces_tat", "paces", ["tat"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_paces_tat", table_name="paces")
     op.drop_table("paces")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER outbox_notify ON outbox")
