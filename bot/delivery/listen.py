@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "ticketbot_outbox"
 # Seconds between checks for stop, and before connecting again after losing the connection.
-TICK = 1.0
+TICK = 0.25
 RECONNECT = 5.0
 
 
