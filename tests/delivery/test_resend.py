@@ -192,3 +192,36 @@ def test_an_interrupted_post_whose_conversation_cannot_be_read_is_posted_not_par
         "history cannot be read"
     ]
     assert outbox_row(stack.rt.sessions, row_id).status == "done"
+
+
+def test_on_sqlite_a_restart_takes_back_its_interrupted_rows_at_once_and_checks_them(
+    sqlite_url: str,
+) -> None:
+    """One process delivers on SQLite: what it held when it crashed is its own to retry, now,
+    and as an interrupted send."""
+    clock = ManualClock()
+    with Stack(database_url=sqlite_url, clock=clock) as stack:
+        ok(stack.emu.slash_command(CAST.employee, CAST.client_channel, "printer on floor 3 jammed"))
+        stack.wait_delivered()
+        root = client_root(stack, 1)
+        row_id = add_row(
+            stack.rt.sessions,
+            clock.now(),
+            channel="slack",
+            kind="post",
+            stream=client_stream(1),
+            payload={"anchor": "client_root", "text": "posted before the crash", "blocks": []},
+            ticket_id=1,
+            target=CAST.client_channel,
+            held_until=clock.now() + LEASE,
+        )
+        _gateway(stack).post(
+            CAST.client_channel, text="posted before the crash", thread_ts=root.ts, outbox_id=row_id
+        )
+
+        assert sum(d.release_orphaned_claims() for d in stack.rt.dispatchers) == 1
+        stack.rt.dispatchers[0].wake()
+        stack.wait_delivered()
+
+        assert _posts(stack, "posted before the crash") == 1
+        assert outbox_row(stack.rt.sessions, row_id).status == "done"
