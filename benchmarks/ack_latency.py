@@ -6,10 +6,16 @@ Prints p50/p95/p99 latency, requests/s, and the bot's idle and peak RSS, for SQL
 TEST_DATABASE_URL (or --postgres URL) is given, PostgreSQL; with --repeat, the databases take turns
 and medians follow. Each round also measures the floor: the same serving stack (uvicorn, our
 /slack/events endpoint, Bolt) with listeners that only ack, under the same load; on a shared host
-that tells a slow round from a slower bot.
+that tells a slow round from a slower bot, so every result is also printed as a ratio to the
+floor of its round.
+
+With --roles split (PostgreSQL only) the rounds are: the floor, everything in one process, one
+`run --role web` with one `run --role worker`, and two web processes (on two ports, the load
+generator sending each request to the next port in turn, as a round-robin balancer would) with one
+worker. The PostgreSQL server gets a database of the benchmark's own, dropped at the end.
 
     python benchmarks/ack_latency.py [--requests 2000] [--concurrency 20] [--repeat N]
-                                     [--postgres URL] [--no-floor]
+                                     [--postgres URL] [--no-floor] [--roles all|split]
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +65,42 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def host_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole host so far, every core (from /proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / tick, sum(fields) / tick
+
+
+def postgres_backends(url: str | None) -> list[int]:
+    """The server processes serving `url`'s database now (PostgreSQL on this host)."""
+    if url is None or not url.startswith("postgresql"):
+        return []
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        pids = conn.scalars(
+            text(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).all()
+    engine.dispose()
+    return [int(p) for p in pids]
+
+
+def cpu_of(pids: list[int]) -> dict[int, float]:
+    out = {}
+    for pid in pids:
+        try:
+            out[pid] = cpu_seconds(pid)
+        except (FileNotFoundError, ProcessLookupError):  # gone meanwhile
+            continue
+    return out
+
+
 def reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -65,6 +109,25 @@ def reset_postgres(url: str) -> None:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+@contextmanager
+def bench_database(server_url: str) -> Iterator[str]:
+    """A database of this run's own on the PostgreSQL server of `server_url`, dropped after."""
+    from sqlalchemy import create_engine, make_url, text
+
+    url = make_url(server_url)
+    name = f"ticketbot_bench_{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 class Server:
@@ -114,9 +177,7 @@ def _clean_env() -> dict[str, str]:
     }
 
 
-def start_bot(emu: SlackEmulator, secret: str, database_url: str) -> Server:
-    """`ticketbot run` in HTTP mode, its database migrated first."""
-    port = free_port()
+def bot_env(emu: SlackEmulator, secret: str, database_url: str) -> dict[str, str]:
     env = _clean_env()
     env.update(
         {
@@ -128,10 +189,20 @@ def start_bot(emu: SlackEmulator, secret: str, database_url: str) -> Server:
             "TICKETBOT_TECHNICIANS": ",".join(TECHS),
             "DATABASE_URL": database_url,
             "HOST": "127.0.0.1",
-            "PORT": str(port),
             "PYTHON_DOTENV_DISABLED": "1",
         }
     )
+    return env
+
+
+def start_bot(env: dict[str, str], role: str = "all") -> Server:
+    """`ticketbot run --role ROLE` in HTTP mode on a free port."""
+    port = free_port()
+    argv = [sys.executable, "-m", "bot", "run", "--role", role]
+    return Server(argv, {**env, "PORT": str(port)}, port)
+
+
+def migrate(env: dict[str, str]) -> None:
     subprocess.run(
         [sys.executable, "-m", "bot", "db", "upgrade"],
         env=env,
@@ -139,7 +210,24 @@ def start_bot(emu: SlackEmulator, secret: str, database_url: str) -> Server:
         capture_output=True,
         cwd=ROOT,
     )
-    return Server([sys.executable, "-m", "bot", "run"], env, port)
+
+
+@dataclass
+class Deployment:
+    """The processes of one measured set-up: `web` take the requests (in turn), all count for
+    CPU."""
+
+    web: list[Server]
+    others: list[Server]
+    database_url: str | None = None
+
+    @property
+    def ports(self) -> list[int]:
+        return [w.port for w in self.web]
+
+    @property
+    def servers(self) -> list[Server]:
+        return [*self.web, *self.others]
 
 
 def start_floor(secret: str) -> Server:
@@ -260,12 +348,13 @@ def send(port: int, secret: str, body: bytes, content_type: str) -> tuple[float,
 
 
 def load(
-    port: int, secret: str, bodies: list[tuple[bytes, str]], concurrency: int
+    ports: list[int], secret: str, bodies: list[tuple[bytes, str]], concurrency: int
 ) -> tuple[list[float], int, float]:
+    """Send every body from `concurrency` threads, request i to ports[i % len(ports)]."""
     latencies: list[float] = []
     failures = 0
     lock = threading.Lock()
-    queue = list(reversed(bodies))
+    queue = list(reversed(list(enumerate(bodies))))
 
     def worker() -> None:
         nonlocal failures
@@ -273,8 +362,8 @@ def load(
             with lock:
                 if not queue:
                     return
-                body, ctype = queue.pop()
-            ms, status = send(port, secret, body, ctype)
+                i, (body, ctype) = queue.pop()
+            ms, status = send(ports[i % len(ports)], secret, body, ctype)
             with lock:
                 latencies.append(ms)
                 if status != 200:
@@ -294,20 +383,35 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def measure(server: Server, secret: str, requests: int, concurrency: int) -> dict[str, float]:
-    """Warm up, then the measured mix: half /ticket commands, half Request-help clicks."""
+def measure(
+    deployment: Deployment, secret: str, requests: int, concurrency: int
+) -> dict[str, float]:
+    """Warm up, then the measured mix: half /ticket commands, half Request-help clicks. RSS is
+    the first web process's; CPU is every process's of the deployment."""
     threading.Event().wait(1.0)
-    idle = rss_kb(server.proc.pid)
+    first = deployment.web[0].proc.pid
+    pids = [s.proc.pid for s in deployment.servers]
+    idle = rss_kb(first)
     warm = [command_body(i) for i in range(100)]
-    _, warm_fail, _ = load(server.port, secret, warm, concurrency)
+    _, warm_fail, _ = load(deployment.ports, secret, warm, concurrency)
     bodies = []
     for i in range(requests):
         bodies.append(command_body(1000 + i) if i % 2 == 0 else click_body(i, 1 + i % 50))
-    server_cpu, own_cpu = cpu_seconds(server.proc.pid), sum(os.times()[:2])
-    latencies, failures, elapsed = load(server.port, secret, bodies, concurrency)
-    server_cpu = cpu_seconds(server.proc.pid) - server_cpu
+    workers = [s.proc.pid for s in deployment.others]
+    server_cpu, own_cpu = sum(cpu_seconds(p) for p in pids), sum(os.times()[:2])
+    worker_cpu = sum(cpu_seconds(p) for p in workers)
+    db_before = cpu_of(postgres_backends(deployment.database_url))
+    host_busy, host_total = host_cpu()
+    latencies, failures, elapsed = load(deployment.ports, secret, bodies, concurrency)
+    busy, total = host_cpu()
+    host_busy, host_total = busy - host_busy, total - host_total
+    server_cpu = sum(cpu_seconds(p) for p in pids) - server_cpu
+    worker_cpu = sum(cpu_seconds(p) for p in workers) - worker_cpu
     own_cpu = sum(os.times()[:2]) - own_cpu
-    peak = rss_kb(server.proc.pid, "VmHWM")
+    # Backends the pools opened during the run count from zero.
+    db_after = cpu_of(postgres_backends(deployment.database_url))
+    db_cpu = sum(after - db_before.get(pid, 0.0) for pid, after in db_after.items())
+    peak = rss_kb(first, "VmHWM")
     return {
         "p50": pct(latencies, 50),
         "p95": pct(latencies, 95),
@@ -317,11 +421,26 @@ def measure(server: Server, secret: str, requests: int, concurrency: int) -> dic
         "idle_mb": idle / 1024,
         "peak_mb": peak / 1024,
         "bot_cpu_ms": server_cpu / requests * 1000,
+        "worker_cpu_ms": worker_cpu / requests * 1000,
         "load_cpu_ms": own_cpu / requests * 1000,
+        "db_cpu_ms": db_cpu / requests * 1000,
+        "host_busy": host_busy / host_total * 100 if host_total else 0.0,
     }
 
 
-def run_one(label: str, database_url: str, requests: int, concurrency: int) -> dict[str, float]:
+# The set-ups a round can measure: label → (the web processes' role, how many, how many workers).
+SETUPS = {
+    "SQLite": ("all", 1, 0),
+    "PostgreSQL": ("all", 1, 0),
+    "split 1 web": ("web", 1, 1),
+    "split 2 web": ("web", 2, 1),
+}
+
+
+def run_one(
+    label: str, database_url: str, requests: int, concurrency: int, floor: dict[str, float] | None
+) -> dict[str, float]:
+    role, webs, workers = SETUPS[label]
     secret = "bench-" + os.urandom(8).hex()
     with SlackEmulator(signing_secret=secret, bot_token="xoxb-bench") as emu:
         emu.add_user(MANAGER, "Maya Manager", email="maya@msp.example")
@@ -330,13 +449,22 @@ def run_one(label: str, database_url: str, requests: int, concurrency: int) -> d
         emu.add_user(EMPLOYEE, "Erin Employee", email="erin@acme.example")
         emu.add_channel(TECH, "technicians", members=[MANAGER, *TECHS])
         emu.add_channel(CLIENT, "acme-help", members=[EMPLOYEE])
-        bot = start_bot(emu, secret, database_url)
+        env = bot_env(emu, secret, database_url)
+        migrate(env)
+        deployment = Deployment(web=[], others=[], database_url=database_url)
         try:
-            result = measure(bot, secret, requests, concurrency)
+            for _ in range(webs):
+                deployment.web.append(start_bot(env, role))
+            for _ in range(workers):
+                deployment.others.append(start_bot(env, "worker"))
+            result = measure(deployment, secret, requests, concurrency)
         finally:
-            bot.stop()
-        _report_errors(bot)
+            for server in deployment.servers:
+                server.stop()
+        for server in deployment.servers:
+            _report_errors(server)
     print(f"{label:<11} {requests} req @ {concurrency} concurrent: {_figures(result)}", flush=True)
+    _print_ratios(result, floor)
     return result
 
 
@@ -344,7 +472,7 @@ def run_floor(requests: int, concurrency: int) -> dict[str, float]:
     secret = "bench-" + os.urandom(8).hex()
     floor = start_floor(secret)
     try:
-        result = measure(floor, secret, requests, concurrency)
+        result = measure(Deployment(web=[floor], others=[]), secret, requests, concurrency)
     finally:
         floor.stop()
     _report_errors(floor)
@@ -352,6 +480,24 @@ def run_floor(requests: int, concurrency: int) -> dict[str, float]:
         f"{'floor':<11} {requests} req @ {concurrency} concurrent: {_figures(result)}", flush=True
     )
     return result
+
+
+RATIOS = ("p50", "p95", "p99", "rps", "bot_cpu_ms")
+
+
+def ratios(result: dict[str, float], floor: dict[str, float]) -> dict[str, float]:
+    return {k: result[k] / floor[k] if floor[k] else float("nan") for k in RATIOS}
+
+
+def _print_ratios(result: dict[str, float], floor: dict[str, float] | None) -> None:
+    if floor is None:
+        return
+    r = ratios(result, floor)
+    print(
+        f"{'':<11} × floor: p50 {r['p50']:.2f}  p95 {r['p95']:.2f}  p99 {r['p99']:.2f}  "
+        f"req/s {r['rps']:.2f}  CPU/request {r['bot_cpu_ms']:.2f}",
+        flush=True,
+    )
 
 
 def _report_errors(server: Server) -> None:
@@ -365,53 +511,92 @@ def _figures(r: dict[str, float]) -> str:
         f"p50 {r['p50']:.1f} ms  p95 {r['p95']:.1f} ms  p99 {r['p99']:.1f} ms  "
         f"{r['rps']:.0f} req/s  failed {int(r['failed'])}  "
         f"RSS idle {r['idle_mb']:.0f} MB  peak {r['peak_mb']:.0f} MB  "
-        f"CPU/request: bot {r['bot_cpu_ms']:.1f} ms, load generator + emulator "
-        f"{r['load_cpu_ms']:.1f} ms"
+        f"CPU/request: bot {r['bot_cpu_ms']:.1f} ms{_of_which_worker(r)}, "
+        f"PostgreSQL {r['db_cpu_ms']:.1f} ms, "
+        f"load generator + emulator {r['load_cpu_ms']:.1f} ms; host CPU busy "
+        f"{r['host_busy']:.0f} % of {os.cpu_count()} cores"
     )
+
+
+def _of_which_worker(r: dict[str, float]) -> str:
+    return f" (worker {r['worker_cpu_ms']:.1f} ms)" if r["worker_cpu_ms"] else ""
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--repeat", type=int, default=1, help="runs per database (medians printed)")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds (medians printed)")
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
     parser.add_argument("--no-floor", action="store_true", help="skip the no-op floor runs")
+    parser.add_argument(
+        "--roles",
+        choices=["all", "split"],
+        default="all",
+        help="all: one process per database; split: PostgreSQL in one process, then web and "
+        "worker processes",
+    )
     parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_floor:
         serve_floor()
         return 0
-    targets: list[tuple[str, Callable[[int], dict[str, float]]]] = []
-    if not args.no_floor:
-        targets.append(("floor", lambda _: run_floor(args.requests, args.concurrency)))
+    if args.roles == "split" and not args.postgres:
+        parser.error("--roles split needs PostgreSQL: --postgres URL or TEST_DATABASE_URL")
     with tempfile.TemporaryDirectory() as tmp:
+        if not args.postgres:
+            return rounds(args, sqlite_dir=tmp, postgres_url=None)
+        with bench_database(args.postgres) as url:
+            return rounds(args, sqlite_dir=tmp, postgres_url=url)
 
-        def sqlite(i: int) -> dict[str, float]:
-            url = f"sqlite:///{tmp}/bench{i}.db"
-            return run_one("SQLite", url, args.requests, args.concurrency)
 
-        def postgres(_: int) -> dict[str, float]:
-            reset_postgres(args.postgres)
-            return run_one("PostgreSQL", str(args.postgres), args.requests, args.concurrency)
-
-        targets.append(("SQLite", sqlite))
-        if args.postgres:
-            targets.append(("PostgreSQL", postgres))
+def rounds(args: argparse.Namespace, *, sqlite_dir: str, postgres_url: str | None) -> int:
+    """The floor and the set-ups take turns, so that each meets the same changes in the host's
+    speed; every set-up is compared with the floor of its own round."""
+    labels = ["SQLite"] if args.roles == "all" else []
+    if postgres_url is not None:
+        labels.append("PostgreSQL")
+    if args.roles == "split":
+        labels += ["split 1 web", "split 2 web"]
+    print(
+        "half /ticket <text> commands (a ticket each), half Request-help clicks; "
+        "a new connection per request"
+    )
+    runs: dict[str, list[dict[str, float]]] = {label: [] for label in ["floor", *labels]}
+    for i in range(args.repeat):
+        floor = None if args.no_floor else run_floor(args.requests, args.concurrency)
+        if floor is not None:
+            runs["floor"].append(floor)
+        for label in labels:
+            if label == "SQLite":
+                url = f"sqlite:///{sqlite_dir}/bench{i}.db"
+            else:
+                assert postgres_url is not None
+                reset_postgres(postgres_url)
+                url = postgres_url
+            result = run_one(label, url, args.requests, args.concurrency, floor)
+            if floor is not None:
+                result.update({f"{k}_x": v for k, v in ratios(result, floor).items()})
+            runs[label].append(result)
+    if args.repeat > 1:
+        for label, results in runs.items():
+            if not results:
+                continue
+            med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+            print(f"{label:<11} median of {args.repeat}: {_figures(med)}")
+            if "p99_x" in med:
+                print(
+                    f"{'':<11} × floor, median of the rounds' ratios: p50 {med['p50_x']:.2f}  "
+                    f"p95 {med['p95_x']:.2f}  p99 {med['p99_x']:.2f}  req/s {med['rps_x']:.2f}  "
+                    f"CPU/request {med['bot_cpu_ms_x']:.2f}"
+                )
+    one, two = runs.get("split 1 web", []), runs.get("split 2 web", [])
+    if one and two:
+        gains = [b["rps"] / a["rps"] for a, b in zip(one, two, strict=True)]
         print(
-            "half /ticket <text> commands (a ticket each), half Request-help clicks; "
-            "a new connection per request"
+            f"2 web processes vs 1 (same round): throughput × "
+            f"{' '.join(f'{g:.2f}' for g in gains)} (median {statistics.median(gains):.2f})"
         )
-        # The floor and the databases take turns, so that each meets the same changes in the
-        # host's speed.
-        runs: dict[str, list[dict[str, float]]] = {label: [] for label, _ in targets}
-        for i in range(args.repeat):
-            for label, run in targets:
-                runs[label].append(run(i))
-        if args.repeat > 1:
-            for label, results in runs.items():
-                med = {k: statistics.median(r[k] for r in results) for k in results[0]}
-                print(f"{label:<11} median of {args.repeat}: {_figures(med)}")
     return 0
 
 

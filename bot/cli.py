@@ -15,9 +15,6 @@ from bot.config import ConfigError, Settings
 
 log = logging.getLogger("ticketbot")
 
-# Client fields kept for the features that will read them (business hours).
-_NOT_USED_YET = " (stored; not used yet)"
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
@@ -51,7 +48,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ticketbot", description="Chatops helpdesk for IT MSPs.")
     sub = p.add_subparsers(dest="command")
-    sub.add_parser("run", help="serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)")
+    run = sub.add_parser(
+        "run", help="serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)"
+    )
+    run.add_argument(
+        "--role",
+        choices=["all", "web", "worker"],
+        default="all",
+        help="all: everything in this process (the default; the only role on SQLite); web: Slack, "
+        "Teams and alert intake; worker: delivery, timers, storm summaries, directory refresh "
+        "(web and worker: PostgreSQL, any number of each)",
+    )
     demo = sub.add_parser("demo", help="the whole critical-ticket lifecycle locally, no accounts")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
     demo.add_argument(
@@ -95,8 +102,32 @@ def _parser() -> argparse.ArgumentParser:
             "outgoing webhooks)",
         )
         c.add_argument("--alert-label", action="append", default=[], help="KEY=VALUE (repeatable)")
-        c.add_argument("--timezone", help="e.g. Europe/London" + _NOT_USED_YET)
-        c.add_argument("--hours", help='e.g. "Mon-Fri 08:00-18:00"' + _NOT_USED_YET)
+        c.add_argument(
+            "--timezone",
+            help="e.g. Europe/London: the zone of --hours and --holiday (default: "
+            "TICKETBOT_TIMEZONE)",
+        )
+        c.add_argument(
+            "--hours",
+            help='business hours, e.g. "Mon-Fri 08:00-18:00" or "Mon-Fri 08:00-12:00,13:00-17:00; '
+            'Sat 09:00-12:00": SLA clocks of non-critical tickets run only then (default: '
+            "TICKETBOT_BUSINESS_HOURS)",
+        )
+        c.add_argument(
+            "--holiday",
+            action="append",
+            default=[],
+            metavar="YYYY-MM-DD",
+            help="a day the business hours do not run (repeatable; adds to the list)",
+        )
+        if name == "update":
+            c.add_argument(
+                "--remove-holiday",
+                action="append",
+                default=[],
+                metavar="YYYY-MM-DD",
+                help="take a day off the holiday list (repeatable)",
+            )
     csub.add_parser("list", help="list client companies")
     rm = csub.add_parser("remove", help="remove a client company (its tickets stay)")
     rm.add_argument("--name", required=True)
@@ -135,29 +166,46 @@ def _db_settings() -> Settings:
     return Settings.from_mapping(os.environ, require_slack=False)
 
 
-def _run(_: argparse.Namespace) -> int:
-    from storage.migrate import is_current, upgrade
+def _run(args: argparse.Namespace) -> int:
+    from storage.migrate import SchemaState, schema_state, upgrade
 
     settings = Settings.from_mapping(os.environ)
     from bot.delivery.errors import DeliveryError
-    from bot.runtime import build_runtime
+    from bot.runtime import ProcessRole, build_runtime
     from storage.engine import make_engine
 
+    role = ProcessRole(args.role)
     engine = make_engine(settings.database_url)
     if engine.dialect.name == "sqlite":
+        if role is not ProcessRole.ALL:
+            print(
+                f"ticketbot: --role {role} needs PostgreSQL (DATABASE_URL): on SQLite one "
+                "process does everything; run `ticketbot run` without --role",
+                file=sys.stderr,
+            )
+            return 2
         upgrade(engine)
-    elif not is_current(engine):
-        print(
-            "ticketbot: the database schema is not current; run `ticketbot db upgrade`",
-            file=sys.stderr,
-        )
-        return 2
+    else:
+        state, revision = schema_state(engine)
+        if state is SchemaState.BEHIND:
+            print(
+                f"ticketbot: the database schema ({revision}) is older than this version of "
+                "ticketbot; run `ticketbot db upgrade` once, then start the processes",
+                file=sys.stderr,
+            )
+            return 2
+        if state is SchemaState.AHEAD:
+            log.warning(
+                "the database schema (%s) is newer than this version of ticketbot: fine while a "
+                "rollout replaces it (migrations stay compatible with the previous version)",
+                revision,
+            )
     if settings.smtp is None:
         log.info("email is off (SMTP_URL is not set)")
     for warning in settings.start_warnings():
         log.warning("%s", warning)
     try:
-        runtime = build_runtime(settings, engine=engine)
+        runtime = build_runtime(settings, engine=engine, role=role)
     except DeliveryError as e:
         # auth.test at start: a refused token is a settings problem, an unreachable Slack is not.
         where = settings.slack_api_url
@@ -180,13 +228,19 @@ def _run(_: argparse.Namespace) -> int:
             return 2
     runtime.start_background()
     where = f"{settings.host}:{settings.port}"
-    if settings.socket_mode:
+    if not role.serves:
+        log.info(
+            "worker: delivering the outbox and running timers; /healthz, /metrics on %s", where
+        )
+    elif settings.socket_mode:
         runtime.start_socket_mode()
         log.info("Slack Socket Mode connected; HTTP endpoints on %s", where)
     elif settings.slack_on:
         log.info("Slack HTTP mode on %s/slack/events", where)
-    if settings.teams_on:
+    if role.serves and settings.teams_on:
         log.info("Teams bot on %s/api/messages", where)
+    if role is ProcessRole.WEB:
+        log.info("web: delivery, timers and refreshes are left to `ticketbot run --role worker`")
     try:
         runtime.serve_http()
     finally:
@@ -270,6 +324,8 @@ def _clients(args: argparse.Namespace) -> int:
                     hook = redact(c.teams_webhook_url) if c.teams_webhook_url else "-"
                     print(f"  teams webhook: {hook}")
                     print(f"  timezone: {c.timezone or '-'}  hours: {c.hours or '-'}")
+                    days = ", ".join(h.day.isoformat() for h in c.holidays) or "-"
+                    print(f"  holidays: {days}")
                 return 0
             if args.action == "remove":
                 remove_client(s, args.name)
@@ -294,6 +350,8 @@ def _clients(args: argparse.Namespace) -> int:
                 alert_labels=args.alert_label,
                 timezone=args.timezone,
                 hours=args.hours,
+                holidays=args.holiday,
+                remove_holidays=getattr(args, "remove_holiday", []),
             )
             if args.action == "add":
                 add_client(s, spec, SystemClock().now())

@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.business_hours import HOURS_EXAMPLE, parse_hours
 from bot.webhook_urls import workflows_url_problem
-from storage.models import Client, ClientAlertLabel, ClientDomain
+from storage.models import Client, ClientAlertLabel, ClientDomain, ClientHoliday
 
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -22,10 +23,6 @@ TENANT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 TEAMS_LINK_HOSTS = ("teams.microsoft.com", "teams.cloud.microsoft")  # "Get link to channel"
 # A Teams channel's conversation id: 19:<id>@thread.tacv2 (older teams: @thread.skype).
 TEAMS_CHANNEL = re.compile(r"^19:[A-Za-z0-9_\-.]{1,450}@thread\.(tacv2|skype)$")
-HOURS = re.compile(
-    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))? "
-    r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$"
-)
 
 
 class ClientError(Exception):
@@ -45,6 +42,8 @@ class ClientSpec:
     alert_labels: Sequence[str] = ()
     timezone: str | None = None
     hours: str | None = None
+    holidays: Sequence[str] = ()  # YYYY-MM-DD, added
+    remove_holidays: Sequence[str] = ()  # YYYY-MM-DD, removed
 
 
 def validate(spec: ClientSpec) -> list[str]:
@@ -81,9 +80,21 @@ def validate(spec: ClientSpec) -> list[str]:
             ZoneInfo(spec.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             problems.append(f"--timezone {spec.timezone!r} is not a time zone like Europe/London")
-    if spec.hours is not None and not HOURS.match(spec.hours):
-        problems.append(f'--hours {spec.hours!r} must look like "Mon-Fri 08:00-18:00"')
+    if spec.hours is not None:
+        try:
+            parse_hours(spec.hours)
+        except ValueError as e:
+            problems.append(f"--hours: {e} (like {HOURS_EXAMPLE})")
+    for option, days in (("--holiday", spec.holidays), ("--remove-holiday", spec.remove_holidays)):
+        problems += [f"{option} {d!r} is not a date like 2026-12-25" for d in days if not _day(d)]
     return problems
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip()) if len(text.strip()) == 10 else None
+    except ValueError:
+        return None
 
 
 def teams_channel_id(value: str) -> str | None:
@@ -197,7 +208,12 @@ def _apply(client: Client, spec: ClientSpec) -> None:
     if spec.timezone is not None:
         client.timezone = spec.timezone
     if spec.hours is not None:
-        client.hours = spec.hours
+        client.hours = spec.hours.strip()
+    removed = {_day(d) for d in spec.remove_holidays}
+    client.holidays[:] = [h for h in client.holidays if h.day not in removed]
+    have = {h.day for h in client.holidays}
+    for day in sorted({d for d in map(_day, spec.holidays) if d} - have - removed):
+        client.holidays.append(ClientHoliday(day=day))
 
 
 def _tenant(spec: ClientSpec) -> str | None:

@@ -1,7 +1,7 @@
 """Typed settings for the keys `.env.example` documents, built from a mapping.
 
-Never reads the environment itself (the CLI passes `os.environ`); imports only the standard library
-and `bot.alerts` (itself standard-library only).
+Never reads the environment itself (the CLI passes `os.environ`); imports only the standard library,
+`bot.alerts` and `bot.business_hours` (themselves standard-library only).
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.alerts.alertmanager import DEDUP_MODES
 from bot.alerts.chat import ChatAlertRules
+from bot.business_hours import HOURS_EXAMPLE, Span, parse_hours, parse_span
 
 __all__ = [
     "KEYS",
@@ -25,7 +27,9 @@ __all__ = [
     "FrozenMap",
     "Secret",
     "Settings",
+    "SlaTarget",
     "SmtpSettings",
+    "parse_delay",
     "parse_duration",
 ]
 
@@ -60,6 +64,20 @@ KEYS = (
     "TICKETBOT_ALERT_BOTS",
     "TICKETBOT_MEMBERS_REFRESH",
     "TICKETBOT_OUTBOX_LEASE",
+    "TICKETBOT_REPING_AFTER",
+    "TICKETBOT_REMIND_AFTER",
+    "TICKETBOT_REMIND_AFTER_HIGH",
+    "TICKETBOT_REMIND_AFTER_MEDIUM",
+    "TICKETBOT_REMIND_AFTER_LOW",
+    "TICKETBOT_CONFIRM_REMIND_AFTER",
+    "TICKETBOT_AUTO_CLOSE_AFTER",
+    "TICKETBOT_TIMEZONE",
+    "TICKETBOT_BUSINESS_HOURS",
+    "TICKETBOT_SLA_CRITICAL",
+    "TICKETBOT_SLA_HIGH",
+    "TICKETBOT_SLA_MEDIUM",
+    "TICKETBOT_SLA_LOW",
+    "TICKETBOT_DIGEST_AT",
     "METRICS_TOKEN",
     "HOST",
     "PORT",
@@ -88,6 +106,14 @@ PRIORITIES = ("low", "medium", "high", "critical")
 BOT_NAME_MAX = 80  # Slack's limit for a bot's username
 DEFAULT_MEMBERS_REFRESH = timedelta(minutes=10)
 DEFAULT_OUTBOX_LEASE = timedelta(seconds=30)
+# Escalation timers; a zero delay (`0`) turns a reminder or the auto-close off.
+DEFAULT_REPING_AFTER = timedelta(minutes=5)
+DEFAULT_REMIND_AFTER = timedelta(minutes=30)  # critical
+DEFAULT_REMIND_AFTER_HIGH = timedelta(hours=2)
+DEFAULT_REMIND_AFTER_MEDIUM = timedelta(days=1)
+DEFAULT_REMIND_AFTER_LOW = timedelta(days=3)
+DEFAULT_CONFIRM_REMIND_AFTER = timedelta(days=1)
+DEFAULT_AUTO_CLOSE_AFTER = timedelta(days=5)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_TEAMS_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
 DEFAULT_TEAMS_OPENID_METADATA_URL = (
@@ -96,6 +122,9 @@ DEFAULT_TEAMS_OPENID_METADATA_URL = (
 DEFAULT_TEAMS_LOGIN_URL = "https://login.microsoftonline.com"
 DEFAULT_TEAMS_CRITICAL_MENTION = "channel"
 DEFAULT_PORT = 3000
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_BUSINESS_HOURS = "Mon-Fri 08:00-18:00"
+DEFAULT_DIGEST_AT = time(8, 30)
 
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
 _USER_ID = re.compile(r"[UW][A-Z0-9]+")
@@ -186,6 +215,38 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class SlaTarget:
+    """A priority's SLA: first response and resolution, in business time or business days
+    (critical tickets: plain time, 24/7)."""
+
+    response: Span
+    resolve: Span
+
+    def __str__(self) -> str:
+        return f"{self.response}/{self.resolve}"
+
+
+def parse_sla_target(text: str) -> SlaTarget:
+    """`"15m/4h"`: first response / resolution, each like 90s, 15m, 4h or 3d."""
+    response, sep, resolve = text.partition("/")
+    if not sep:
+        raise ValueError(text)
+    return SlaTarget(parse_span(response), parse_span(resolve))
+
+
+# Per priority (the TICKETBOT_SLA_<PRIORITY> keys), most urgent first.
+DEFAULT_SLA: tuple[tuple[str, SlaTarget], ...] = tuple(
+    (priority, parse_sla_target(text))
+    for priority, text in (
+        ("critical", "15m/4h"),
+        ("high", "1h/8h"),
+        ("medium", "4h/3d"),
+        ("low", "1d/10d"),
+    )
+)
+
+
+@dataclass(frozen=True)
 class SmtpSettings:
     host: str
     port: int
@@ -235,9 +296,24 @@ class Settings:
     alert_chat_rules: ChatAlertRules = DEFAULT_ALERT_CHAT_RULES
     members_refresh: timedelta = DEFAULT_MEMBERS_REFRESH  # re-reading the technician channel
     outbox_lease: timedelta = DEFAULT_OUTBOX_LEASE  # a killed process's claimed rows wait this long
+    reping_after: timedelta = DEFAULT_REPING_AFTER  # an unassigned critical ticket pings again
+    # A silent assignee is reminded after this (escalated at twice it); timedelta(0): never.
+    remind_after: timedelta = DEFAULT_REMIND_AFTER
+    remind_after_high: timedelta = DEFAULT_REMIND_AFTER_HIGH
+    remind_after_medium: timedelta = DEFAULT_REMIND_AFTER_MEDIUM
+    remind_after_low: timedelta = DEFAULT_REMIND_AFTER_LOW
+    confirm_remind_after: timedelta = DEFAULT_CONFIRM_REMIND_AFTER  # timedelta(0): never
+    auto_close_after: timedelta = DEFAULT_AUTO_CLOSE_AFTER  # timedelta(0): never
+    timezone: str = DEFAULT_TIMEZONE  # the MSP's (digest time, its default business hours)
+    business_hours: str = DEFAULT_BUSINESS_HOURS  # for tickets without a client's own hours
+    sla: tuple[tuple[str, SlaTarget], ...] = DEFAULT_SLA  # (priority, target)
+    digest_at: time | None = DEFAULT_DIGEST_AT  # local time in `timezone`; None: no digest
     metrics_token: Secret | None = None  # unset: /metrics is open
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
+
+    def sla_target(self, priority: str) -> SlaTarget:
+        return dict(self.sla)[priority]
 
     @property
     def socket_mode(self) -> bool:
@@ -453,6 +529,45 @@ class Settings:
         duration_expected = "must be a positive duration such as 90s, 5m, 2h or 1d"
         members_refresh = get.parsed("TICKETBOT_MEMBERS_REFRESH", parse_duration, duration_expected)
         outbox_lease = get.parsed("TICKETBOT_OUTBOX_LEASE", parse_duration, duration_expected)
+        reping_after = get.parsed("TICKETBOT_REPING_AFTER", parse_duration, duration_expected)
+        delay_expected = "must be a duration such as 90s, 5m, 2h or 1d, or 0 to turn it off"
+        delays = {
+            key: get.parsed(f"TICKETBOT_{key.upper()}", parse_delay, delay_expected)
+            for key in (
+                "remind_after",
+                "remind_after_high",
+                "remind_after_medium",
+                "remind_after_low",
+                "confirm_remind_after",
+                "auto_close_after",
+            )
+        }
+        timezone = get.parsed(
+            "TICKETBOT_TIMEZONE", _parse_timezone, "must be a time zone such as Europe/Berlin"
+        )
+        business_hours = get.parsed(
+            "TICKETBOT_BUSINESS_HOURS", _parse_hours, f"must be opening hours like {HOURS_EXAMPLE}"
+        )
+        sla = tuple(
+            (
+                priority,
+                _default(
+                    get.parsed(
+                        f"TICKETBOT_SLA_{priority.upper()}",
+                        parse_sla_target,
+                        "must be first response/resolution, each a duration such as 15m, 4h "
+                        "(business time) or 3d (business days), like 1h/8h",
+                    ),
+                    default,
+                ),
+            )
+            for priority, default in DEFAULT_SLA
+        )
+        digest_at = get.parsed(
+            "TICKETBOT_DIGEST_AT",
+            _parse_digest_at,
+            "must be a local time such as 08:30 (in TICKETBOT_TIMEZONE), or off",
+        )
         metrics_token = get.secret("METRICS_TOKEN")
         if metrics_token is not None and _CONTROL.search(metrics_token.reveal()):
             problems.append("METRICS_TOKEN must not contain control characters")
@@ -482,6 +597,21 @@ class Settings:
             alert_chat_rules=alert_chat_rules,
             members_refresh=_default(members_refresh, DEFAULT_MEMBERS_REFRESH),
             outbox_lease=_default(outbox_lease, DEFAULT_OUTBOX_LEASE),
+            reping_after=_default(reping_after, DEFAULT_REPING_AFTER),
+            remind_after=_default(delays["remind_after"], DEFAULT_REMIND_AFTER),
+            remind_after_high=_default(delays["remind_after_high"], DEFAULT_REMIND_AFTER_HIGH),
+            remind_after_medium=_default(
+                delays["remind_after_medium"], DEFAULT_REMIND_AFTER_MEDIUM
+            ),
+            remind_after_low=_default(delays["remind_after_low"], DEFAULT_REMIND_AFTER_LOW),
+            confirm_remind_after=_default(
+                delays["confirm_remind_after"], DEFAULT_CONFIRM_REMIND_AFTER
+            ),
+            auto_close_after=_default(delays["auto_close_after"], DEFAULT_AUTO_CLOSE_AFTER),
+            timezone=_default(timezone, DEFAULT_TIMEZONE),
+            business_hours=_default(business_hours, DEFAULT_BUSINESS_HOURS),
+            sla=sla,
+            digest_at=DEFAULT_DIGEST_AT if digest_at is None else digest_at.at,
             metrics_token=metrics_token,
             host=_default(host, DEFAULT_HOST),
             port=_default(port, DEFAULT_PORT),
@@ -503,6 +633,13 @@ def parse_duration(text: str) -> timedelta:
         return timedelta(**{_DURATION_UNITS[match.group(2)]: amount})
     except OverflowError:
         raise ValueError(f"duration too large: {_shown(text)}") from None
+
+
+def parse_delay(text: str) -> timedelta:
+    """A duration as `parse_duration` reads it, or `"0"` → `timedelta(0)` (turned off)."""
+    if text.strip() == "0":
+        return timedelta(0)
+    return parse_duration(text)
 
 
 class _Reader:
@@ -780,6 +917,33 @@ def _parse_critical_mention(value: str) -> str:
     if _USER_GROUP_ID.fullmatch(value):
         return value
     raise ValueError(value)
+
+
+def _parse_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(value) from None
+    return value
+
+
+def _parse_hours(value: str) -> str:
+    parse_hours(value)
+    return value
+
+
+@dataclass(frozen=True)
+class _DigestAt:
+    at: time | None  # None: "off"
+
+
+def _parse_digest_at(value: str) -> _DigestAt:
+    if value.lower() == "off":
+        return _DigestAt(None)
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value)
+    if match is None:
+        raise ValueError(value)
+    return _DigestAt(time(int(match.group(1)), int(match.group(2))))
 
 
 def _parse_database_url(value: str) -> str:

@@ -1,5 +1,5 @@
-"""Wires one ticketbot process: database, Slack and Teams clients, service, dispatchers, Bolt,
-the Teams bot, HTTP."""
+"""Wires one ticketbot process from its role: database, Slack and Teams clients, service,
+dispatchers, Bolt, the Teams bot, HTTP."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
@@ -29,14 +31,16 @@ from bot.delivery.slack import SlackGateway
 from bot.delivery.workflows import WorkflowsGateway
 from bot.metrics import Labels, Metrics
 from bot.scheduler import Periodic, Scheduler
-from bot.service import TicketService
+from bot.service import TicketService, digest
 from bot.service.alerts import AlertPolicy, AlertService
 from bot.service.directory import Directory
 from bot.service.membership import Membership
 from bot.service.notify import Notifier, NotifySettings
 from bot.service.outbox import OutboxWriter, Written
+from bot.service.sla import SlaPolicy
 from bot.slack_app import build_bolt_app
-from bot.web import build_web_app
+from bot.timer_runner import TimerRunner, build_timers, timer_job
+from bot.web import build_health_app, build_web_app
 from handlers import AlertsChannel
 from storage.engine import make_engine, make_session_factory
 from storage.models import OutboxRow
@@ -50,17 +54,39 @@ log = logging.getLogger(__name__)
 # more threads than this only fight over the GIL (and SQLite has one writer anyway), fewer would
 # let a few listeners waiting on Slack (views.open) hold up every other ack.
 SLACK_THREADS = 8
+# How often a web process reloads the technicians the workers stored (one query).
+WEB_ROLES_RELOAD = timedelta(minutes=1)
+
+
+class ProcessRole(StrEnum):
+    """What one process does (`ticketbot run --role`). Several processes share their state
+    through PostgreSQL only; on SQLite one process does everything."""
+
+    ALL = "all"
+    WEB = "web"  # Slack, Teams and alert intake: writes rows, sends nothing
+    WORKER = "worker"  # outbox delivery, storm summaries, timers, the directory refresh
+
+    @property
+    def serves(self) -> bool:
+        """Serves Slack (HTTP or Socket Mode), Teams and the alert webhooks."""
+        return self is not ProcessRole.WORKER
+
+    @property
+    def works(self) -> bool:
+        """Runs the background work: delivery, storm summaries, timers, refreshes."""
+        return self is not ProcessRole.WEB
 
 
 @dataclass
 class Runtime:
+    role: ProcessRole
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     gateway: SlackGateway | None  # None: Slack is off (an MSP on Teams only)
     directory: Directory
     membership: Membership | None
-    members_refresh: Periodic
+    members_refresh: Periodic  # a worker's: from Slack/Teams into the database; a web's: a reload
     scheduler: Scheduler
     clock: Clock
     service: TicketService
@@ -71,12 +97,14 @@ class Runtime:
     slack_pool: ThreadPoolExecutor
     metrics: Metrics
     teams: TeamsParts | None = None
+    timers: TimerRunner | None = None  # fires due timers (the scheduler's "timers" job)
     _server: uvicorn.Server | None = None
     _server_thread: threading.Thread | None = None
     _socket_handler: Any = None
 
     def start_background(self) -> None:
-        """Learn the technicians, keep them current, and start delivering the outbox."""
+        """Learn the technicians and keep them current; a worker also starts delivering the
+        outbox."""
         for dispatcher in self.dispatchers:
             dispatcher.release_orphaned_claims()
         # Slack unreachable at start: serve with what the database holds; the scheduler retries.
@@ -116,7 +144,7 @@ class Runtime:
 
         token = self.settings.slack_app_token
         if token is None or self.bolt is None:
-            raise RuntimeError("Socket Mode needs SLACK_APP_TOKEN")
+            raise RuntimeError("Socket Mode needs SLACK_APP_TOKEN and a process that serves Slack")
         handler = SocketModeHandler(self.bolt, app_token=token.reveal(), concurrency=16)
         handler.connect()  # type: ignore[no-untyped-call]
         self._socket_handler = handler
@@ -173,11 +201,13 @@ def tune_gc() -> None:
 def build_runtime(
     settings: Settings,
     *,
+    role: ProcessRole = ProcessRole.ALL,
     clock: Clock | None = None,
     engine: Engine | None = None,
     policy: DispatchPolicy | None = None,
 ) -> Runtime:
-    """Build every part of a process. Network I/O: one auth.test to learn the bot's identity."""
+    """Build the parts of a process that its role needs. Network I/O: one auth.test to learn the
+    bot's identity (a worker checks its token with it too)."""
     clock = clock or SystemClock()
     engine = engine or make_engine(settings.database_url)
     sessions = make_session_factory(engine)
@@ -210,25 +240,14 @@ def build_runtime(
     if settings.teams_on:
         from bot.teams_runtime import build_teams_parts
 
-        teams = build_teams_parts(settings, sessions, clock, directory)
-    refreshes: list[Callable[[], None]] = []
-    if membership is not None:
-        refreshes.append(membership.refresh)
-    if teams is not None:
-        refreshes.append(teams.membership.refresh)
-    members_refresh = Periodic(
-        "members-refresh", lambda: _all(refreshes), every=settings.members_refresh
-    )
+        teams = build_teams_parts(settings, sessions, clock, directory, serve=role.serves)
+    members_refresh = _members_job(role, settings, sessions, directory, membership, teams)
     scheduler = Scheduler(clock=clock)
     scheduler.add(members_refresh)
     email = None
     if settings.smtp is not None and settings.email_from:
         email = EmailSender(settings.smtp, settings.email_from)
-    channels = ["email", "webhook"]
-    if gateway is not None:
-        channels.insert(0, "slack")
-    if teams is not None:
-        channels.insert(1, "teams")
+    channels = _delivery_channels(role, slack=gateway is not None, teams=teams is not None)
     webhooks = WorkflowsGateway()
     dispatchers = tuple(
         Dispatcher(
@@ -269,8 +288,22 @@ def build_runtime(
         directory,
         OutboxWriter(clock, on_commit=wake_dispatchers),
     )
+    timers = build_timers(settings)
+    timer_runner = None
+    if role.works:
+        timer_runner = TimerRunner(
+            session_factory=sessions, timers=timers, notifier=notifier, clock=clock
+        )
+        scheduler.add(timer_job(timer_runner))
+        digest.start(settings, sessions, timers, clock.now())
+    sla = SlaPolicy.of(settings)
     service = TicketService(
-        session_factory=sessions, directory=directory, notifier=notifier, clock=clock
+        session_factory=sessions,
+        directory=directory,
+        notifier=notifier,
+        clock=clock,
+        timers=timers,
+        sla=sla,
     )
     secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None
     alerts = AlertService(
@@ -282,9 +315,11 @@ def build_runtime(
             severity_map=dict(settings.alert_severity_map),
             storm_threshold=settings.alert_storm_threshold,
         ),
+        timers=timers,
+        sla=sla,
     )
     bolt = None
-    if client is not None and identity is not None and membership is not None:
+    if role.serves and client is not None and identity is not None and membership is not None:
         alerts_channel = None
         if settings.alerts_channel:
             alerts_channel = AlertsChannel(
@@ -299,7 +334,7 @@ def build_runtime(
             membership=membership,
             alerts_channel=alerts_channel,
         )
-    if teams is not None:
+    if role.serves and teams is not None:
         teams.register(service)
 
     def healthy() -> bool:
@@ -317,27 +352,34 @@ def build_runtime(
             ).all()
         return {(("status", str(status)),): float(n) for status, n in rows}
 
-    metrics.gauge("ticketbot_outbox_rows", outbox_rows)
+    if role.works:
+        metrics.gauge("ticketbot_outbox_rows", outbox_rows)
     # The threads Bolt's listeners run on in HTTP mode: each writes one transaction, then acks.
     slack_pool = ThreadPoolExecutor(max_workers=SLACK_THREADS, thread_name_prefix="slack")
-    web = build_web_app(
-        bolt=None if settings.socket_mode else bolt,
-        signing_secret=secret,
-        healthy=healthy,
-        metrics=metrics,
-        slack_pool=slack_pool,
-        metrics_token=settings.metrics_token,
-        routes=[
-            *alert_routes(
-                token=settings.alert_webhook_token,
-                ingest=alerts.ingest,
-                dedup=settings.alert_dedup,
-                metrics=metrics,
-            ),
-            *(teams.routes if teams is not None else []),
-        ],
-    )
+    if not role.serves:
+        web = build_health_app(
+            healthy=healthy, metrics=metrics, metrics_token=settings.metrics_token
+        )
+    else:
+        web = build_web_app(
+            bolt=None if settings.socket_mode else bolt,
+            signing_secret=secret,
+            healthy=healthy,
+            metrics=metrics,
+            slack_pool=slack_pool,
+            metrics_token=settings.metrics_token,
+            routes=[
+                *alert_routes(
+                    token=settings.alert_webhook_token,
+                    ingest=alerts.ingest,
+                    dedup=settings.alert_dedup,
+                    metrics=metrics,
+                ),
+                *(teams.routes if teams is not None else []),
+            ],
+        )
     return Runtime(
+        role=role,
         settings=settings,
         engine=engine,
         sessions=sessions,
@@ -355,7 +397,45 @@ def build_runtime(
         slack_pool=slack_pool,
         metrics=metrics,
         teams=teams,
+        timers=timer_runner,
     )
+
+
+def _delivery_channels(role: ProcessRole, *, slack: bool, teams: bool) -> list[str]:
+    """The outbox channels this process delivers, one dispatcher each (none in a web process)."""
+    if not role.works:
+        return []
+    channels = ["email", "webhook"]
+    if slack:
+        channels.insert(0, "slack")
+    if teams:
+        channels.insert(1, "teams")
+    return channels
+
+
+def _members_job(
+    role: ProcessRole,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    directory: Directory,
+    membership: Membership | None,
+    teams: TeamsParts | None,
+) -> Periodic:
+    """A worker reads who the technicians are from Slack and Teams and stores it; a web process
+    only reloads what the workers stored (no Slack or Teams call)."""
+    if not role.works:
+
+        def reload() -> None:
+            with sessions() as s:
+                directory.load_roles(s)
+
+        return Periodic("members-load", reload, every=WEB_ROLES_RELOAD)
+    refreshes: list[Callable[[], None]] = []
+    if membership is not None:
+        refreshes.append(membership.refresh)
+    if teams is not None:
+        refreshes.append(teams.membership.refresh)
+    return Periodic("members-refresh", lambda: _all(refreshes), every=settings.members_refresh)
 
 
 def _all(refreshes: list[Callable[[], None]]) -> None:

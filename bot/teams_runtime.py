@@ -36,13 +36,15 @@ class TeamsParts:
     conversations: TeamsConversations
     chat: TeamsChat
     membership: TeamsMembership
-    bot: TeamsBot
+    bot: TeamsBot | None  # None: this process does not serve /api/messages (a worker)
 
     @property
     def routes(self) -> list[BaseRoute]:
-        return list(self.bot.routes)
+        return list(self.bot.routes) if self.bot is not None else []
 
     def register(self, service: TicketService) -> None:
+        if self.bot is None:
+            raise RuntimeError("this process does not serve Teams")
         register_teams(
             self.bot.app,
             service,
@@ -86,8 +88,15 @@ class TeamsParts:
 
 
 def build_teams_parts(
-    settings: Settings, sessions: sessionmaker[Session], clock: Clock, directory: Directory
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    directory: Directory,
+    *,
+    serve: bool = True,
 ) -> TeamsParts:
+    """The Teams side of a process; with `serve` False, without the bot that answers
+    /api/messages (a worker only sends)."""
     app_id, tenant = settings.teams_app_id, settings.teams_tenant_id
     password = settings.teams_app_password
     if app_id is None or tenant is None or password is None:
@@ -117,6 +126,8 @@ def build_teams_parts(
         return [u for u in (_user(m) for m in connector.members(channel, service_url=url)) if u]
 
     membership = TeamsMembership(session_factory=sessions, directory=directory, roster=tech_roster)
+    if not serve:
+        return TeamsParts(settings, token, connector, conversations, chat, membership, None)
     bot = build_teams_bot(
         TeamsOptions(
             app_id=app_id,

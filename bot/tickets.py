@@ -38,6 +38,7 @@ class Role(StrEnum):
     HELPER = "helper"
     MANAGER = "manager"
     MONITORING = "monitoring"
+    SYSTEM = "system"  # the helpdesk's own timers
 
 
 class Event(StrEnum):
@@ -54,6 +55,7 @@ class Event(StrEnum):
     CONFIRM = "confirm"
     REOPEN = "reopen"
     CANCEL = "cancel"
+    AUTO_CLOSE = "auto_close"  # a resolved ticket nobody confirmed, after the set time
 
 
 class TransitionError(Exception):
@@ -117,6 +119,7 @@ RULES: Mapping[Event, Rule] = MappingProxyType(
         Event.CONFIRM: Rule(_AWAITING, _CONFIRMERS, State.CLOSED),
         Event.REOPEN: Rule(_AWAITING, _CONFIRMERS, State.ASSIGNED),
         Event.CANCEL: Rule(_NOT_STARTED, _MANAGER | {Role.SUBMITTER}, State.CANCELLED),
+        Event.AUTO_CLOSE: Rule(_AWAITING, frozenset({Role.SYSTEM}), State.CLOSED),
     }
 )
 # The one exception to the table: the assignee's or a helper's first update starts work.
@@ -137,6 +140,7 @@ _DOING: Mapping[Event, str] = {
     Event.CONFIRM: "confirm",
     Event.REOPEN: "reopen",
     Event.CANCEL: "cancel",
+    Event.AUTO_CLOSE: "auto-close",
 }
 _WHO: Mapping[Role, str] = {
     Role.EMPLOYEE: "a client employee",
@@ -147,6 +151,7 @@ _WHO: Mapping[Role, str] = {
     Role.HELPER: "a helper",
     Role.MANAGER: "a manager",
     Role.MONITORING: "a monitoring integration",
+    Role.SYSTEM: "the helpdesk's timers",
 }
 _STATE_IS: Mapping[State, str] = {
     State.NEW: "isn't assigned yet",

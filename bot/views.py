@@ -8,7 +8,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import replies
-from bot.render.view import MonitoringView, OnsiteView, PersonRef, TicketView, TimelineEntry
+from bot.render.view import (
+    MonitoringView,
+    OnsiteView,
+    PersonRef,
+    SlaClock,
+    TicketView,
+    TimelineEntry,
+)
 from storage.models import AlertGroup, AlertInstance, Person, Ticket, TicketEvent
 
 
@@ -53,7 +60,32 @@ def ticket_view(ticket: Ticket, now: datetime) -> TicketView:
         onsite=onsite,
         resolution_note=ticket.resolution_note,
         version=ticket.version,
+        sla=sla_clocks(ticket),
     )
+
+
+def sla_clocks(ticket: Ticket) -> tuple[SlaClock, ...]:
+    """The clocks worth showing: first response until it is given, resolution while the ticket
+    is open, and either one when it was late (until the ticket is closed or cancelled)."""
+    clocks = []
+    live = ticket.state not in ("closed", "cancelled")
+    response, resolve = ticket.response_due_at, ticket.resolve_due_at
+    if response is not None and ticket.response_breached_at is not None and live:
+        clocks.append(SlaClock("response", response, "breached", ticket.response_breached_at))
+    elif response is not None and ticket.state == "new" and ticket.responded_at is None:
+        if ticket.response_warned_at is not None:
+            clocks.append(SlaClock("response", response, "at_risk"))
+        else:
+            clocks.append(SlaClock("response", response, "running"))
+    if resolve is not None and ticket.resolve_breached_at is not None and live:
+        clocks.append(SlaClock("resolve", resolve, "breached", ticket.resolve_breached_at))
+    elif resolve is not None and ticket.state == "awaiting_confirmation":
+        clocks.append(SlaClock("resolve", resolve, "stopped"))
+    elif resolve is not None and live:
+        clocks.append(
+            SlaClock("resolve", resolve, "at_risk" if ticket.resolve_warned_at else "running")
+        )
+    return tuple(clocks)
 
 
 def timeline(session: Session, ticket_id: int) -> list[TimelineEntry]:

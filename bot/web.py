@@ -46,7 +46,29 @@ def build_web_app(
     """`bolt` is None in Socket Mode: Slack then talks over the websocket, not this endpoint;
     otherwise `signing_secret` is required. Bolt's listeners run on `slack_pool`'s threads.
     With `metrics_token`, `GET /metrics` wants `Authorization: Bearer <metrics_token>`."""
+    slack = SlackEvents(bolt, signing_secret, metrics, slack_pool)
+    app = Starlette(
+        routes=[
+            Route("/slack/events", slack, methods=["POST"]),
+            *health_routes(healthy=healthy, metrics=metrics, metrics_token=metrics_token),
+            *routes,
+        ]
+    )
+    return _SlackFirst(slack, app)
 
+
+def build_health_app(
+    *, healthy: Callable[[], bool], metrics: Metrics, metrics_token: Secret | None = None
+) -> ASGIApp:
+    """Only `GET /healthz` and `GET /metrics`: what a worker process serves."""
+    return Starlette(
+        routes=health_routes(healthy=healthy, metrics=metrics, metrics_token=metrics_token)
+    )
+
+
+def health_routes(
+    *, healthy: Callable[[], bool], metrics: Metrics, metrics_token: Secret | None
+) -> list[BaseRoute]:
     async def healthz(_: Request) -> Response:
         ok = await run_in_threadpool(healthy)
         return JSONResponse({"ok": ok}, 200 if ok else 503)
@@ -63,16 +85,10 @@ def build_web_app(
         text = await run_in_threadpool(metrics.render)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
-    slack = SlackEvents(bolt, signing_secret, metrics, slack_pool)
-    app = Starlette(
-        routes=[
-            Route("/slack/events", slack, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/metrics", metrics_endpoint, methods=["GET"]),
-            *routes,
-        ]
-    )
-    return _SlackFirst(slack, app)
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+    ]
 
 
 def bearer_matches(header: str | None, token: Secret) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 from alembic import command
@@ -23,12 +24,25 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
-def is_current(engine: Engine) -> bool:
-    """True when the database is at the newest migration."""
+class SchemaState(StrEnum):
+    CURRENT = "current"
+    BEHIND = "behind"  # older than this code (or empty): `ticketbot db upgrade` first
+    AHEAD = "ahead"  # a newer version's migrations ran: this code is the previous version
+
+
+def schema_state(engine: Engine) -> tuple[SchemaState, str]:
+    """Where the database's schema stands against this code's migrations, and its revision."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    heads = set(script.get_heads())
     with engine.connect() as conn:
         current = set(MigrationContext.configure(conn).get_current_heads())
-    return current == heads
+    revision = ", ".join(sorted(current)) or "empty"
+    if current == heads:
+        return SchemaState.CURRENT, revision
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current and not current <= known:
+        return SchemaState.AHEAD, revision
+    return SchemaState.BEHIND, revision

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Double,
     ForeignKey,
@@ -68,6 +69,20 @@ class Client(Base):
     alert_labels: Mapped[list[ClientAlertLabel]] = relationship(
         back_populates="client", cascade="all, delete-orphan"
     )
+    holidays: Mapped[list[ClientHoliday]] = relationship(
+        cascade="all, delete-orphan", order_by="ClientHoliday.day", lazy="selectin"
+    )
+
+
+class ClientHoliday(Base):
+    """A local date on which the client's business hours do not run (SLA clocks stop)."""
+
+    __tablename__ = "client_holidays"
+
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
 
 
 class ClientDomain(Base):
@@ -137,6 +152,18 @@ class Ticket(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # Assignment, a staff status change or a technician's update: what a silent assignee's
+    # reminder counts from.
+    last_tech_update_at: Mapped[datetime | None]
+    # SLA (bot/service/sla.py): due times from the priority's targets on the client's calendar.
+    response_due_at: Mapped[datetime | None]
+    resolve_due_at: Mapped[datetime | None]
+    responded_at: Mapped[datetime | None]
+    response_breached_at: Mapped[datetime | None]
+    resolve_breached_at: Mapped[datetime | None]
+    # When 75 % of a target was used and the warning went out (the card turns amber).
+    response_warned_at: Mapped[datetime | None]
+    resolve_warned_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
@@ -343,6 +370,28 @@ class AlertStormTicket(Base):
     added_at: Mapped[datetime]
 
 
+class Timer(Base):
+    """Something due at `due_at` (a re-ping, a reminder, the digest), claimed and fired by one
+    process; a ticket's timers follow its facts (bot/service/timers.py)."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_state_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # ticket:42:reping, digest
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))  # pending | fired | cancelled
+    fires: Mapped[int] = mapped_column(Integer, default=0)  # times fired since last armed
+    fired_at: Mapped[datetime | None]
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 # Storm detection counts the monitoring tickets of the last minute.
 Index("ix_tickets_source_created", Ticket.source, Ticket.created_at)
 
@@ -353,3 +402,4 @@ paces_table = Base.metadata.tables["paces"]
 ticket_events_table = Base.metadata.tables["ticket_events"]
 tickets_table = Base.metadata.tables["tickets"]
 alert_instances_table = Base.metadata.tables["alert_instances"]
+timers_table = Base.metadata.tables["timers"]

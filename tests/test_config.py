@@ -7,7 +7,7 @@ import logging
 import pickle
 import re
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,12 +17,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.alerts.chat import ChatAlertRules
+from bot.business_hours import Span
 from bot.config import (
     KEYS,
     ConfigError,
     FrozenMap,
     Secret,
     Settings,
+    SlaTarget,
     SmtpSettings,
     parse_duration,
 )
@@ -126,6 +128,20 @@ def test_every_key_is_parsed() -> None:
         "TICKETBOT_ALERT_BOTS": "B0PROM0001, Grafana",
         "TICKETBOT_MEMBERS_REFRESH": "15m",
         "TICKETBOT_OUTBOX_LEASE": "45s",
+        "TICKETBOT_REPING_AFTER": "90s",
+        "TICKETBOT_REMIND_AFTER": "20m",
+        "TICKETBOT_REMIND_AFTER_HIGH": "1h",
+        "TICKETBOT_REMIND_AFTER_MEDIUM": "8h",
+        "TICKETBOT_REMIND_AFTER_LOW": "0",
+        "TICKETBOT_CONFIRM_REMIND_AFTER": "2d",
+        "TICKETBOT_AUTO_CLOSE_AFTER": "0",
+        "TICKETBOT_TIMEZONE": "Europe/Berlin",
+        "TICKETBOT_BUSINESS_HOURS": "Mon-Fri 07:00-19:00",
+        "TICKETBOT_SLA_CRITICAL": "10m/2h",
+        "TICKETBOT_SLA_HIGH": "30m/6h",
+        "TICKETBOT_SLA_MEDIUM": "2h/2d",
+        "TICKETBOT_SLA_LOW": "2d/15d",
+        "TICKETBOT_DIGEST_AT": "7:45",
         "METRICS_TOKEN": "metrics-token",
         "HOST": "0.0.0.0",
         "PORT": "8080",
@@ -173,6 +189,22 @@ def test_every_key_is_parsed() -> None:
         ),
         members_refresh=timedelta(minutes=15),
         outbox_lease=timedelta(seconds=45),
+        reping_after=timedelta(seconds=90),
+        remind_after=timedelta(minutes=20),
+        remind_after_high=timedelta(hours=1),
+        remind_after_medium=timedelta(hours=8),
+        remind_after_low=timedelta(0),
+        confirm_remind_after=timedelta(days=2),
+        auto_close_after=timedelta(0),
+        timezone="Europe/Berlin",
+        business_hours="Mon-Fri 07:00-19:00",
+        sla=(
+            ("critical", SlaTarget(Span(timedelta(minutes=10)), Span(timedelta(hours=2)))),
+            ("high", SlaTarget(Span(timedelta(minutes=30)), Span(timedelta(hours=6)))),
+            ("medium", SlaTarget(Span(timedelta(hours=2)), Span(days=2))),
+            ("low", SlaTarget(Span(days=2), Span(days=15))),
+        ),
+        digest_at=time(7, 45),
         metrics_token=Secret("metrics-token"),
         host="0.0.0.0",
         port=8080,
@@ -1215,3 +1247,48 @@ def test_bad_teams_values_are_named(key: str, value: str, start: str) -> None:
     env = {**TEAMS_ONLY, key: value}
 
     assert any(p.startswith(start) for p in problems_of(env))
+
+
+# --- SLAs, business hours, digest -------------------------------------------------------------
+
+
+def test_sla_and_business_hours_defaults() -> None:
+    settings = Settings.from_mapping({}, require_slack=False)
+    assert settings.timezone == "UTC"
+    assert settings.business_hours == "Mon-Fri 08:00-18:00"
+    assert settings.digest_at == time(8, 30)
+    assert [f"{p} {settings.sla_target(p)}" for p in ("critical", "high", "medium", "low")] == [
+        "critical 15m/4h",
+        "high 1h/8h",
+        "medium 4h/3d",
+        "low 1d/10d",
+    ]
+
+
+def test_digest_off() -> None:
+    assert (
+        Settings.from_mapping({"TICKETBOT_DIGEST_AT": "OFF"}, require_slack=False).digest_at is None
+    )
+
+
+def test_bad_sla_business_hours_and_digest_settings_are_all_reported() -> None:
+    env = {
+        "TICKETBOT_TIMEZONE": "Europe/Atlantis",
+        "TICKETBOT_BUSINESS_HOURS": "weekdays 9 to 5",
+        "TICKETBOT_SLA_HIGH": "1h",
+        "TICKETBOT_SLA_LOW": "0d/10d",
+        "TICKETBOT_DIGEST_AT": "25:00",
+    }
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_mapping(env, require_slack=False)
+    assert caught.value.problems == [
+        "TICKETBOT_TIMEZONE must be a time zone such as Europe/Berlin, got 'Europe/Atlantis'",
+        'TICKETBOT_BUSINESS_HOURS must be opening hours like "Mon-Fri 08:00-18:00" or '
+        "\"Mon-Fri 08:00-12:00,13:00-17:00; Sat 09:00-12:00\", got 'weekdays 9 to 5'",
+        "TICKETBOT_SLA_HIGH must be first response/resolution, each a duration such as 15m, 4h "
+        "(business time) or 3d (business days), like 1h/8h, got '1h'",
+        "TICKETBOT_SLA_LOW must be first response/resolution, each a duration such as 15m, 4h "
+        "(business time) or 3d (business days), like 1h/8h, got '0d/10d'",
+        "TICKETBOT_DIGEST_AT must be a local time such as 08:30 (in TICKETBOT_TIMEZONE), or off, "
+        "got '25:00'",
+    ]

@@ -26,7 +26,7 @@ NEW, ASG, WIP, AWAIT, CLOSED, CANCELLED = (
     State.CLOSED,
     State.CANCELLED,
 )
-EMP, SUB, CON, TEC, ASE, HLP, MGR, MON = (
+EMP, SUB, CON, TEC, ASE, HLP, MGR, MON, SYS = (
     Role.EMPLOYEE,
     Role.SUBMITTER,
     Role.CONTACT,
@@ -35,6 +35,7 @@ EMP, SUB, CON, TEC, ASE, HLP, MGR, MON = (
     Role.HELPER,
     Role.MANAGER,
     Role.MONITORING,
+    Role.SYSTEM,
 )
 
 # Written out by hand from the spec, deliberately not derived from RULES.
@@ -53,6 +54,7 @@ EXPECTED: dict[Event, tuple[set[Role], set[State], State | None]] = {
     Event.CONFIRM: ({SUB, CON, MGR}, {AWAIT}, CLOSED),
     Event.REOPEN: ({SUB, CON, MGR}, {AWAIT}, ASG),
     Event.CANCEL: ({SUB, MGR}, {NEW, ASG}, CANCELLED),
+    Event.AUTO_CLOSE: ({SYS}, {AWAIT}, CLOSED),
 }
 
 ROLE_SETS = [frozenset({role}) for role in Role] + [

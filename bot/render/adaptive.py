@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from bot import ids
 from bot.render.blocks import FINAL_STATES, PRIORITY_EMOJI, age
 from bot.render.escape import one_line
+from bot.render.sla import TEAMS_COLOR, teams_line
 from bot.render.teams_limits import (
     DESCRIPTION,
     MAX_ACTIONS,
@@ -198,6 +199,11 @@ def ticket_card(view: TicketView, *, mention: TeamsMention | None = None) -> Tea
         msteams["entities"] = [entity]
     body.append(text_block(ticket_title(view), size="Large", weight="Bolder", style="heading"))
     body.append(fact_set(card_facts(view)))
+    for clock in view.sla:
+        color = TEAMS_COLOR.get(clock.status)
+        body.append(
+            text_block(teams_line(clock), spacing="Small", **({"color": color} if color else {}))
+        )
     if view.description.strip():
         body.append(text_block(clip(teams_md(view.description), DESCRIPTION)))
     body += _monitoring_lines(view)

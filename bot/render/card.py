@@ -27,6 +27,7 @@ from bot.render.blocks import (
 )
 from bot.render.escape import mrkdwn, one_line, truncate
 from bot.render.limits import Block
+from bot.render.sla import slack_line
 from bot.render.view import PRIORITIES, SlackMessage, TicketView
 
 UNKNOWN_CLIENT = "⚠️ Unknown company — manager: please check"
@@ -50,6 +51,8 @@ def ticket_card(view: TicketView, *, mention: str | None = None) -> SlackMessage
         blocks.append(section(f"{ping} {emoji} *#{view.id}* needs attention", bid("mention")))
     blocks.append(header(f"#{view.id} {view.title}", bid("header")))
     blocks.append(fields_section(card_fields(view), bid("fields")))
+    if view.sla:
+        blocks.append(context([slack_line(clock) for clock in view.sla], bid("sla")))
     if view.description.strip():
         blocks.append(section(mrkdwn(view.description), bid("description")))
     if view.source == "monitoring":

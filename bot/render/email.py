@@ -164,8 +164,30 @@ def reopened(view: TicketView, by: PersonRef, reason: str) -> EmailContent:
     return ticket_email(view, f"Ticket #{view.id} reopened", body)
 
 
-def closed(view: TicketView, by: PersonRef) -> EmailContent:
+def confirm_reminder(view: TicketView, waited: str) -> EmailContent:
+    body = (
+        f"{_ref(view)} was resolved {waited} ago and is still waiting for your confirmation."
+        f"\n\nHow it was verified:\n{view.resolution_note or '—'}"
+    )
+    return ticket_email(
+        view,
+        f"Ticket #{view.id} — is it fixed for you?",
+        body,
+        action_hint=(
+            "Please confirm in the ticket's chat thread in Slack or Teams (Confirm fixed / "
+            "Still broken), or reply to your IT provider if it is still broken."
+        ),
+    )
+
+
+def closed(view: TicketView, by: PersonRef, *, unconfirmed_for: str | None = None) -> EmailContent:
     body = f"{_ref(view)} is closed — confirmed fixed by {_person(by)}."
+    if unconfirmed_for is not None:
+        body = (
+            f"{_ref(view)} is closed automatically: it was resolved, and nobody confirmed the "
+            f"fix or reported it still broken within {unconfirmed_for}. If it is still broken, "
+            f"please open a new ticket and mention #{view.id}."
+        )
     if view.resolution_note:
         body += f"\n\nHow it was verified:\n{view.resolution_note}"
     return ticket_email(view, f"Ticket #{view.id} closed", body, action_hint="Thank you!")

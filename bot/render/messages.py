@@ -121,6 +121,62 @@ def critical_ping(view: TicketView, mention: str) -> SlackMessage:
     return _simple(text)
 
 
+def reping(view: TicketView, mention: str, waited: str) -> SlackMessage:
+    """Card thread: an unassigned critical ticket pings the channel again."""
+    text = (
+        f"{check_mention(mention)} ⏰ {ticket_ref(view)} is critical and still unassigned after "
+        f"{waited}. Managers: please assign it from the card above."
+    )
+    return _simple(text)
+
+
+def reping_manager_dm(view: TicketView, waited: str) -> SlackMessage:
+    client = "an unknown company"
+    if not view.client_unknown:
+        client = mrkdwn(one_line(view.client_name or "—", 200))
+    text = (
+        f"⏰ Critical ticket {ticket_ref(view)} — client {client} — is still unassigned after "
+        f"{waited}. Assign it from its card in the technician channel."
+    )
+    return _simple(text)
+
+
+def silent_assignee_dm(view: TicketView, silent: str) -> SlackMessage:
+    text = (
+        f"⏰ No technician update on {ticket_ref(view)} ({priority_text(view.priority)}) for "
+        f"{silent}. The client is waiting to hear: please post an update in the card's thread."
+    )
+    return _simple(text)
+
+
+def silent_manager_dm(view: TicketView, silent: str) -> SlackMessage:
+    text = (
+        f"⚠️ {ticket_ref(view)} ({priority_text(view.priority)}), assigned to "
+        f"{who(view.assignee)}, has had no technician update for {silent}. Check in with them, "
+        "or reassign it from its card in the technician channel."
+    )
+    return _simple(text)
+
+
+def confirm_reminder(view: TicketView, waited: str) -> SlackMessage:
+    """Client thread: the resolved ticket still waits for the client's word."""
+    text = (
+        f"⏳ {ticket_ref(view)} was resolved {waited} ago and is waiting for your confirmation. "
+        "Is it fixed for you? Please answer with the Confirm fixed or Still broken button above."
+    )
+    return _simple(text)
+
+
+def confirm_overdue_dm(view: TicketView, waited: str) -> SlackMessage:
+    """To the managers: a critical ticket is never closed without a confirmation."""
+    text = (
+        f"⏳ Critical ticket {ticket_ref(view)} has waited {waited} for the client to confirm "
+        "the fix. Critical tickets are never closed automatically: follow up with the client, "
+        "or confirm it on their behalf with the Confirm fixed button in their thread."
+    )
+    return _simple(text)
+
+
 def mirrored(author: PersonRef, role_label: str, encoded_text: str) -> SlackMessage:
     """A message mirrored between threads, attributed by name (no mention, so nobody is pinged)."""
     lead = f"*{name_of(author)}* ({mrkdwn(one_line(role_label, 40))}):"
@@ -189,9 +245,14 @@ def awaiting_confirmation(view: TicketView) -> SlackMessage:
     return _message(f"✅ #{view.id} has been resolved — is it fixed for you?", blocks)
 
 
-def confirmation_recorded(view: TicketView, by: PersonRef) -> SlackMessage:
-    """Replaces `awaiting_confirmation` after a click (closed → confirmed, else → still broken)."""
-    if view.state == "closed":
+def confirmation_recorded(
+    view: TicketView, by: PersonRef, *, unconfirmed_for: str | None = None
+) -> SlackMessage:
+    """Replaces `awaiting_confirmation` after a click (closed → confirmed, else → still broken),
+    or when the ticket closed by itself, unconfirmed for `unconfirmed_for`."""
+    if unconfirmed_for is not None:
+        outcome = f"🏁 Closed automatically: nobody answered within {unconfirmed_for}."
+    elif view.state == "closed":
         outcome = f"✅ Confirmed fixed by {who(by)}. The ticket is closed."
     else:
         outcome = f"↩️ {who(by)} reported it is still broken — the ticket was reopened."
@@ -210,9 +271,21 @@ def reopened(view: TicketView, by: PersonRef, reason: str) -> SlackMessage:
     return _message(text, blocks)
 
 
-def closed(view: TicketView, by: PersonRef, involved: Sequence[PersonRef]) -> SlackMessage:
-    """Mentions everyone involved, in the blocks and in the notification text."""
+def closed(
+    view: TicketView,
+    by: PersonRef,
+    involved: Sequence[PersonRef],
+    *,
+    unconfirmed_for: str | None = None,
+) -> SlackMessage:
+    """Mentions everyone involved, in the blocks and in the notification text. With
+    `unconfirmed_for`, the ticket closed by itself after waiting that long for a confirmation."""
     text = f"🏁 {ticket_ref(view)} is closed — confirmed by {who(by)}."
+    if unconfirmed_for is not None:
+        text = (
+            f"🏁 {ticket_ref(view)} is closed automatically — resolved, and nobody confirmed it "
+            f"or reported it still broken within {unconfirmed_for}."
+        )
     blocks = [section(text)]
     unique = list({(p.slack_id or p.email or p.name): p for p in involved}.values())
     if unique:

@@ -45,6 +45,19 @@ class MonitoringView:
 
 
 @dataclass(frozen=True)
+class SlaClock:
+    """One SLA clock of a ticket (`kind` response or resolve) as the card shows it.
+
+    `status`: running | at_risk (75 % of the target used) | breached | stopped (the ticket
+    awaits confirmation)."""
+
+    kind: Literal["response", "resolve"]
+    due_at: datetime
+    status: Literal["running", "at_risk", "breached", "stopped"]
+    breached_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class TicketView:
     """A ticket as the renderers see it. All text fields are raw user/alert text (unescaped)."""
 
@@ -67,6 +80,7 @@ class TicketView:
     resolution_note: str | None = None
     version: int = 1
     monitoring: MonitoringView | None = None  # filled where it is shown (/ticket status)
+    sla: tuple[SlaClock, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,13 @@ def child_env(settings: Mapping[str, str]) -> dict[str, str]:
 
 
 class BotProcess:
-    """Runs `python -m bot run` on a free loopback port; its log goes to a file."""
+    """Runs `python -m bot run [--role ROLE]` on a free loopback port; its log goes to a file."""
 
-    def __init__(self, settings: Mapping[str, str], *, port: int | None = None) -> None:
+    def __init__(
+        self, settings: Mapping[str, str], *, port: int | None = None, role: str = "all"
+    ) -> None:
         self.port = port or free_port()
+        self.role = role
         self.env = child_env({**settings, "HOST": "127.0.0.1", "PORT": str(self.port)})
         fd, path = tempfile.mkstemp(prefix="ticketbot-", suffix=".log")
         os.close(fd)
@@ -58,7 +61,7 @@ class BotProcess:
     def start(self, timeout: float = 30.0) -> BotProcess:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
+                [sys.executable, "-m", "bot", "run", "--role", self.role],
                 env=self.env,
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,

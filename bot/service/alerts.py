@@ -20,7 +20,10 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from bot.alerts.model import Alert, AlertStatus
 from bot.clock import Clock
 from bot.render.escape import one_line
+from bot.service.escalation import EscalationPolicy, kinds
 from bot.service.notify import Notifier
+from bot.service.sla import SlaPolicy
+from bot.service.timers import Timers
 from bot.service.use_cases import CONTROL_CHARS, TEXT_MAX, TITLE_MAX
 from bot.tickets import State
 from bot.views import ticket_view
@@ -77,11 +80,17 @@ class AlertService:
         notifier: Notifier,
         clock: Clock,
         policy: AlertPolicy,
+        timers: Timers | None = None,
+        sla: SlaPolicy | None = None,
     ) -> None:
+        """`timers`: the deployment's timer kinds (default: escalation with default delays);
+        `sla`: its SLA targets and default calendar (default: the settings' defaults)."""
         self._sessions = session_factory
         self._notify = notifier
         self._clock = clock
         self._policy = policy
+        self._timers = timers or Timers.of(kinds(EscalationPolicy()))
+        self._sla = sla or SlaPolicy.of_defaults()
 
     def ingest(self, alerts: Sequence[Alert]) -> IngestResult:
         """Store `alerts` and write their notifications; retried once on a concurrent insert."""
@@ -207,6 +216,7 @@ class AlertService:
             created_at=now,
             updated_at=now,
             helpers=[],
+            **self._sla.opened(priority, client, now),
         )
         s.add(ticket)
         s.flush()
@@ -223,6 +233,7 @@ class AlertService:
             storm=storm,
             storm_started=started,
         )
+        self._timers.opened(s, ticket, now)
         return ticket
 
     def _priority(self, severity: str | None) -> str:

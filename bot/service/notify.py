@@ -617,16 +617,87 @@ class Notifier:
         self.client_thread(session, ticket, msg)
         self.email(session, ticket, self.client_addresses(ticket), email.reopened(view, by, reason))
 
-    def closed(self, session: Session, ticket: Ticket, view: TicketView, by: PersonRef) -> None:
+    def closed(
+        self,
+        session: Session,
+        ticket: Ticket,
+        view: TicketView,
+        by: PersonRef,
+        *,
+        unconfirmed_for: str | None = None,
+    ) -> None:
+        """Confirmed by `by`; or closed by itself after waiting `unconfirmed_for`."""
         involved = self.involved(session, ticket)
         refs: Sequence[PersonRef] = [person_ref(p) for p in involved]
-        msg = messages.closed(view, by, refs)
+        msg = messages.closed(view, by, refs, unconfirmed_for=unconfirmed_for)
         self.card(session, ticket)
-        self.replace_recorded(session, ticket, "confirm", messages.confirmation_recorded(view, by))
+        recorded = messages.confirmation_recorded(view, by, unconfirmed_for=unconfirmed_for)
+        self.replace_recorded(session, ticket, "confirm", recorded)
         self.tech_thread(session, ticket, msg)
         self.client_thread(session, ticket, msg)
         addresses = [p.email for p in involved if p.email] + self.client_addresses(ticket)
-        self.email(session, ticket, addresses, email.closed(view, by))
+        self.email(
+            session, ticket, addresses, email.closed(view, by, unconfirmed_for=unconfirmed_for)
+        )
+
+    # ---- Timers ----------------------------------------------------------------------------
+    def reping(self, session: Session, ticket: Ticket, view: TicketView, waited: str) -> None:
+        """An unassigned critical ticket: ping the technician channel(s) again in the card's
+        thread (the card is not re-posted), and DM the managers; no email."""
+        mention = self._settings.critical_mention
+        self.tech_thread(session, ticket, messages.reping(view, mention, waited), ping=True)
+        for manager in self.manager_ids():
+            self.dm(session, ticket, manager, messages.reping_manager_dm(view, waited))
+
+    def silent_assignee(
+        self, session: Session, ticket: Ticket, view: TicketView, silent: str
+    ) -> None:
+        if ticket.assignee is not None:
+            msg = messages.silent_assignee_dm(view, silent)
+            self.dm_person(session, ticket, ticket.assignee, msg)
+
+    def silent_escalated(
+        self, session: Session, ticket: Ticket, view: TicketView, silent: str
+    ) -> None:
+        for manager in self.manager_ids():
+            self.dm(session, ticket, manager, messages.silent_manager_dm(view, silent))
+
+    def confirm_reminder(
+        self, session: Session, ticket: Ticket, view: TicketView, waited: str
+    ) -> None:
+        """Whoever was asked to confirm is asked again: the client thread and the same mail."""
+        self.client_thread(session, ticket, messages.confirm_reminder(view, waited))
+        to = self.client_addresses(ticket)
+        self.email(session, ticket, to, email.confirm_reminder(view, waited))
+
+    def confirm_overdue(
+        self, session: Session, ticket: Ticket, view: TicketView, waited: str
+    ) -> None:
+        for manager in self.manager_ids():
+            self.dm(session, ticket, manager, messages.confirm_overdue_dm(view, waited))
+
+    def digest(self, session: Session, msg: SlackMessage) -> None:
+        """The daily digest: a new post in each technician channel (no ticket)."""
+        if self._settings.tech_channel:
+            payload = {"channel": self._settings.tech_channel, **_msg(msg)}
+            self._outbox.add(
+                session,
+                channel="slack",
+                kind="post",
+                stream="slack:digest",
+                payload=payload,
+                target=self._settings.tech_channel,
+            )
+        if self._settings.teams_tech_channel:
+            payload = {"conversation": self._settings.teams_tech_channel, **_msg(msg)}
+            self._outbox.add(
+                session,
+                channel="teams",
+                kind="post",
+                stream="teams:digest",
+                payload=payload,
+                target=self._settings.teams_tech_channel,
+            )
 
     # ---- Monitoring ------------------------------------------------------------------------
     def alert_raised(

@@ -28,7 +28,10 @@ from bot.render.view import (
 )
 from bot.service.directory import Directory, Profile
 from bot.service.errors import ConflictError, NotFoundError, UserInputError
+from bot.service.escalation import EscalationPolicy, kinds
 from bot.service.notify import Notifier
+from bot.service.sla import SlaPolicy
+from bot.service.timers import Timers
 from bot.tickets import Event, Role, State
 from bot.views import monitoring_view, person_ref, ticket_view, timeline
 from storage.batch import batch
@@ -56,6 +59,9 @@ _TICKET_KEYS = frozenset(inspect(Ticket).attrs.keys())
 _PLAIN_COLUMNS = frozenset(inspect(Ticket).column_attrs.keys()) - {"id", "version"}
 
 T = TypeVar("T")
+
+# Roles whose status changes count as a technician's attention (silent-assignee reminders).
+_STAFF_ROLES = frozenset({Role.TECHNICIAN, Role.MANAGER, Role.ASSIGNEE, Role.HELPER})
 
 TITLE_MAX = 150
 TEXT_MAX = 40_000
@@ -95,11 +101,17 @@ class TicketService:
         directory: Directory,
         notifier: Notifier,
         clock: Clock,
+        timers: Timers | None = None,
+        sla: SlaPolicy | None = None,
     ) -> None:
+        """`timers`: the deployment's timer kinds (default: escalation with default delays);
+        `sla`: its SLA targets and default calendar (default: the settings' defaults)."""
         self._sessions = session_factory
         self._directory = directory
         self._notify = notifier
         self._clock = clock
+        self._timers = timers or Timers.of(kinds(EscalationPolicy()))
+        self._sla = sla or SlaPolicy.of_defaults()
 
     @property
     def directory(self) -> Directory:
@@ -146,6 +158,7 @@ class TicketService:
                 "created_at": now,
                 "updated_at": now,
                 "version": 1,
+                **self._sla.opened(priority, client, now),
             }
             # A Core insert (the unit of work buys nothing for one new row); `ticket` is a
             # transient copy for the view and the notifier, never added to the session.
@@ -169,6 +182,7 @@ class TicketService:
                 data={"priority": priority, "affected": affected},
             )
             self._notify.created(s, ticket, ticket_view(ticket, now))
+            self._timers.opened(s, ticket, now)
             return ticket.id
 
         return self._run(run)
@@ -185,6 +199,7 @@ class TicketService:
 
         def run(s: Session) -> None:
             person, ticket = self._actor_and_ticket(s, actor, ticket_id, actor_info)
+            before = self._timers.facts(ticket)
             self._check(ticket, person, Event.ASSIGN)
             if expected_version is not None and ticket.version != expected_version:
                 raise self._assign_conflict(s, ticket)
@@ -206,6 +221,7 @@ class TicketService:
             self._notify.assigned(
                 s, ticket, self._view(ticket), person_ref(person), previous=previous
             )
+            self._timers.changed(s, ticket, before, self._clock.now())
 
         try:
             self._run(run, retry_stale=expected_version is None)
@@ -250,6 +266,7 @@ class TicketService:
                 raise UserInputError(f"Ticket #{ticket.id} is already {priority}.")
             self._transition(ticket, person, Event.CHANGE_PRIORITY)
             ticket.priority = priority
+            self._sla.repriced(ticket, self._clock.now())
             self._record(
                 s,
                 ticket,
@@ -346,6 +363,7 @@ class TicketService:
     def reopen(self, actor: Actor, ticket_id: int, reason: str) -> None:
         def run(s: Session, person: Person, ticket: Ticket) -> None:
             why = clean_text(reason)
+            self._sla.reopened(s, ticket, self._clock.now())
             self._transition(ticket, person, Event.REOPEN, note=why)
             ticket.resolution_note = None
             self._record(s, ticket, person, "reopened", why, actor.surface)
@@ -407,6 +425,12 @@ class TicketService:
         def run(s: Session) -> ThreadOutcome:
             self._claim_delivery(s, delivery_key)
             person, ticket = self._actor_and_ticket(s, actor, ticket_id, info)
+            before = self._timers.facts(ticket)
+            outcome = reply(s, person, ticket)
+            self._timers.changed(s, ticket, before, self._clock.now())
+            return outcome
+
+        def reply(s: Session, person: Person, ticket: Ticket) -> ThreadOutcome:
             plain = escape.slack_to_plain(text, self._names(s))
             if anchor_role == "card":
                 roles = self._directory.roles(person, ticket)
@@ -429,6 +453,8 @@ class TicketService:
                 old = ticket.state
                 ticket.state = tickets.apply(ticket.id, State(old), Event.UPDATE, roles).value
                 self._touch(ticket)
+                ticket.last_tech_update_at = ticket.updated_at
+                SlaPolicy.responded(ticket)
                 self._record(
                     s,
                     ticket,
@@ -583,10 +609,14 @@ class TicketService:
             )
         old = ticket.state
         roles = self._directory.roles(author, ticket)
+        before = self._timers.facts(ticket)
         try:
             ticket.state = tickets.apply(ticket.id, State(old), Event.UPDATE, roles).value
         except tickets.TransitionError as e:
             return f"{e.message} Your edited reply stays internal."
+        ticket.last_tech_update_at = self._clock.now()
+        SlaPolicy.responded(ticket)
+        self._timers.changed(s, ticket, before, self._clock.now())
         self._notify.technician_update(
             s,
             ticket,
@@ -738,7 +768,9 @@ class TicketService:
 
         def run(s: Session) -> None:
             person, ticket = self._actor_and_ticket(s, actor, ticket_id, info)
+            before = self._timers.facts(ticket)
             fn(s, person, ticket)
+            self._timers.changed(s, ticket, before, self._clock.now())
             self._save(s, ticket)
 
         self._run(run)
@@ -795,6 +827,9 @@ class TicketService:
         roles = self._directory.roles(person, ticket)
         ticket.state = tickets.apply(ticket.id, State(ticket.state), event, roles, note=note).value
         self._touch(ticket)
+        if not _STAFF_ROLES.isdisjoint(roles):
+            ticket.last_tech_update_at = ticket.updated_at
+            SlaPolicy.responded(ticket)
 
     def _touch(self, ticket: Ticket) -> None:
         ticket.updated_at = self._clock.now()

@@ -2,7 +2,7 @@
 PostgreSQL, a notification on channel `ticketbot_outbox` when outbox rows are written
 
 Revision ID: 0007
-Revises: 0004 (0006 once the timers and SLA migrations are merged)
+Revises: 0006
 Create Date: 2026-12-03 09:40:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
