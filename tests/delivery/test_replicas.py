@@ -17,12 +17,12 @@ from bot.delivery.dispatcher import Dispatcher, DispatchPolicy
 from bot.delivery.email import EmailSender
 from bot.delivery.slack import SlackGateway
 from bot.metrics import Metrics
-from bot.sandbox.records import ApiCall
 from bot.sandbox.stack import CAST, Stack
 from bot.service.outbox import OutboxWriter
 from storage.engine import make_engine, make_session_factory
 from tests.acceptance.helpers import mails_to
 from tests.delivery.rows import add_row, outbox_row
+from tests.delivery.timing import faster_than, most_within
 
 LEASE = timedelta(seconds=2)
 POLICY = DispatchPolicy(poll_interval=0.2, lease=LEASE)
@@ -97,35 +97,6 @@ def _backlog(stack: Stack) -> None:
             )
 
 
-def _faster_than(calls: list[ApiCall], rate: float, burst: int) -> list[str]:
-    """Channels that took more posts in some span than `burst` plus `rate` a second allow."""
-    times: dict[str, list[float]] = {}
-    for c in calls:
-        times.setdefault(str(c.params["channel"]), []).append(c.at)
-    too_fast = []
-    for channel, at in times.items():
-        at.sort()
-        for i in range(len(at)):
-            for j in range(i + 1, len(at)):
-                if j - i + 1 > burst + (at[j] - at[i]) * rate + 1e-6:
-                    too_fast.append(channel)
-                    break
-            else:
-                continue
-            break
-    return too_fast
-
-
-def _most_in(calls: list[ApiCall], seconds: float) -> int:
-    """The most posts one channel took within any `seconds`."""
-    most = 0
-    for channel in {str(c.params["channel"]) for c in calls}:
-        at = sorted(c.at for c in calls if c.params["channel"] == channel)
-        for i, start in enumerate(at):
-            most = max(most, sum(1 for t in at[i:] if t - start < seconds))
-    return most
-
-
 def test_four_processes_deliver_one_backlog_once_within_the_pace(
     stack: Stack, others: list[Dispatcher]
 ) -> None:
@@ -155,7 +126,7 @@ def test_four_processes_deliver_one_backlog_once_within_the_pace(
     assert set(counts.values()) == {1}
     assert stack.emu.stats.ratelimited == 0
     assert {str(c.params["channel"]) for c in posts} == set(CHANNELS)
-    assert _faster_than(posts, rate=1.0, burst=3) == []
+    assert faster_than(posts, rate=1.0, burst=3) == []
     taken_over = []
     for row_id in held:
         row = outbox_row(stack.rt.sessions, row_id)
@@ -163,7 +134,7 @@ def test_four_processes_deliver_one_backlog_once_within_the_pace(
         taken_over.append((row.delivered_at - now).total_seconds())
     assert max(taken_over) < (LEASE + timedelta(seconds=5)).total_seconds()
     print(
-        f"most posts in one channel within 5 s: {_most_in(posts, 5.0)}; "
+        f"most posts in one channel within 5 s: {most_within(posts, 5.0)}; "
         f"a killed process's rows sent {', '.join(f'{s:.1f}' for s in taken_over)} s "
         f"after their claim (lease {LEASE.total_seconds():.0f} s)"
     )
