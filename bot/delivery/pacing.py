@@ -7,6 +7,7 @@ is at most `(burst - 1) / rate` ahead of now, and moves it `1 / rate` on. Taking
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,9 @@ _T = TypeVar("_T")
 
 # Seconds of rounding that times stored as floats may carry (a post exactly on time goes).
 EPSILON = 1e-6
+# How often (seconds, on this machine's clock) `look` reads what other processes took: this
+# process's own takes and pauses are known without reading.
+LOOK_EVERY = 0.25
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,9 @@ class PaceRule:
 class Paces:
     """The paces of every channel's targets (their targets never coincide across channels).
 
-    `look` reads the targets out of budget once a pass; `blocked`, `available` and
-    `next_free_in` answer from that reading (hints: `take` decides)."""
+    `look` reads the targets out of budget (at most every LOOK_EVERY seconds on PostgreSQL; on
+    SQLite once, as only this process delivers); `blocked`, `available` and `next_free_in`
+    answer from that reading and this process's own takes (hints: `take` decides)."""
 
     def __init__(
         self,
@@ -76,6 +81,7 @@ class Paces:
         self._rules = dict(rules)
         self._seen: dict[tuple[str, str], tuple[float, float | None]] = {}
         self._postgres = sessions.kw["bind"].dialect.name == "postgresql"
+        self._looked: float | None = None  # time.monotonic() of the last reading
 
     def take(
         self, channel: str, target: str, now: datetime, *, urgent: bool = False
@@ -92,11 +98,13 @@ class Paces:
                 or_(p.paused_until.is_(None), p.paused_until <= at),
             )
             .values(tat=case((p.tat < at, at), else_=p.tat) + rule.interval)
-            .returning(p.tat)
+            .returning(p.tat, p.paused_until)
         )
         with self._sessions.begin() as s:
             self._soft(s)
-            if s.execute(moved).first() is not None:
+            taken = s.execute(moved).first()
+            if taken is not None:
+                self._saw(channel, target, float(taken.tat), taken.paused_until, at)
                 return None
             state = s.execute(
                 select(p.tat, p.paused_until).where(p.channel == channel, p.target == target)
@@ -104,12 +112,13 @@ class Paces:
             if state is None:
                 first = {"channel": channel, "target": target, "tat": at + rule.interval}
                 if s.execute(self._insert(first).returning(p.tat)).first() is not None:
+                    self._saw(channel, target, at + rule.interval, None, at)
                     return None
                 state = s.execute(
                     select(p.tat, p.paused_until).where(p.channel == channel, p.target == target)
                 ).one()
         tat, paused = float(state.tat), state.paused_until
-        self._seen = {**self._seen, (channel, target): (tat, paused)}
+        self._saw(channel, target, tat, paused, at)
         if paused is not None and paused > at:
             return _datetime(paused)
         return _datetime(max(at, tat - rule.lead(target, urgent)))
@@ -122,17 +131,24 @@ class Paces:
         with self._sessions.begin() as s:
             self._soft(s)
             s.execute(self._insert({"channel": channel, "target": target, "tat": end}))
-            s.execute(
+            state = s.execute(
                 update(paces_table)
                 .where(p.channel == channel, p.target == target)
                 .values(
                     paused_until=case((p.paused_until > end, p.paused_until), else_=end),
                     tat=case((p.tat > end, p.tat), else_=end),
                 )
-            )
+                .returning(p.tat, p.paused_until)
+            ).one()
+        self._saw(channel, target, float(state.tat), state.paused_until, 0.0)
 
     def look(self, now: datetime) -> None:
-        """Read the targets that may be out of budget now (one query for every channel)."""
+        """Read the targets that may be out of budget now (one query for every channel), when
+        other processes may have taken since the last reading."""
+        started = time.monotonic()
+        if self._looked is not None and (not self._postgres or started - self._looked < LOOK_EVERY):
+            return
+        self._looked = started
         at = _seconds(now)
         p = paces_table.c
         with self._reads() as s:
@@ -169,6 +185,13 @@ class Paces:
             for (channel, target), (tat, paused) in self._seen.items()
         ]
         return min((w for w in waits if w > 0), default=None)
+
+    def _saw(self, channel: str, target: str, tat: float, paused: float | None, at: float) -> None:
+        """Note a target's pace as of `at`, forgetting those whose bucket is full by then (a
+        pause keeps `tat` ahead). A new dict: other threads read it without a lock."""
+        seen = {key: state for key, state in self._seen.items() if state[0] > at}
+        seen[(channel, target)] = (tat, paused)
+        self._seen = seen
 
     def _soft(self, s: Session) -> None:
         """A pace is soft state: its commit need not wait for the disk (a database crash may
