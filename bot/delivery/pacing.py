@@ -2,11 +2,14 @@
 
 A GCRA per (channel, target): a post may go when the target's theoretical arrival time (`tat`)
 is at most `(burst - 1) / rate` ahead of now, and moves it `1 / rate` on. Taking is one
-`UPDATE … WHERE … RETURNING`: on PostgreSQL the row lock orders concurrent takers.
+`UPDATE … WHERE … RETURNING`: on PostgreSQL the row lock orders concurrent takers. On SQLite
+only one process delivers, so the same arithmetic runs in memory (a write per post there cost a
+storm's intake 10-18 % of its throughput: benchmarks/alert_storm.py).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -65,9 +68,9 @@ class PaceRule:
 class Paces:
     """The paces of every channel's targets (their targets never coincide across channels).
 
-    `look` reads the targets out of budget (at most every LOOK_EVERY seconds on PostgreSQL; on
-    SQLite once, as only this process delivers); `blocked`, `available` and `next_free_in`
-    answer from that reading and this process's own takes (hints: `take` decides)."""
+    `look` reads the targets out of budget (at most every LOOK_EVERY seconds, on PostgreSQL
+    only); `blocked`, `available` and `next_free_in` answer from that reading and this
+    process's own takes (hints: `take` decides)."""
 
     def __init__(
         self,
@@ -80,14 +83,18 @@ class Paces:
         self._reads = reads or sessions
         self._rules = dict(rules)
         self._seen: dict[tuple[str, str], tuple[float, float | None]] = {}
+        # Whether other processes take from these paces too (PostgreSQL), or only this one.
         self._postgres = sessions.kw["bind"].dialect.name == "postgresql"
         self._looked: float | None = None  # time.monotonic() of the last reading
+        self._lock = threading.Lock()  # takes in memory (SQLite)
 
     def take(
         self, channel: str, target: str, now: datetime, *, urgent: bool = False
     ) -> datetime | None:
         """None when a post may go now (and it is counted); else the time to try again."""
         rule, at = self._rules[channel], _seconds(now)
+        if not self._postgres:
+            return self._take_here(channel, target, rule, at, urgent)
         p = paces_table.c
         moved = (
             update(paces_table)
@@ -127,6 +134,11 @@ class Paces:
         """No post to `target` before `until` (a Retry-After), urgent ones included. Its `tat`
         moves there too (a paused target is out of budget to `look`), its burst full again then."""
         end = _seconds(until)
+        if not self._postgres:
+            with self._lock:
+                tat, paused = self._seen.get((channel, target), (0.0, None))
+                self._saw(channel, target, max(tat, end), max(paused or 0.0, end), 0.0)
+            return
         p = paces_table.c
         with self._sessions.begin() as s:
             self._soft(s)
@@ -146,7 +158,7 @@ class Paces:
         """Read the targets that may be out of budget now (one query for every channel), when
         other processes may have taken since the last reading."""
         started = time.monotonic()
-        if self._looked is not None and (not self._postgres or started - self._looked < LOOK_EVERY):
+        if not self._postgres or (self._looked is not None and started - self._looked < LOOK_EVERY):
             return
         self._looked = started
         at = _seconds(now)
@@ -185,6 +197,19 @@ class Paces:
             for (channel, target), (tat, paused) in self._seen.items()
         ]
         return min((w for w in waits if w > 0), default=None)
+
+    def _take_here(
+        self, channel: str, target: str, rule: PaceRule, at: float, urgent: bool
+    ) -> datetime | None:
+        """`take` in memory, for the one process that delivers on SQLite."""
+        with self._lock:
+            tat, paused = self._seen.get((channel, target), (0.0, None))
+            if paused is not None and paused > at:
+                return _datetime(paused)
+            if tat <= at + rule.lead(target, urgent) + EPSILON:
+                self._saw(channel, target, max(tat, at) + rule.interval, paused, at)
+                return None
+            return _datetime(max(at, tat - rule.lead(target, urgent)))
 
     def _saw(self, channel: str, target: str, tat: float, paused: float | None, at: float) -> None:
         """Note a target's pace as of `at`, forgetting those whose bucket is full by then (a

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery.pacing import PaceRule, Paces
 from storage.engine import make_engine, make_session_factory
+from storage.migrate import upgrade
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 TECH = "CTECH"
@@ -34,11 +35,14 @@ def paces(sessions: sessionmaker[Session]) -> Paces:
 
 
 @pytest.fixture
-def other_engine(database_url: str, engine: Engine) -> Iterator[Engine]:
-    """A second engine on the same database: another process's connections."""
-    other = make_engine(database_url)
-    yield other
-    other.dispose()
+def pg_engines(pg_url: str) -> Iterator[list[Engine]]:
+    """Four engines on one PostgreSQL database: four processes' connections (on SQLite only
+    one process delivers)."""
+    engines = [make_engine(pg_url) for _ in range(4)]
+    upgrade(engines[0])
+    yield engines
+    for e in engines:
+        e.dispose()
 
 
 def test_ordinary_posts_leave_the_reserved_token_for_an_urgent_one(paces: Paces) -> None:
@@ -84,10 +88,10 @@ def test_a_retry_after_pause_stops_urgent_posts_too(paces: Paces) -> None:
     assert paces.take("slack", TECH, until, urgent=True) is None
 
 
-def test_two_processes_share_one_pace(paces: Paces, other_engine: Engine) -> None:
+def test_two_processes_share_one_pace(pg_engines: list[Engine]) -> None:
     """A post taken by one process counts against every other's: the pace is per conversation,
     not per process."""
-    other = _paces(make_session_factory(other_engine))
+    paces, other = (_paces(make_session_factory(e)) for e in pg_engines[:2])
     assert paces.take("slack", "CCLIENT", T0) is None
     assert other.take("slack", "CCLIENT", T0) is None
     assert paces.take("slack", "CCLIENT", T0) is None
@@ -96,28 +100,43 @@ def test_two_processes_share_one_pace(paces: Paces, other_engine: Engine) -> Non
     assert other.blocked(T0) == ["CCLIENT"]
 
 
-def test_concurrent_takers_never_exceed_the_pace(database_url: str, engine: Engine) -> None:
+def test_concurrent_takers_never_exceed_the_pace(pg_engines: list[Engine]) -> None:
     """Four processes' threads take from one conversation at once, on a clock standing still:
     exactly the burst goes."""
-    engines = [make_engine(database_url) for _ in range(4)]
-    try:
-        takers = [_paces(make_session_factory(e)) for e in engines]
-        granted: list[int] = []
-        lock = threading.Lock()
-        start = threading.Barrier(len(takers))
+    takers = [_paces(make_session_factory(e)) for e in pg_engines]
+    granted: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(takers))
 
-        def run(p: Paces) -> None:
-            start.wait()
-            n = sum(p.take("slack", "CBUSY", T0) is None for _ in range(10))
-            with lock:
-                granted.append(n)
+    def run(p: Paces) -> None:
+        start.wait()
+        n = sum(p.take("slack", "CBUSY", T0) is None for _ in range(10))
+        with lock:
+            granted.append(n)
 
-        threads = [threading.Thread(target=run, args=(p,)) for p in takers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-        assert sum(granted) == 3
-    finally:
-        for e in engines:
-            e.dispose()
+    threads = [threading.Thread(target=run, args=(p,)) for p in takers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sum(granted) == 3
+
+
+def test_threads_of_one_process_never_exceed_the_pace(paces: Paces) -> None:
+    """A dispatcher's lanes take from one pace at once (in memory on SQLite)."""
+    granted: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(4)
+
+    def run() -> None:
+        start.wait()
+        n = sum(paces.take("slack", "CBUSY", T0) is None for _ in range(10))
+        with lock:
+            granted.append(n)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sum(granted) == 3
