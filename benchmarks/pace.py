@@ -1,5 +1,5 @@
-"""The database-kept pace of delivery: what one take (a post's UPDATE … RETURNING) and one look
-(a pass's reading of the conversations out of budget) cost, on SQLite and PostgreSQL, beside the
+"""The delivery pace: what one take (on PostgreSQL a post's UPDATE … RETURNING; in memory on
+SQLite) and one look (a pass's reading of the conversations out of budget) cost, beside the
 floor of the same round: a transaction that only runs SELECT 1 (the machine may be busy).
 
     python benchmarks/pace.py [--postgres URL] [--takes 2000] [--targets 200]
@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bot.delivery.pacing import PaceRule, Paces  # noqa: E402
+from bot.delivery.pacing import LOOK_EVERY, PaceRule, Paces  # noqa: E402
 from storage.engine import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 
@@ -61,7 +61,8 @@ def show(label: str, take_ms: list[float], look_ms: list[float], floor_ms: list[
     fq = statistics.quantiles(floor_ms, n=100)
     print(
         f"{label:<11} take p50 {q[49]:.2f} ms ({q[49] / fq[49]:.1f}× floor) p99 {q[98]:.2f} ms   "
-        f"look p50 {lq[49]:.2f} ms ({lq[49] / fq[49]:.1f}× floor) p99 {lq[98]:.2f} ms   "
+        f"look per pass (a read every {LOOK_EVERY} s at most) p50 {lq[49]:.2f} ms "
+        f"p99 {lq[98]:.2f} ms   "
         f"floor p50 {fq[49]:.2f} ms"
     )
 
