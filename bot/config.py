@@ -63,6 +63,7 @@ KEYS = (
     "TICKETBOT_ALERT_RESOLVED_PATTERN",
     "TICKETBOT_ALERT_BOTS",
     "TICKETBOT_MEMBERS_REFRESH",
+    "TICKETBOT_OUTBOX_LEASE",
     "TICKETBOT_REPING_AFTER",
     "TICKETBOT_REMIND_AFTER",
     "TICKETBOT_REMIND_AFTER_HIGH",
@@ -104,6 +105,7 @@ ALERT_STORM_THRESHOLD_MAX = 100_000
 PRIORITIES = ("low", "medium", "high", "critical")
 BOT_NAME_MAX = 80  # Slack's limit for a bot's username
 DEFAULT_MEMBERS_REFRESH = timedelta(minutes=10)
+DEFAULT_OUTBOX_LEASE = timedelta(seconds=30)
 # Escalation timers; a zero delay (`0`) turns a reminder or the auto-close off.
 DEFAULT_REPING_AFTER = timedelta(minutes=5)
 DEFAULT_REMIND_AFTER = timedelta(minutes=30)  # critical
@@ -293,6 +295,7 @@ class Settings:
     alert_storm_threshold: int = DEFAULT_ALERT_STORM_THRESHOLD  # new alert tickets per minute
     alert_chat_rules: ChatAlertRules = DEFAULT_ALERT_CHAT_RULES
     members_refresh: timedelta = DEFAULT_MEMBERS_REFRESH  # re-reading the technician channel
+    outbox_lease: timedelta = DEFAULT_OUTBOX_LEASE  # a killed process's claimed rows wait this long
     reping_after: timedelta = DEFAULT_REPING_AFTER  # an unassigned critical ticket pings again
     # A silent assignee is reminded after this (escalated at twice it); timedelta(0): never.
     remind_after: timedelta = DEFAULT_REMIND_AFTER
@@ -525,6 +528,7 @@ class Settings:
 
         duration_expected = "must be a positive duration such as 90s, 5m, 2h or 1d"
         members_refresh = get.parsed("TICKETBOT_MEMBERS_REFRESH", parse_duration, duration_expected)
+        outbox_lease = get.parsed("TICKETBOT_OUTBOX_LEASE", parse_duration, duration_expected)
         reping_after = get.parsed("TICKETBOT_REPING_AFTER", parse_duration, duration_expected)
         delay_expected = "must be a duration such as 90s, 5m, 2h or 1d, or 0 to turn it off"
         delays = {
@@ -592,6 +596,7 @@ class Settings:
             alert_storm_threshold=_default(alert_storm_threshold, DEFAULT_ALERT_STORM_THRESHOLD),
             alert_chat_rules=alert_chat_rules,
             members_refresh=_default(members_refresh, DEFAULT_MEMBERS_REFRESH),
+            outbox_lease=_default(outbox_lease, DEFAULT_OUTBOX_LEASE),
             reping_after=_default(reping_after, DEFAULT_REPING_AFTER),
             remind_after=_default(delays["remind_after"], DEFAULT_REMIND_AFTER),
             remind_after_high=_default(delays["remind_after_high"], DEFAULT_REMIND_AFTER_HIGH),

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -257,7 +257,7 @@ def build_runtime(
             email=email,
             tech_channel=settings.tech_channel,
             metrics=metrics,
-            policy=policy,
+            policy=replace(policy or DispatchPolicy(), lease=settings.outbox_lease),
             worker_id=f"outbox-{channel}",
             channels=(channel,),
             teams=teams.chat if teams is not None else None,

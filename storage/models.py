@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -266,6 +267,21 @@ class OutboxRow(Base):
     delivered_at: Mapped[datetime | None]
 
 
+class Pace(Base):
+    """How fast one conversation may be posted to, shared by every delivery process (GCRA):
+    `tat` is when its bucket is full again, `paused_until` the end of a Retry-After; both in
+    seconds since the epoch, so that the pace moves in one UPDATE on every database."""
+
+    __tablename__ = "paces"
+    # A pass reads the targets out of budget: those whose `tat` is ahead of now.
+    __table_args__ = (Index("ix_paces_tat", "tat"),)
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)  # slack | teams | …
+    target: Mapped[str] = mapped_column(String(512), primary_key=True)
+    tat: Mapped[float] = mapped_column(Double)
+    paused_until: Mapped[float | None] = mapped_column(Double)
+
+
 class TeamsConversation(Base):
     """A Teams conversation the bot has heard from: where to reach it (its Bot Connector
     `serviceUrl` differs by region) and whose it is."""
@@ -383,6 +399,7 @@ Index("ix_tickets_source_created", Ticket.source, Ticket.created_at)
 
 # Tables for Core inserts on hot paths (no ORM unit-of-work per row).
 outbox_table = Base.metadata.tables["outbox"]
+paces_table = Base.metadata.tables["paces"]
 ticket_events_table = Base.metadata.tables["ticket_events"]
 tickets_table = Base.metadata.tables["tickets"]
 alert_instances_table = Base.metadata.tables["alert_instances"]

@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# The message metadata event type that names the outbox row a message was posted for.
+OUTBOX_EVENT = "ticketbot_outbox"
+# How many pages of a conversation a re-send looks through for its earlier post (200 each).
+FIND_PAGES = 5
+
 # Slack error codes worth retrying (the rest are permanent: bad blocks, missing channel, auth).
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
@@ -41,9 +46,16 @@ class SlackGateway:
         blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
         reply_broadcast: bool = False,
+        outbox_id: int | None = None,
     ) -> tuple[str, str]:
-        """chat.postMessage; returns (channel id, ts) as Slack reports them (DMs → D…)."""
+        """chat.postMessage; returns (channel id, ts) as Slack reports them (DMs → D…).
+        `outbox_id` goes into the message's metadata, for `find_posted`."""
         kwargs: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
+        if outbox_id is not None:
+            kwargs["metadata"] = {
+                "event_type": OUTBOX_EVENT,
+                "event_payload": {"outbox_id": outbox_id},
+            }
         if blocks:
             kwargs["blocks"] = blocks
         if thread_ts:
@@ -52,6 +64,49 @@ class SlackGateway:
                 kwargs["reply_broadcast"] = True
         resp = self._call(lambda: self._client.chat_postMessage(**kwargs))
         return str(resp["channel"]), str(resp["ts"])
+
+    def find_posted(
+        self, channel: str, outbox_id: int, *, thread_ts: str | None, since: float
+    ) -> tuple[str, str] | None:
+        """The (channel id, ts) of a message posted for outbox row `outbox_id` since `since`
+        (seconds since the epoch) in `channel` (a user id: the bot's DM with them), or in the
+        thread `thread_ts`; None when there is none."""
+        if channel[:1] in ("U", "W"):
+            opened = self._call(lambda: self._client.conversations_open(users=channel))
+            channel = str(opened["channel"]["id"])
+        cursor: str | None = None
+        for _ in range(FIND_PAGES):
+            resp = self._history_page(channel, thread_ts, f"{since:.6f}", cursor)
+            for message in resp.get("messages") or []:
+                meta = message.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == OUTBOX_EVENT and payload.get("outbox_id") == outbox_id:
+                    return channel, str(message["ts"])
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        log.warning("outbox row %s: not found in %d pages of %s", outbox_id, FIND_PAGES, channel)
+        return None
+
+    def _history_page(
+        self, channel: str, thread_ts: str | None, oldest: str, cursor: str | None
+    ) -> Any:
+        if thread_ts:
+            return self._call(
+                lambda: self._client.conversations_replies(
+                    channel=channel,
+                    ts=thread_ts,
+                    oldest=oldest,
+                    cursor=cursor,
+                    limit=200,
+                    include_all_metadata=True,
+                )
+            )
+        return self._call(
+            lambda: self._client.conversations_history(
+                channel=channel, oldest=oldest, cursor=cursor, limit=200, include_all_metadata=True
+            )
+        )
 
     def update(
         self, channel: str, ts: str, *, text: str, blocks: list[dict[str, Any]] | None

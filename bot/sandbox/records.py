@@ -60,6 +60,7 @@ class Message:
     updates: list[Message] = field(default_factory=list)
     deleted: bool = False
     edited_ts: str | None = None
+    metadata: JSON | None = None  # {"event_type": …, "event_payload": {…}} as posted
 
     @property
     def is_reply(self) -> bool:
@@ -89,6 +90,8 @@ class Message:
             out["attachments"] = copy.deepcopy(self.attachments)
         if self.edited_ts:
             out["edited"] = {"user": self.user or "", "ts": self.edited_ts}
+        if self.metadata is not None:
+            out["metadata"] = copy.deepcopy(self.metadata)
         return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -55,6 +56,8 @@ class WebApi:
             "conversations.members": self._api_conversations_members,
             "conversations.open": self._api_conversations_open,
             "conversations.info": self._api_conversations_info,
+            "conversations.history": self._api_conversations_history,
+            "conversations.replies": self._api_conversations_replies,
         }
 
     def handle(self, method: str, headers: Mapping[str, str], raw: bytes, query: str) -> Reply:
@@ -202,6 +205,7 @@ class WebApi:
             parent = self._ws.by_key.get((channel.id, str(thread_ts)))
             if parent is None or parent.deleted or parent.is_reply:
                 raise ApiError("thread_not_found")
+        metadata = _metadata(params.get("metadata"))
         ts = self._ws.next_ts()
         message = self._ws.store(
             Message(
@@ -215,6 +219,7 @@ class WebApi:
                 bot_id=self._ws.bot_id,
                 app_id=self._ws.app_id,
                 reply_broadcast=bool(thread_ts) and flag(params.get("reply_broadcast")),
+                metadata=metadata,
             )
         )
         return {"channel": channel.id, "ts": ts, "message": message.to_api(self._ws.team_id)}
@@ -391,4 +396,93 @@ class WebApi:
         channel = self._resolve(params.get("channel"), allow_user=False)
         return {"channel": channel.to_api(self._ws.bot_user_id)}
 
+    def _readable(self, params: JSON) -> Channel:
+        channel = self._resolve(params.get("channel"), allow_user=False)
+        if not channel.is_im and self._ws.bot_user_id not in channel.members:
+            raise ApiError("not_in_channel")
+        return channel
+
+    def _api_conversations_history(self, params: JSON) -> JSON:
+        """Top-level messages (and thread replies also sent to the channel), newest first."""
+        channel = self._readable(params)
+        found = [
+            m
+            for m in reversed(self._ws.messages.get(channel.id, []))
+            if (not m.is_reply or m.reply_broadcast) and not m.deleted
+        ]
+        return self._page(_between(found, params), params)
+
+    def _api_conversations_replies(self, params: JSON) -> JSON:
+        """A thread: its parent first, then its replies, oldest first."""
+        channel = self._readable(params)
+        parent = self._ws.by_key.get((channel.id, str(params.get("ts") or "")))
+        if parent is None or parent.deleted:
+            raise ApiError("thread_not_found")
+        root = parent.thread_ts or parent.ts
+        thread = [
+            m
+            for m in self._ws.messages.get(channel.id, [])
+            if (m.ts == root or m.thread_ts == root) and not m.deleted
+        ]
+        replies = [m for m in _between(thread, params) if m.ts != root]
+        head = [m for m in thread if m.ts == root]
+        return self._page(head + replies, params)
+
+    def _page(self, found: list[Message], params: JSON) -> JSON:
+        """One page of `found` (`limit`, default 100, at most 999; `cursor`); metadata only when
+        `include_all_metadata` or the message is this app's own."""
+        try:
+            limit = min(999, max(1, int(params.get("limit") or 100)))
+            start = int(str(params.get("cursor") or "0").removeprefix("offset:"))
+        except ValueError:
+            raise ApiError("invalid_cursor") from None
+        every = flag(params.get("include_all_metadata"))
+        page = found[start : start + limit]
+        messages = []
+        for m in page:
+            out = m.to_api(self._ws.team_id)
+            if not every and m.app_id != self._ws.app_id:
+                out.pop("metadata", None)
+            messages.append(out)
+        more = start + limit < len(found)
+        return {
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": f"offset:{start + limit}" if more else ""},
+        }
+
     # -- response_url ---------------------------------------------------------------------
+
+
+def _metadata(value: Any) -> JSON | None:
+    """chat.postMessage `metadata`: an event type and a payload object, or nothing."""
+    if value is None or value == "":
+        return None
+    if (
+        not isinstance(value, dict)
+        or not isinstance(value.get("event_type"), str)
+        or not value["event_type"]
+        or not isinstance(value.get("event_payload"), dict)
+    ):
+        raise ApiError("invalid_metadata_format")
+    if len(json.dumps(value)) > 8_000:
+        raise ApiError("metadata_too_large")
+    return {
+        "event_type": value["event_type"],
+        "event_payload": copy.deepcopy(value["event_payload"]),
+    }
+
+
+def _between(found: list[Message], params: JSON) -> list[Message]:
+    """Messages with `oldest` < ts < `latest` (either bound included when `inclusive`)."""
+    inclusive = flag(params.get("inclusive"))
+    oldest, latest = params.get("oldest"), params.get("latest")
+    kept = []
+    for m in found:
+        ts = float(m.ts)
+        if oldest and (ts < float(oldest) or (ts == float(oldest) and not inclusive)):
+            continue
+        if latest and (ts > float(latest) or (ts == float(latest) and not inclusive)):
+            continue
+        kept.append(m)
+    return kept

@@ -239,6 +239,58 @@ def test_web_client_posts_updates_and_threads(emu: SlackEmulator) -> None:
     assert all(c.ok for c in emu.calls)
 
 
+def test_message_metadata_is_kept_and_read_back_with_history_and_replies(
+    emu: SlackEmulator, clock: ManualTime
+) -> None:
+    web = client(emu)
+    meta = {"event_type": "ticketbot_outbox", "event_payload": {"outbox_id": 7}}
+    first = web.chat_postMessage(channel="C0TECHS", text="card", metadata=meta)
+    assert first["message"]["metadata"] == meta
+    clock.advance(1)
+    second = web.chat_postMessage(channel="C0TECHS", text="another card")
+    reply = web.chat_postMessage(
+        channel="C0TECHS",
+        text="reply",
+        thread_ts=first["ts"],
+        metadata={"event_type": "ticketbot_outbox", "event_payload": {"outbox_id": 8}},
+    )
+    web.chat_postMessage(channel="C0TECHS", text="a later reply", thread_ts=first["ts"])
+
+    history = web.conversations_history(channel="C0TECHS", include_all_metadata=True)
+    assert [m["ts"] for m in history["messages"]] == [second["ts"], first["ts"]]  # newest first
+    assert history["messages"][1]["metadata"] == meta
+    assert "metadata" not in history["messages"][0]
+    assert history["has_more"] is False
+    newer = web.conversations_history(channel="C0TECHS", oldest=first["ts"])
+    assert [m["ts"] for m in newer["messages"]] == [second["ts"]]  # `oldest` is exclusive
+    page = web.conversations_history(channel="C0TECHS", limit=1)
+    assert page["has_more"] is True
+    rest = web.conversations_history(
+        channel="C0TECHS", limit=1, cursor=page["response_metadata"]["next_cursor"]
+    )
+    assert [m["ts"] for m in rest["messages"]] == [first["ts"]]
+
+    thread = web.conversations_replies(channel="C0TECHS", ts=first["ts"], include_all_metadata=True)
+    texts = [m["text"] for m in thread["messages"]]
+    assert texts == ["card", "reply", "a later reply"]  # the parent first, then oldest first
+    assert thread["messages"][1]["metadata"]["event_payload"] == {"outbox_id": 8}
+    later = web.conversations_replies(channel="C0TECHS", ts=first["ts"], oldest=reply["ts"])
+    assert [m["text"] for m in later["messages"]] == ["card", "a later reply"]
+
+
+def test_metadata_and_history_errors_are_slack_shaped(emu: SlackEmulator) -> None:
+    web = client(emu)
+    with pytest.raises(SlackApiError) as bad:
+        web.chat_postMessage(channel="C0TECHS", text="x", metadata={"event_payload": {}})
+    assert bad.value.response["error"] == "invalid_metadata_format"
+    with pytest.raises(SlackApiError) as missing:
+        web.conversations_replies(channel="C0TECHS", ts="1.000000")
+    assert missing.value.response["error"] == "thread_not_found"
+    with pytest.raises(SlackApiError) as outside:
+        web.conversations_history(channel="G0PRIV")
+    assert outside.value.response["error"] == "not_in_channel"
+
+
 def test_form_encoded_body_with_blocks_as_json_string_is_accepted(emu: SlackEmulator) -> None:
     blocks = json.dumps([{"type": "divider"}, *card_blocks()])
     response = client(emu).api_call(
