@@ -139,7 +139,7 @@ class Calendar:
             raise ValueError("a business duration cannot be negative")
         remaining = duration
         for iv_start, iv_end in self._intervals(start):
-            if iv_end <= start:
+            if iv_end < start:  # a start on a closing time adds to that interval
                 continue
             begin = max(iv_start, start)
             if remaining <= iv_end - begin:

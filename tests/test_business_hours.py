@@ -101,6 +101,13 @@ def test_a_result_on_the_closing_time_stays_there() -> None:
     assert BERLIN.add(berlin(2026, 12, 4, 17, 0), timedelta(hours=1)) == berlin(2026, 12, 4, 18)
 
 
+def test_nothing_added_to_a_closing_time_leaves_it_there() -> None:
+    # So that adding in two steps lands where adding at once does (found by test_add_composes).
+    closing = BERLIN.add(berlin(2026, 12, 4, 17, 0), timedelta(hours=1))
+    assert BERLIN.add(closing, timedelta(0)) == closing
+    assert BERLIN.add(closing, timedelta(minutes=1)) == berlin(2026, 12, 7, 8, 1)
+
+
 def test_open_and_next_open() -> None:
     assert BERLIN.is_open(berlin(2026, 12, 4, 8, 0))
     assert not BERLIN.is_open(berlin(2026, 12, 4, 18, 0))
