@@ -30,6 +30,7 @@ from bot.service.outbox import OutboxWriter
 from bot.service.use_cases import Actor
 from storage.engine import make_engine, make_session_factory
 from storage.models import OutboxRow, TicketEvent, Timer
+from tests.delivery.rows import pending_mails, pending_posts
 from tests.delivery.timing import faster_than, most_within
 
 TICKETS = 500  # assigned critical tickets whose silent-assignee reminders fall due together
@@ -105,36 +106,16 @@ def _open_assigned_tickets(settings: dict[str, str], pg_url: str) -> list[int]:
         rt.stop()
 
 
-def _write_backlog(pg_url: str) -> None:
-    sessions = make_session_factory(make_engine(pg_url))
+def _write_backlog(pg_url: str) -> tuple[list[str], set[str]]:
+    """500 posts in 100 channels and 500 mails, waiting; returns their texts and Message-IDs."""
+    engine = make_engine(pg_url)
     writer = OutboxWriter(SystemClock())
-    with sessions.begin() as s:
-        for c in range(BACKLOG_CHANNELS):
-            channel = _backlog_channel(c)
-            for i in range(PER_CHANNEL):
-                writer.add(
-                    s,
-                    channel="slack",
-                    kind="post",
-                    stream=f"backlog:{channel}",
-                    payload={"channel": channel, "text": f"backlog {channel} {i}", "blocks": []},
-                    target=channel,
-                )
-        for i in range(MAILS):
-            writer.add(
-                s,
-                channel="email",
-                kind="email",
-                stream=f"email:backlog:{i}",
-                payload={
-                    "to": f"person{i}@acme.example",
-                    "subject": f"backlog mail {i}",
-                    "text": "text",
-                    "html": "<p>html</p>",
-                    "message_id": f"<backlog-{i}@msp.example>",
-                },
-            )
-    sessions.kw["bind"].dispose()
+    with make_session_factory(engine).begin() as s:
+        channels = [_backlog_channel(c) for c in range(BACKLOG_CHANNELS)]
+        texts = pending_posts(s, writer, channels, PER_CHANNEL)
+        mail_ids = pending_mails(s, writer, MAILS, "backlog")
+    engine.dispose()
+    return texts, mail_ids
 
 
 def _outbox_id(call: ApiCall) -> int | None:
@@ -155,7 +136,7 @@ def test_two_web_two_workers_one_killed_fire_every_timer_and_send_every_message_
         workers = [BotProcess(settings, role="worker") for _ in range(2)]
         web[0].migrate()
         tickets = _open_assigned_tickets(settings, pg_url)
-        _write_backlog(pg_url)
+        backlog_texts, backlog_mails = _write_backlog(pg_url)
         engine = make_engine(pg_url)
         sessions = make_session_factory(engine)
         with sessions() as s:
@@ -183,7 +164,15 @@ def test_two_web_two_workers_one_killed_fire_every_timer_and_send_every_message_
             workers[0].kill()
             killed_at = time.monotonic()
             with sessions() as s:
-                held = set(s.scalars(select(OutboxRow.id).where(OutboxRow.status == "sending")))
+                held_rows = s.execute(
+                    select(OutboxRow.id, OutboxRow.channel, OutboxRow.payload).where(
+                        OutboxRow.status == "sending"
+                    )
+                ).all()
+            held = {row.id for row in held_rows}
+            # A mail the killed worker handed to the server but had not marked sent goes again,
+            # under the same Message-ID (mail clients fold the repeat): SMTP has no way to ask.
+            may_repeat = {r.payload["message_id"] for r in held_rows if r.channel == "email"}
 
             def held_done() -> bool:
                 with sessions() as s:
@@ -239,10 +228,8 @@ def test_two_web_two_workers_one_killed_fire_every_timer_and_send_every_message_
     # Every message once: each outbox row's id appears on one post; each mail's Message-ID once.
     ids = Counter(_outbox_id(c) for c in sent)
     assert None not in ids and set(ids.values()) == {1}
-    backlog = Counter(
-        str(c.params["text"]) for c in sent if str(c.params["text"]).startswith("backlog")
-    )
-    assert len(backlog) == BACKLOG_CHANNELS * PER_CHANNEL and set(backlog.values()) == {1}
+    backlog = Counter(t for c in sent if (t := str(c.params["text"])) in set(backlog_texts))
+    assert backlog == Counter(backlog_texts)
     # Each request into a web process made one ticket, whose card went out once.
     cards = Counter(
         m.group(1)
@@ -253,15 +240,17 @@ def test_two_web_two_workers_one_killed_fire_every_timer_and_send_every_message_
     )
     assert cards == Counter(str(n) for n in range(REQUESTS))
     mail_ids = Counter(m.message["Message-ID"] for m in sink.messages)
-    assert set(mail_ids.values()) == {1}
-    assert {f"<backlog-{i}@msp.example>" for i in range(MAILS)} <= set(mail_ids)
+    assert {mid for mid, n in mail_ids.items() if n > 1} <= may_repeat
+    assert max(mail_ids.values()) <= 2
+    assert backlog_mails <= set(mail_ids)
     # Within the pace: no 429 at the emulator, no channel faster than its burst and rate.
     assert emu.stats.ratelimited == 0
     assert faster_than(sent, rate=1.0, burst=3) == []
     assert held_took <= LEASE + 10
     assert not any(p.error_lines() for p in [*web, workers[1]])
     print(
-        f"{len(sent)} posts and {len(sink.messages)} mails; {len(held)} rows held by the killed "
+        f"{len(sent)} posts and {len(sink.messages)} mails ({len(sink.messages) - len(mail_ids)} "
+        f"repeated under its Message-ID); {len(held)} rows held by the killed "
         f"worker, sent {held_took:.1f} s after the kill (lease {LEASE:.0f} s); all done "
         f"{took:.1f} s after it; most posts in one channel within 5 s: {most_within(sent, 5.0)}"
     )

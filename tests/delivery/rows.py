@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.service.outbox import OutboxWriter
 from storage.models import OutboxRow, outbox_table
 
 
@@ -52,3 +54,45 @@ def outbox_row(sessions: sessionmaker[Session], row_id: int) -> OutboxRow:
         row = s.get(OutboxRow, row_id)
         assert row is not None
         return row
+
+
+def pending_posts(
+    s: Session, writer: OutboxWriter, channels: Iterable[str], per_channel: int
+) -> list[str]:
+    """`per_channel` posts to each channel, each a stream of its own; returns their texts."""
+    texts = []
+    for i in range(per_channel):
+        for channel in channels:
+            text = f"{channel} {i}"
+            writer.add(
+                s,
+                channel="slack",
+                kind="post",
+                stream=f"test:{channel}:{i}",
+                payload={"channel": channel, "text": text, "blocks": []},
+                target=channel,
+            )
+            texts.append(text)
+    return texts
+
+
+def pending_mails(s: Session, writer: OutboxWriter, count: int, tag: str) -> set[str]:
+    """`count` mails to different people; returns their Message-IDs."""
+    ids = set()
+    for i in range(count):
+        message_id = f"<{tag}-{i}@msp.example>"
+        writer.add(
+            s,
+            channel="email",
+            kind="email",
+            stream=f"email:{tag}:{i}",
+            payload={
+                "to": f"person{i}@acme.example",
+                "subject": f"mail {i}",
+                "text": "text",
+                "html": "<p>html</p>",
+                "message_id": message_id,
+            },
+        )
+        ids.add(message_id)
+    return ids

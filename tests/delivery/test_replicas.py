@@ -21,7 +21,7 @@ from bot.sandbox.stack import CAST, Stack
 from bot.service.outbox import OutboxWriter
 from storage.engine import make_engine, make_session_factory
 from tests.acceptance.helpers import mails_to
-from tests.delivery.rows import add_row, outbox_row
+from tests.delivery.rows import add_row, outbox_row, pending_mails, pending_posts
 from tests.delivery.timing import faster_than, most_within
 
 LEASE = timedelta(seconds=2)
@@ -71,30 +71,8 @@ def others(stack: Stack, pg_url: str) -> Iterator[list[Dispatcher]]:
 def _backlog(stack: Stack) -> None:
     writer = OutboxWriter(stack.clock)
     with stack.rt.sessions.begin() as s:
-        for i in range(PER_CHANNEL):
-            for channel in CHANNELS:
-                writer.add(
-                    s,
-                    channel="slack",
-                    kind="post",
-                    stream=f"test:{channel}:{i}",
-                    payload={"channel": channel, "text": f"{channel} {i}", "blocks": []},
-                    target=channel,
-                )
-        for i in range(MAILS):
-            writer.add(
-                s,
-                channel="email",
-                kind="email",
-                stream=f"email:test:{i}",
-                payload={
-                    "to": f"person{i}@acme.example",
-                    "subject": f"mail {i}",
-                    "text": "text",
-                    "html": "<p>html</p>",
-                    "message_id": f"<test-{i}@msp.example>",
-                },
-            )
+        pending_posts(s, writer, CHANNELS, PER_CHANNEL)
+        pending_mails(s, writer, MAILS, "test")
 
 
 def test_four_processes_deliver_one_backlog_once_within_the_pace(

@@ -20,6 +20,7 @@ from bot.sandbox.stack import CAST, wait_until
 from bot.service.outbox import OutboxWriter
 from storage.engine import make_engine, make_session_factory
 from storage.models import OutboxRow
+from tests.delivery.rows import pending_mails, pending_posts
 from tests.delivery.timing import faster_than, most_within
 
 LEASE = 3.0  # seconds
@@ -62,30 +63,8 @@ def test_a_worker_killed_midway_loses_and_repeats_nothing(pg_url: str, emu: Slac
                 w.start()
             writer = OutboxWriter(SystemClock())
             with sessions.begin() as s:  # as a web process writes them
-                for i in range(PER_CHANNEL):
-                    for channel in CHANNELS:
-                        writer.add(
-                            s,
-                            channel="slack",
-                            kind="post",
-                            stream=f"test:{channel}:{i}",
-                            payload={"channel": channel, "text": f"{channel} {i}", "blocks": []},
-                            target=channel,
-                        )
-                for i in range(MAILS):
-                    writer.add(
-                        s,
-                        channel="email",
-                        kind="email",
-                        stream=f"email:test:{i}",
-                        payload={
-                            "to": f"person{i}@acme.example",
-                            "subject": f"mail {i}",
-                            "text": "text",
-                            "html": "<p>html</p>",
-                            "message_id": f"<worker-{i}@msp.example>",
-                        },
-                    )
+                pending_posts(s, writer, CHANNELS, PER_CHANNEL)
+                pending_mails(s, writer, MAILS, "worker")
 
             def posted() -> list[ApiCall]:
                 return [c for c in emu.calls_to("chat.postMessage") if c.ok]
