@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import smtplib
 import ssl
 from collections.abc import Callable
@@ -32,6 +33,8 @@ def build_message(payload: dict[str, Any], sender: str) -> EmailMessage:
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(str(payload["text"]))
     msg.add_alternative(str(payload["html"]), subtype="html")
+    # Else the generator draws one from the global `random` generator, which is the caller's.
+    msg.set_boundary(f"=_{secrets.token_hex(16)}")
     return msg
 
 
