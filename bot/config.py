@@ -172,7 +172,7 @@ class FrozenMap(Mapping[str, str]):
         return f"FrozenMap({self._items!r})"
 
 
-DEFAULT_ALERT_SEVERITY_MAP = FrozenMap({"warning": "high", "info": "medium"})
+DEFAULT_ALERT_SEVERITY_MAP = FrozenMap({})  # overrides only: bot.alerts.severity has the table
 DEFAULT_ALERT_CHAT_RULES = ChatAlertRules()
 
 

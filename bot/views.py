@@ -52,6 +52,7 @@ def ticket_view(ticket: Ticket, now: datetime) -> TicketView:
         now=now,
         client_name=ticket.client.name if ticket.client else None,
         client_unknown=ticket.client_unknown,
+        client_match=ticket.client_match if ticket.client is not None else None,
         affected=ticket.affected,
         assignee=person_ref(ticket.assignee) if ticket.assignee else None,
         helpers=tuple(person_ref(h.person) for h in ticket.helpers),

@@ -142,6 +142,8 @@ class Ticket(Base):
     source_link: Mapped[str | None] = mapped_column(Text)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"))
     client_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How monitoring found the client ("matched host fs01.acme.test"); None for people's tickets.
+    client_match: Mapped[str | None] = mapped_column(String(200))
     submitter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     # Where the submitter asked: a Slack channel, or a Teams conversation (source "teams").

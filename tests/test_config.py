@@ -74,7 +74,7 @@ def test_defaults_when_nothing_is_set_and_slack_not_required() -> None:
     assert settings.email_from is None
     assert settings.alert_webhook_token is None
     assert settings.alert_dedup == "group"
-    assert settings.alert_severity_map == {"warning": "high", "info": "medium"}
+    assert settings.alert_severity_map == {}
     assert settings.alert_storm_threshold == 10
     assert settings.alert_chat_rules == ChatAlertRules()
     assert settings.metrics_token is None

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from bot.alerts.legacy_key import legacy_key_text
 from bot.alerts.model import Alert, AlertStatus
 from bot.alerts.payload import (
     DESCRIPTION_MAX,
@@ -20,6 +21,8 @@ from bot.alerts.payload import (
     stable_hash,
 )
 from bot.alerts.slack_message import SlackMessage, read_message
+from bot.alerts.title import EMPHASIS, clean_title, key_text, strip_mentions
+from bot.alerts.tools import recognise
 
 DEFAULT_FIRING_PATTERN = (
     r"\b(?:FIRING|Firing|firing|PROBLEM|Problem|CRITICAL|DOWN|Re-Triggered|Triggered"
@@ -34,33 +37,28 @@ DEFAULT_FIRING_COLORS = frozenset(
     {"danger", "warning", "d63232", "e01e5a", "ff0000", "ee0000", "ff9900", "ffdd00"}
     | {"e45959", "e97659", "ffa059", "ffc859", "7499ff", "97aab3"}
 )
-DEFAULT_RESOLVED_COLORS = frozenset({"good", "36a64f", "2eb67d", "009900", "00cc00"})
+DEFAULT_RESOLVED_COLORS = frozenset({"good", "36a64f", "2eb67d", "2eb886", "009900", "00cc00"})
 
-KEY_TEXT_MAX = 500
 LABELS_MAX = 50
 LABEL_VALUE_MAX = 1_000
-_STATUS_WORDS = (
-    r"FIRING|RESOLVED|ALERTING|OK|NO ?DATA|PROBLEM|RECOVERY|RECOVERED|RE-TRIGGERED|TRIGGERED"
-    r"|WARN(?:ING)?|CRITICAL|DOWN|UP|PENDING"
-)
-# Status prefixes stripped from a title: "[FIRING:2] ", "Problem: ", "Resolved in 5m 3s: ",
-# Nagios "** PROBLEM Service Alert: … **".
-_PREFIXES = (
-    re.compile(rf"\[\s*(?:{_STATUS_WORDS})(?:\s*:\s*\d+)?\s*\]\s*", re.IGNORECASE),
-    re.compile(
-        rf"(?:Problem(?: has been)? resolved|Resolved in [^:\n]{{1,40}}|{_STATUS_WORDS})\s*:\s*",
-        re.IGNORECASE,
-    ),
-    re.compile(r"(?:PROBLEM|RECOVERY|ACKNOWLEDGEMENT|FLAPPINGSTART|FLAPPINGSTOP)\s+"),
-)
-_EMPHASIS = "*_~` "
-# "Monitor is DOWN: shop" / "web1/HTTP is OK": the state inside a title, dropped from the key.
-_STATE_IN_TITLE = re.compile(
-    r"\s+is\s+(?:DOWN|UP|OK|CRITICAL|WARNING|UNKNOWN|UNREACHABLE|RECOVERED)\b", re.IGNORECASE
-)
-_KEY_NOISE = re.compile(r"[*`]+")
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+([:,.;)])")
 _LABEL_LINE = re.compile(r"[\s•*_>-]*([A-Za-z][\w .\-]{0,39}?)[*_]*\s*:(?!//)[\s*_]*(.*)")
+# Uptime Kuma: "[monitor name] [🔴 Down] message" (server/notification-providers/slack.js).
+_UPTIME_KUMA_LINE = re.compile(
+    r"\[(?P<name>[^\[\]\n]{1,200})\]\s*\[[^\[\]\n]*\b(?:Down|Up|Pending|Maintenance)\]"
+)
+_CHECKMK_ADDRESS = re.compile(r"\s*\(IP:[^)]*\)\s*\Z")
+_PRIORITY_TAG = re.compile(r"\[\s*(P[0-5])\s*\]", re.IGNORECASE)
+_STATE_WORD = re.compile(
+    r"\b(?:is|are)\s+(CRITICAL|WARNING|UNKNOWN|DOWN|UNREACHABLE)\b", re.IGNORECASE
+)
+_SEVERITY_LABELS = ("severity", "priority", "state")
+
+
+@dataclass(frozen=True)
+class _Headline:
+    raw: str  # as the tool wrote it (severity words are read from it)
+    title: str  # cleaned: what the ticket is called
+    key: str  # what names the problem across firing and recovery
 
 
 @dataclass(frozen=True)
@@ -88,21 +86,25 @@ def classify_message(event: Mapping[str, object], rules: ChatAlertRules) -> Aler
     status = _status(message, rules)
     if status is None:
         return None
-    title = _title(message)
-    key = _key_text(title)
+    tool = recognise(message)
     labels = _labels(message)
-    severity = labels.get("severity", "")
+    headline = _headline(message, tool, labels)
+    key = f"slack:{key_text(headline.key)}"
+    legacy = _legacy_key(event)
     return Alert(
         source="slack",
         status=status,
-        group_key=f"slack:{key}",
-        fingerprint=stable_hash(["slack", key]),
-        title=title,
-        description=_description(message, title),
-        severity=one_line(severity, SEVERITY_MAX).strip(_EMPHASIS).lower() or None,
+        group_key=key,
+        fingerprint=stable_hash(["slack", key.removeprefix("slack:")]),
+        title=headline.title,
+        description=_description(message, headline.title),
+        severity=_severity(labels, headline.raw),
         labels=labels,
         link=_link(message),
         message_ts=message.ts,
+        tool=tool,
+        legacy_group_key=f"slack:{legacy}" if legacy and f"slack:{legacy}" != key else None,
+        legacy_fingerprint=stable_hash(["slack", legacy]) if legacy else None,
     )
 
 
@@ -159,8 +161,32 @@ def _color(color: str) -> str:
     return color.strip().lstrip("#").lower()
 
 
-def _title(message: SlackMessage) -> str:
-    """The first non-empty headline, its status prefixes stripped."""
+def _headline(message: SlackMessage, tool: str | None, labels: dict[str, str]) -> _Headline:
+    if tool == "uptime-kuma":
+        for text in _texts(message):
+            for line in text.splitlines():
+                match = _UPTIME_KUMA_LINE.search(line)
+                if match:
+                    title = clean_title(line[match.start() :]) or match["name"]
+                    return _Headline(line, title, f"uptime-kuma {match['name'].strip()}")
+    if tool == "checkmk" and labels.get("host"):
+        host = _CHECKMK_ADDRESS.sub("", labels["host"]).strip()
+        service = labels.get("service", "").strip()
+        state = labels.get("state", "").strip()
+        if service:
+            return _Headline(state, one_line(f"{host}: {service}"), f"checkmk {host}/{service}")
+        return _Headline(state, one_line(f"{host}: host {state.lower()}"), f"checkmk {host}")
+    raw, title = _title(message)
+    return _Headline(raw, title, title)
+
+
+def _texts(message: SlackMessage) -> list[str]:
+    texts = [t for a in message.attachments for t in (a.title, a.fallback, a.pretext, a.text)]
+    return [*texts, *message.block_texts, message.text]
+
+
+def _title(message: SlackMessage) -> tuple[str, str]:
+    """The first headline left non-empty once cleaned, as written and cleaned."""
     candidates = [a.title for a in message.attachments]
     candidates += [a.fallback for a in message.attachments]
     candidates += [a.pretext for a in message.attachments]
@@ -168,31 +194,32 @@ def _title(message: SlackMessage) -> str:
     candidates += [text.strip().split("\n", 1)[0] for text in message.block_texts]
     candidates.append(message.text.strip().split("\n", 1)[0])
     for candidate in candidates:
-        title = _strip_status(one_line(candidate).strip(_EMPHASIS))
+        title = clean_title(candidate)
         if title:
-            return title
+            return candidate, title
     sender = message.senders[0] if message.senders else "a monitoring bot"
-    return one_line(f"Alert from {sender}")
+    return "", one_line(f"Alert from {strip_mentions(sender)}")
 
 
-def _strip_status(title: str) -> str:
-    for _ in range(3):
-        before = title
-        for prefix in _PREFIXES:
-            match = prefix.match(title)
-            if match:
-                title = title[match.end() :]
-        title = title.strip(_EMPHASIS)
-        if title == before:
-            break
-    return title
+def _severity(labels: dict[str, str], raw_title: str) -> str | None:
+    """A severity, priority or state label; else Datadog's `[P1]` or Nagios' `is CRITICAL`."""
+    for name in _SEVERITY_LABELS:
+        value = one_line(labels.get(name, ""), SEVERITY_MAX).strip(EMPHASIS).lower()
+        if value:
+            return value
+    for pattern in (_PRIORITY_TAG, _STATE_WORD):
+        match = pattern.search(raw_title)
+        if match:
+            return match[1].lower()
+    return None
 
 
-def _key_text(title: str) -> str:
-    """The title as a dedup key: firing and resolved wordings of one problem give the same key."""
-    text = _STATE_IN_TITLE.sub("", _KEY_NOISE.sub("", title))
-    text = _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(text.split()))
-    return clip(text.casefold(), KEY_TEXT_MAX) or clip(title.casefold(), KEY_TEXT_MAX)
+def _legacy_key(event: Mapping[str, object]) -> str | None:
+    """The key releases before issue 13 gave this message, so their open tickets are found."""
+    message = read_message(event, legacy=True)
+    if message is None:
+        return None
+    return legacy_key_text(message)
 
 
 def _labels(message: SlackMessage) -> dict[str, str]:
@@ -205,8 +232,8 @@ def _labels(message: SlackMessage) -> dict[str, str]:
             if match:
                 pairs.append((match[1], match[2]))
     for name, value in pairs:
-        name = one_line(name, KEY_MAX).strip(_EMPHASIS).casefold()
-        value = one_line(value.replace("`", ""), LABEL_VALUE_MAX).strip(_EMPHASIS)
+        name = one_line(name, KEY_MAX).strip(EMPHASIS).casefold()
+        value = one_line(value.replace("`", ""), LABEL_VALUE_MAX).strip(EMPHASIS)
         if name and value and len(labels) < LABELS_MAX:
             labels.setdefault(name, value)
     return labels

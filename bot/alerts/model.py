@@ -35,6 +35,11 @@ class Alert:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     message_ts: str | None = None  # alerts-channel source: the Slack message it came from
+    tool: str | None = None  # the monitoring tool, as `bot.alerts.severity.BY_TOOL` names it
+    # The group key and fingerprint an older release gave this alert, when they differ: an open
+    # ticket keyed that way is found and re-keyed (bot.alerts.legacy_key).
+    legacy_group_key: str | None = None
+    legacy_fingerprint: str | None = None
 
 
 class AlertPayloadError(ValueError):

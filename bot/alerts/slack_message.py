@@ -19,6 +19,7 @@ MAX_BLOCKS = 50
 _MAX_DEPTH = 6
 # <https://x|label>, <https://x>, <@U123>, <!here>: Slack's mrkdwn references.
 _REFERENCE = re.compile(r"<([^<>|\n]*)(?:\|([^<>\n]*))?>")
+_MENTION = re.compile(r"!(?:here|channel|everyone|group|subteam\^)", re.IGNORECASE)
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 
@@ -30,6 +31,7 @@ class Attachment:
     text: str
     fields: tuple[tuple[str, str], ...]  # (title, value)
     color: str  # lower-case, without "#"
+    footer: str
     title_link: str | None
     button_urls: tuple[str, ...]
 
@@ -47,8 +49,12 @@ class SlackMessage:
     is_human: bool
 
 
-def read_message(event: Mapping[str, object]) -> SlackMessage | None:
-    """The posted (or, for `message_changed`, the edited) message; None for other subtypes."""
+def read_message(event: Mapping[str, object], *, legacy: bool = False) -> SlackMessage | None:
+    """The posted (or, for `message_changed`, the edited) message; None for other subtypes.
+
+    `legacy`: mentions read as words, as releases before mention stripping read them (only to
+    find the alert groups those releases keyed).
+    """
     if event.get("type", "message") != "message":
         return None
     subtype = event.get("subtype")
@@ -72,11 +78,14 @@ def read_message(event: Mapping[str, object]) -> SlackMessage | None:
     is_bot = bool(bot_id) or subtype == "bot_message"
     return SlackMessage(
         ts=_str(message.get("ts")) or None,
-        text=plain(_str(message.get("text"))),
+        text=plain(_str(message.get("text")), legacy=legacy),
         attachments=tuple(
-            _attachment(_map(raw)) for raw in _list(message.get("attachments"))[:MAX_ATTACHMENTS]
+            _attachment(_map(raw), legacy)
+            for raw in _list(message.get("attachments"))[:MAX_ATTACHMENTS]
         ),
-        block_texts=tuple(text for block in blocks for text in _block_texts(block, 0) if text),
+        block_texts=tuple(
+            text for block in blocks for text in _block_texts(block, 0, legacy) if text
+        ),
         block_urls=tuple(url for block in blocks for url in _block_urls(block, 0)),
         bot_id=bot_id,
         senders=tuple(sender for sender in senders if sender),
@@ -85,47 +94,57 @@ def read_message(event: Mapping[str, object]) -> SlackMessage | None:
     )
 
 
-def plain(text: str) -> str:
-    """mrkdwn references shown as their labels (`<url|label>` → label), entities decoded."""
-    text = _REFERENCE.sub(lambda m: m.group(2) or m.group(1).lstrip("!@#"), clip(text, VALUE_MAX))
+def plain(text: str, *, legacy: bool = False) -> str:
+    """mrkdwn references shown as their labels (`<url|label>` → label), mentions (`<!here>`,
+    `<@U1>`, `<!subteam^S1|@team>`) dropped, entities decoded. `legacy`: see `read_message`."""
+    text = _REFERENCE.sub(lambda m: _label(m, legacy), clip(text, VALUE_MAX))
     for entity, char in _ENTITIES:
         text = text.replace(entity, char)
     return text
 
 
-def _attachment(raw: Mapping[str, object]) -> Attachment:
+def _label(match: re.Match[str], legacy: bool) -> str:
+    target, label = match.group(1), match.group(2)
+    if not legacy and (target.startswith("@") or _MENTION.match(target)):
+        return " "
+    return label or target.lstrip("!@#")
+
+
+def _attachment(raw: Mapping[str, object], legacy: bool) -> Attachment:
     fields = []
     for field in _list(raw.get("fields"))[:MAX_FIELDS]:
         item = _map(field)
-        title, value = plain(_str(item.get("title"))), plain(_str(item.get("value")))
+        title = plain(_str(item.get("title")), legacy=legacy)
+        value = plain(_str(item.get("value")), legacy=legacy)
         if title.strip() or value.strip():
             fields.append((title.strip(), value.strip()))
     buttons = (http_url(_str(_map(action).get("url"))) for action in _list(raw.get("actions")))
     return Attachment(
-        title=plain(_str(raw.get("title"))),
-        fallback=plain(_str(raw.get("fallback"))),
-        pretext=plain(_str(raw.get("pretext"))),
-        text=plain(_str(raw.get("text"))),
+        title=plain(_str(raw.get("title")), legacy=legacy),
+        fallback=plain(_str(raw.get("fallback")), legacy=legacy),
+        pretext=plain(_str(raw.get("pretext")), legacy=legacy),
+        text=plain(_str(raw.get("text")), legacy=legacy),
         fields=tuple(fields),
         color=_str(raw.get("color")).strip().lstrip("#").lower(),
+        footer=plain(_str(raw.get("footer")), legacy=legacy),
         title_link=http_url(_str(raw.get("title_link"))),
         button_urls=tuple(url for url in buttons if url),
     )
 
 
-def _block_texts(value: object, depth: int) -> Iterator[str]:
+def _block_texts(value: object, depth: int, legacy: bool) -> Iterator[str]:
     """Texts of header, section (text and fields), context and rich_text blocks; not buttons."""
     node = _map(value)
     if depth > _MAX_DEPTH or node.get("type") in ("actions", "button", "image"):
         return
     text = node.get("text")
     if isinstance(text, str):
-        yield plain(text)
+        yield plain(text, legacy=legacy)
     elif isinstance(text, Mapping):
-        yield from _block_texts(text, depth + 1)
+        yield from _block_texts(text, depth + 1, legacy)
     for key in ("fields", "elements"):
         for item in _list(node.get(key))[:MAX_FIELDS]:
-            yield from _block_texts(item, depth + 1)
+            yield from _block_texts(item, depth + 1, legacy)
 
 
 def _block_urls(value: object, depth: int) -> Iterator[str]:

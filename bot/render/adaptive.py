@@ -243,6 +243,8 @@ def card_facts(view: TicketView) -> list[tuple[str, str]]:
         client = UNKNOWN_CLIENT
     elif view.client_name:
         client = teams_md(one_line(view.client_name, 200))
+        if view.client_match:
+            client += f" ({teams_md(one_line(view.client_match, 200))})"
     else:
         client = "—"
     submitter = name(view.submitter)

@@ -88,6 +88,8 @@ def card_fields(view: TicketView) -> list[str]:
         client = UNKNOWN_CLIENT
     elif view.client_name:
         client = mrkdwn(one_line(view.client_name, 200))
+        if view.client_match:
+            client += f" ({mrkdwn(one_line(view.client_match, 200))})"
     else:
         client = "—"
     submitter = who(view.submitter)

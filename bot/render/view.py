@@ -71,6 +71,7 @@ class TicketView:
     now: datetime  # for "age"
     client_name: str | None = None
     client_unknown: bool = False  # no client company matched: flag for the manager
+    client_match: str | None = None  # how monitoring found the client: "matched host fs01.x"
     affected: str | None = None  # key from AFFECTED_CHOICES
     assignee: PersonRef | None = None
     helpers: tuple[PersonRef, ...] = ()

@@ -17,7 +17,10 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+from bot.alerts.hosts import host_hints, match_domain
 from bot.alerts.model import Alert, AlertStatus
+from bot.alerts.severity import priority_for
+from bot.alerts.title import clean_title
 from bot.clock import Clock
 from bot.render.escape import one_line
 from bot.service.escalation import EscalationPolicy, kinds
@@ -36,6 +39,7 @@ from storage.models import (
     ChatMessage,
     Client,
     ClientAlertLabel,
+    ClientDomain,
     Ticket,
     alert_instances_table,
     ticket_events_table,
@@ -43,7 +47,6 @@ from storage.models import (
 
 log = logging.getLogger(__name__)
 
-PRIORITIES = ("low", "medium", "high", "critical")
 STORM_WINDOW = timedelta(minutes=1)
 _CLIENTS = "ticketbot.alert_clients"  # Session.info: clients and labels read for a delivery
 _STORM = "ticketbot.storm"  # Session.info: the storm this delivery's tickets join
@@ -55,9 +58,8 @@ ACTOR = "monitoring"
 @dataclass(frozen=True)
 class AlertPolicy:
     tech_channel: str | None  # the Slack technician channel; None: no storm summaries (Teams)
-    severity_map: Mapping[str, str] = field(
-        default_factory=lambda: {"warning": "high", "info": "medium"}
-    )
+    # TICKETBOT_ALERT_SEVERITY_MAP: overrides of bot.alerts.severity's table.
+    severity_map: Mapping[str, str] = field(default_factory=dict)
     storm_threshold: int = 10
 
 
@@ -112,6 +114,13 @@ class AlertService:
             groups.setdefault(alert.group_key, []).append(alert)
         now = self._clock.now()
         found = self._find_groups(s, list(groups))
+        legacy = {
+            key: items[0]
+            for key, items in groups.items()
+            if _hash(key) not in found and items[0].legacy_group_key
+        }
+        if legacy:
+            found |= self._rekey(s, legacy)
         for key, items in groups.items():
             group = found.get(_hash(key))
             self._ingest_group(s, key, group, _latest_per_fingerprint(items), now, result)
@@ -197,11 +206,44 @@ class AlertService:
             query = query.with_for_update(of=AlertGroup)
         return {group.key_hash: group for group in s.scalars(query).unique()}
 
+    def _rekey(self, s: Session, alerts: dict[str, Alert]) -> dict[str, AlertGroup]:
+        """Groups an older release keyed differently (see bot.alerts.legacy_key) whose ticket is
+        still open, moved to their new keys, by new key hash: their next alert updates them."""
+        old_keys = {_hash(a.legacy_group_key or ""): key for key, a in alerts.items()}
+        query = (
+            select(AlertGroup)
+            .options(joinedload(AlertGroup.ticket))
+            .where(AlertGroup.key_hash.in_(old_keys))
+            .order_by(AlertGroup.key_hash)
+        )
+        if s.bind is not None and s.bind.dialect.name == "postgresql":
+            query = query.with_for_update(of=AlertGroup)
+        moved: dict[str, AlertGroup] = {}
+        for group in s.scalars(query).unique():
+            if group.ticket is None or group.ticket.state == State.CLOSED.value:
+                continue
+            key = old_keys[group.key_hash]
+            alert = alerts[key]
+            group.key, group.key_hash = key, _hash(key)
+            if alert.legacy_fingerprint and alert.legacy_fingerprint != alert.fingerprint:
+                s.execute(
+                    update(AlertInstance)
+                    .where(
+                        AlertInstance.group_id == group.id,
+                        AlertInstance.fingerprint == alert.legacy_fingerprint,
+                    )
+                    .values(fingerprint=alert.fingerprint)
+                )
+            log.info("alert group re-keyed", extra={"ticket_id": group.ticket.id})
+            moved[group.key_hash] = group
+        s.flush()
+        return moved
+
     # ---- a new ticket ----------------------------------------------------------------------
     def _open(self, s: Session, firing: list[Alert], previous: int | None, now: datetime) -> Ticket:
         first = firing[0]
-        client = self._client_for(s, firing)
-        priority = self._priority(first.severity)
+        client, client_match = self._client_for(s, firing)
+        priority = self._priority(first)
         title = _title(first.title)
         ticket = Ticket(
             title=title,
@@ -212,6 +254,7 @@ class AlertService:
             source_link=first.link,
             client=client,
             client_unknown=client is None,
+            client_match=client_match,
             origin_channel=client.slack_channel_id if client is not None else None,
             created_at=now,
             updated_at=now,
@@ -237,31 +280,36 @@ class AlertService:
             self._timers.opened(s, ticket, now)
         return ticket
 
-    def _priority(self, severity: str | None) -> str:
-        mapped = self._policy.severity_map.get((severity or "").strip().lower())
-        return mapped if mapped in PRIORITIES else "critical"
+    def _priority(self, alert: Alert) -> str:
+        tool = alert.tool or (alert.source if alert.source != "slack" else None)
+        return priority_for(tool, alert.severity, self._policy.severity_map)
 
-    def _client_for(self, s: Session, alerts: list[Alert]) -> Client | None:
-        """An explicit client name, else a client's alert label, else a `client` label naming
-        a client. Clients and their labels are read once per delivery (an MSP has tens)."""
-        named, labelled = self._clients(s)
+    def _client_for(self, s: Session, alerts: list[Alert]) -> tuple[Client | None, str | None]:
+        """The client and how it was found: an explicit client name, else a client's alert
+        label, else a `client` label naming a client, else a host name the alerts mention under
+        a client's domain. Clients, labels and domains are read once per delivery."""
+        known = self._clients(s)
         for name in dict.fromkeys(a.client.strip().lower() for a in alerts if a.client):
-            if name in named:
-                return named[name]
+            if name in known.named:
+                return known.named[name], "named by the alert"
         pairs = {(k, str(v)) for a in alerts for k, v in a.labels.items()}
-        for pair, client in labelled:
-            if pair in pairs:
-                return client
+        for (key, value), client in known.labelled:
+            if (key, value) in pairs:
+                return client, f"label {key}={value}"
         for value in dict.fromkeys(v.lower() for k, v in sorted(pairs) if k == "client" and v):
-            if value in named:
-                return named[value]
-        return None
+            if value in known.named:
+                return known.named[value], f"label client={value}"
+        for alert in alerts:
+            found = match_domain(host_hints(alert), known.domains)
+            if found is not None:
+                hint, client = found
+                return client, hint.describe()
+        return None, None
 
-    def _clients(
-        self, s: Session
-    ) -> tuple[dict[str, Client], list[tuple[tuple[str, str], Client]]]:
-        """Clients by lower-cased name, and (label, client) in the order labels were added."""
-        cached = s.info.get(_CLIENTS)
+    def _clients(self, s: Session) -> _KnownClients:
+        """Clients by lower-cased name, (label, client) in the order labels were added, and
+        clients by domain (lower-case)."""
+        cached: _KnownClients | None = s.info.get(_CLIENTS)
         if cached is None:
             clients = s.scalars(select(Client).order_by(Client.id)).all()
             named: dict[str, Client] = {}
@@ -270,7 +318,11 @@ class AlertService:
             by_id = {client.id: client for client in clients}
             labels = s.scalars(select(ClientAlertLabel).order_by(ClientAlertLabel.id)).all()
             labelled = [((row.key, row.value), by_id[row.client_id]) for row in labels]
-            cached = s.info[_CLIENTS] = (named, labelled)
+            domains = {
+                row.domain.strip().rstrip(".").lower(): by_id[row.client_id]
+                for row in s.scalars(select(ClientDomain).order_by(ClientDomain.domain))
+            }
+            cached = s.info[_CLIENTS] = _KnownClients(named, labelled, domains)
         return cached
 
     def _storm_for(
@@ -462,6 +514,13 @@ class AlertService:
             ticket.updated_at = now
 
 
+@dataclass(frozen=True)
+class _KnownClients:
+    named: dict[str, Client]
+    labelled: list[tuple[tuple[str, str], Client]]
+    domains: dict[str, Client]
+
+
 @dataclass
 class _Changes:
     joined: list[str] = field(default_factory=list)
@@ -482,7 +541,9 @@ def _hash(key: str) -> str:
 
 
 def _title(raw: str) -> str:
-    title = one_line(CONTROL_CHARS.sub("", raw or ""), TITLE_MAX)
+    """No mentions, status tags or markers, whatever the source (bot.alerts.title)."""
+    text = CONTROL_CHARS.sub("", raw or "")
+    title = one_line(clean_title(text), TITLE_MAX)
     return title or "Monitoring alert"
 
 

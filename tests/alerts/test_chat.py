@@ -241,7 +241,8 @@ def test_app_message_with_blocks_and_no_subtype() -> None:
     alert = classified(load("slack_datadog"))
 
     assert alert.status is AlertStatus.FIRING
-    assert alert.title == "[P1] Adventure Works SQL CPU > 90%"
+    assert alert.title == "Adventure Works SQL CPU > 90%"  # Datadog's priority tag is severity
+    assert (alert.tool, alert.severity) == ("datadog", "p1")
     assert alert.message_ts == "1767227500.001000"
     assert "host:aw-sql01" in alert.description
 
