@@ -41,6 +41,9 @@ DEFAULT_RESOLVED_COLORS = frozenset({"good", "36a64f", "2eb67d", "2eb886", "0099
 
 LABELS_MAX = 50
 LABEL_VALUE_MAX = 1_000
+# Grafana's and Alertmanager's default Slack text: " - instance = fs01.acme.test:9100" lines
+# (__text_alert_list in grafana/alerting templates/default_template.go).
+_TEMPLATE_LABEL_LINE = re.compile(r"\s*-\s+([A-Za-z_][\w.\-]{0,39})\s+=\s+(.*)")
 _LABEL_LINE = re.compile(r"[\s•*_>-]*([A-Za-z][\w .\-]{0,39}?)[*_]*\s*:(?!//)[\s*_]*(.*)")
 # Uptime Kuma: "[monitor name] [🔴 Down] message" (server/notification-providers/slack.js).
 _UPTIME_KUMA_LINE = re.compile(
@@ -223,12 +226,13 @@ def _legacy_key(event: Mapping[str, object]) -> str | None:
 
 
 def _labels(message: SlackMessage) -> dict[str, str]:
-    """Attachment fields, then `Name: value` lines of attachment texts; names lower-cased."""
+    """Attachment fields, then `Name: value` and ` - name = value` lines of attachment texts;
+    names lower-cased, the first of each name kept."""
     labels: dict[str, str] = {}
     pairs = [pair for a in message.attachments for pair in a.fields]
     for attachment in message.attachments:
         for line in attachment.text.splitlines():
-            match = _LABEL_LINE.fullmatch(line)
+            match = _LABEL_LINE.fullmatch(line) or _TEMPLATE_LABEL_LINE.fullmatch(line)
             if match:
                 pairs.append((match[1], match[2]))
     for name, value in pairs:

@@ -74,7 +74,10 @@ def read_message(event: Mapping[str, object], *, legacy: bool = False) -> SlackM
         _str(message.get("username")),
         _str(profile.get("name")),
     )
-    blocks = _list(message.get("blocks"))[:MAX_BLOCKS]
+    blocks = _list(message.get("blocks"))
+    for attachment in _list(message.get("attachments"))[:MAX_ATTACHMENTS]:
+        blocks = blocks + _list(_map(attachment).get("blocks"))  # Uptime Kuma puts them there
+    blocks = blocks[:MAX_BLOCKS]
     is_bot = bool(bot_id) or subtype == "bot_message"
     return SlackMessage(
         ts=_str(message.get("ts")) or None,
