@@ -15,13 +15,10 @@ STATUS_WORDS = (
     r"FIRING|RESOLVED|ALERTING|OK|NO ?DATA|PROBLEM|RECOVERY|RECOVERED|RE-TRIGGERED|TRIGGERED"
     r"|WARN(?:ING)?|CRITICAL|DOWN|UP|PENDING|UNKNOWN|UNREACHABLE|ALERT|WARN RECOVERED"
 )
-# Slack's mention syntax (<!here>, <!channel>, <!everyone>, <!subteam^S…|@team>, <@U…>) and the
-# plain words monitoring templates write for them.
-_MENTION = re.compile(
-    r"<(?:!(?:here|channel|everyone|group|subteam\^[^<>\n]*)|@[^<>\n]*)>"
-    r"|(?<![\w@.])@(?:here|channel|everyone)\b",
-    re.IGNORECASE,
-)
+# Slack's mention and special syntax (<!here>, <!channel>, <!subteam^S…|@team>, <@U…>, and
+# <!date…>, which is no headline either) and the plain words templates write for mentions.
+_MENTION = re.compile(r"<[!@][^<>\n]*>|(?<![\w@.])@(?:here|channel|everyone)\b", re.IGNORECASE)
+_ROUNDS_MAX = 50
 # Emoji and Slack emoji codes monitoring tools use as status markers.
 _MARKERS = "🔴🟠🟡🟢🔵🟣⚫⚪🟥🟧🟨🟩🟦✅❌❎⛔🚨🔥💥⚠️‼️❗❓🆘🆗⬆️⬇️🔺🔻💚💔❤️✔️✖️🛑"
 _MARKER = re.compile(
@@ -34,11 +31,9 @@ _SHORTCODE = re.compile(
     r"|large_blue_circle|black_circle|white_circle):",
     re.IGNORECASE,
 )
-# "[FIRING:2]", "[🔴 Down]" (the marker is gone by then), "[Triggered on {host:web01}]", and
-# Datadog's priority "[P1]".
-_STATUS_TAG = re.compile(
-    rf"\[\s*(?:P[0-5]|{STATUS_WORDS})(?:\s*:\s*\d+|\s+on\s+[^\]\n]{{0,200}})?\s*\]", re.IGNORECASE
-)
+# Brackets opening with a status word: "[FIRING:2]", "[🔴 Down]" (the marker is gone by then),
+# "[Triggered on {host:web01}]", and Datadog's priority "[P1]".
+_STATUS_TAG = re.compile(rf"\[\s*(?:P[0-5]|{STATUS_WORDS})\b[^\[\]\n]{{0,200}}\]", re.IGNORECASE)
 # Status prefixes: "Problem: ", "Resolved in 5m 3s: ", "Triggered: ", "PROBLEM - ",
 # Nagios "** PROBLEM Service Alert: … **", Checkmk "Service PROBLEM notification".
 _PREFIXES = (
@@ -80,13 +75,11 @@ def clean_title(text: str) -> str:
     Unavailable`; `[FIRING:2] DiskFull` → `DiskFull`; `PROBLEM - fs01 - Disk is CRITICAL` →
     `fs01 - Disk`.
     """
-    title = strip_mentions(text)
-    title = _SHORTCODE.sub(" ", _MARKER.sub(" ", title))
+    title = _SHORTCODE.sub(" ", _MARKER.sub(" ", strip_mentions(text)))
     title = one_line(title).strip(EMPHASIS)
-    for _ in range(4):
+    for _ in range(_ROUNDS_MAX):  # each round that changes something shortens the title
         before = title
-        title = _STATUS_TAG.sub(" ", title)
-        title = _EMPTY_BRACKETS.sub(" ", title)
+        title = _EMPTY_BRACKETS.sub(" ", _STATUS_TAG.sub(" ", title))
         title = one_line(title).strip(EMPHASIS)
         for prefix in _PREFIXES:
             match = prefix.match(title)
@@ -95,11 +88,11 @@ def clean_title(text: str) -> str:
         title = _STATE_AT_END.sub("", title)
         title = _LEADING_NOISE.sub("", _TRAILING_NOISE.sub("", title)).strip(EMPHASIS)
         if title == before:
-            break
-    named = _LEADING_NAME.match(title)
-    if named and not _STATUS_TAG.fullmatch(named[0].strip()):
-        title = f"{named[1].strip()}: {title[named.end() :]}"
-    return one_line(_SPACE_BEFORE_PUNCT.sub(r"\1", title))
+            named = _LEADING_NAME.match(title)
+            if named is None:
+                break
+            title = f"{named[1].strip()}: {title[named.end() :]}"
+    return one_line(_SPACE_BEFORE_PUNCT.sub(r"\1", strip_mentions(title)))
 
 
 def key_text(title: str) -> str:
