@@ -145,7 +145,12 @@ def test_grafana_attachment_with_fields() -> None:
     assert fired.group_key == resolved.group_key == "slack:internet down (hq)"
     assert fired.title == "Internet down (HQ)"
     assert fired.severity == "critical"
-    assert fired.labels == {"site": "HQ", "severity": "Critical", "value": "B=0"}
+    assert fired.labels == {
+        "site": "HQ",
+        "severity": "Critical",
+        "value": "B=0",
+        "alertname": "Internet down",  # Grafana's " - name = value" lines
+    }
     assert fired.description == (
         "Value: B=0\nLabels:\n - alertname = Internet down\n - site = HQ\n"
         "Site: HQ\nSeverity: Critical"
