@@ -285,3 +285,8 @@ def test_long_description_is_cut_near_its_limit_even_after_markup() -> None:
     (description,) = [s for s in strings(card) if s.startswith("a <")]
     assert 2900 < len(description) <= 3000
     assert description.endswith(TRUNCATION_MARKER)
+
+
+def test_card_says_how_monitoring_found_the_client() -> None:
+    card = adaptive.ticket_card(make_view(client_match="matched host fs01.acme.test")).card
+    assert "Northwind Dental (matched host fs01.acme.test)" in _text(card)

@@ -178,3 +178,11 @@ def test_card_onsite_line() -> None:
 )  # fmt: skip
 def test_age_formats(minutes: int, expected: str) -> None:
     assert age(NOW - timedelta(minutes=minutes), NOW) == expected
+
+
+def test_card_says_how_monitoring_found_the_client_escaped() -> None:
+    view = make_view(client_match="matched URL https://shop.acme.test/<!here>&x")
+    fields = _fields(ticket_card(view).blocks)
+    assert fields["*Client*"] == (
+        "Northwind Dental (matched URL https://shop.acme.test/&lt;!here&gt;&amp;x)"
+    )
