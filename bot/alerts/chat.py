@@ -177,8 +177,8 @@ def _headline(message: SlackMessage, tool: str | None, labels: dict[str, str]) -
         service = labels.get("service", "").strip()
         state = labels.get("state", "").strip()
         if service:
-            return _Headline(state, one_line(f"{host}: {service}"), f"checkmk {host}/{service}")
-        return _Headline(state, one_line(f"{host}: host {state.lower()}"), f"checkmk {host}")
+            return _Headline(state, clean_title(f"{host}: {service}"), f"checkmk {host}/{service}")
+        return _Headline(state, clean_title(f"{host}: host {state.lower()}"), f"checkmk {host}")
     raw, title = _title(message)
     return _Headline(raw, title, title)
 
