@@ -144,7 +144,7 @@ class TimerRunner:
         if moot or kind is None:
             row.state = CANCELLED
             return
-        before = self._timers.facts(ticket) if ticket is not None else ()
+        before = self._timers.plan(ticket, now) if ticket is not None else {}
         firing = Firing(
             session=s,
             key=row.key,
@@ -165,9 +165,11 @@ class TimerRunner:
             row.state = FIRED
         else:
             row.due_at = max(again, now)
-        if ticket is not None and self._timers.facts(ticket) != before:
-            s.flush()  # the handler changed the ticket (closed it): that moots timers
-            self._timers.sync(s, ticket, now)
+        if ticket is not None:
+            wanted = self._timers.plan(ticket, now)
+            if wanted != before:
+                s.flush()  # the handler changed the ticket (closed it): that moots timers
+                self._timers.sync(s, ticket, now, wanted)
 
     def _defer(self, timer_id: int, now: datetime) -> None:
         with self._sessions.begin() as s:

@@ -199,7 +199,8 @@ class TicketService:
 
         def run(s: Session) -> None:
             person, ticket = self._actor_and_ticket(s, actor, ticket_id, actor_info)
-            before = self._timers.facts(ticket)
+            timers_at = self._clock.now()
+            before = self._timers.plan(ticket, timers_at)
             self._check(ticket, person, Event.ASSIGN)
             if expected_version is not None and ticket.version != expected_version:
                 raise self._assign_conflict(s, ticket)
@@ -221,7 +222,7 @@ class TicketService:
             self._notify.assigned(
                 s, ticket, self._view(ticket), person_ref(person), previous=previous
             )
-            self._timers.changed(s, ticket, before, self._clock.now())
+            self._timers.changed(s, ticket, before, timers_at)
 
         try:
             self._run(run, retry_stale=expected_version is None)
@@ -425,9 +426,10 @@ class TicketService:
         def run(s: Session) -> ThreadOutcome:
             self._claim_delivery(s, delivery_key)
             person, ticket = self._actor_and_ticket(s, actor, ticket_id, info)
-            before = self._timers.facts(ticket)
+            timers_at = self._clock.now()
+            before = self._timers.plan(ticket, timers_at)
             outcome = reply(s, person, ticket)
-            self._timers.changed(s, ticket, before, self._clock.now())
+            self._timers.changed(s, ticket, before, timers_at)
             return outcome
 
         def reply(s: Session, person: Person, ticket: Ticket) -> ThreadOutcome:
@@ -609,14 +611,15 @@ class TicketService:
             )
         old = ticket.state
         roles = self._directory.roles(author, ticket)
-        before = self._timers.facts(ticket)
+        timers_at = self._clock.now()
+        before = self._timers.plan(ticket, timers_at)
         try:
             ticket.state = tickets.apply(ticket.id, State(old), Event.UPDATE, roles).value
         except tickets.TransitionError as e:
             return f"{e.message} Your edited reply stays internal."
         ticket.last_tech_update_at = self._clock.now()
         SlaPolicy.responded(ticket)
-        self._timers.changed(s, ticket, before, self._clock.now())
+        self._timers.changed(s, ticket, before, timers_at)
         self._notify.technician_update(
             s,
             ticket,
@@ -768,9 +771,10 @@ class TicketService:
 
         def run(s: Session) -> None:
             person, ticket = self._actor_and_ticket(s, actor, ticket_id, info)
-            before = self._timers.facts(ticket)
+            timers_at = self._clock.now()
+            before = self._timers.plan(ticket, timers_at)
             fn(s, person, ticket)
-            self._timers.changed(s, ticket, before, self._clock.now())
+            self._timers.changed(s, ticket, before, timers_at)
             self._save(s, ticket)
 
         self._run(run)

@@ -20,7 +20,7 @@ from bot.service.timers import Firing, TimerKind, Timers
 from bot.service.use_cases import Actor
 from bot.timer_runner import TimerRunner
 from storage.models import OutboxRow, TicketEvent, Timer
-from tests.service.conftest import EMPLOYEE, MANAGER, TECHNICIAN
+from tests.service.conftest import EMPLOYEE, MANAGER, TECHNICIAN, Statements
 
 POLICY = EscalationPolicy(reping_after=timedelta(minutes=5))
 
@@ -266,6 +266,25 @@ def test_a_technician_update_restarts_the_silence(parts: Parts, clock: ManualClo
     assert t.due_at == clock.now() + timedelta(minutes=30)
     assert (e := parts.timer(ticket_id, "silent_escalate")) is not None
     assert e.due_at == clock.now() + timedelta(hours=1)
+
+
+def test_a_change_that_leaves_the_plan_as_it_was_sends_no_timer_statement(
+    parts: Parts, clock: ManualClock, statements: Statements
+) -> None:
+    ticket_id = parts.open()  # critical, unassigned: a re-ping is planned
+    clock.advance(timedelta(minutes=1))
+    parts.service.request_help(Actor(TECHNICIAN), ticket_id)  # the first response: plan changes
+    clock.advance(timedelta(minutes=1))
+    statements.clear()
+    parts.service.request_help(Actor(MANAGER), ticket_id)  # still unassigned: the same plan
+    assert [s for s in statements.sent if "timers" in s] == []
+    reping = parts.timer(ticket_id, REPING)
+    assert reping is not None and reping.state == "pending"
+    statements.clear()
+    parts.service.change_priority(Actor(MANAGER), ticket_id, "high")  # no re-ping for high
+    assert any("UPDATE timers" in s for s in statements.sent)
+    reping = parts.timer(ticket_id, REPING)
+    assert reping is not None and reping.state == "cancelled"
 
 
 def test_a_lower_priority_has_its_own_delay_and_zero_turns_it_off(
