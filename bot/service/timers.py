@@ -113,9 +113,15 @@ class Timers:
                     wanted[kind.name] = want
         return wanted
 
-    def opened(self, session: Session, ticket: Ticket, now: datetime) -> None:
-        """A ticket created in this transaction: its first timers, into the write batch."""
+    def opened(
+        self, session: Session, ticket: Ticket, now: datetime, *, leave_out: Iterable[str] = ()
+    ) -> None:
+        """A ticket created in this transaction: its first timers, into the write batch, but for
+        the kinds in `leave_out`."""
+        left_out = set(leave_out)
         for name, want in self.plan(ticket, now).items():
+            if name in left_out:
+                continue
             due, data = _armed(want, now)
             key = ticket_key(ticket.id, name)
             batch(session).insert(timers_table, _new_row(key, name, ticket.id, due, data, now))

@@ -433,9 +433,13 @@ def test_a_storm_of_alert_tickets_is_not_repinged_one_by_one(
     sessions: sessionmaker[Session], directory: Directory, clock: ManualClock
 ) -> None:
     from bot.alerts.model import Alert, AlertStatus
+    from bot.service import sla_timers
     from bot.service.alerts import AlertPolicy, AlertService
+    from bot.service.sla import SlaPolicy
 
     parts = Parts(sessions, directory, clock)
+    for kind in sla_timers.kinds(SlaPolicy.of_defaults()):
+        parts.timers.register(kind)
     alerts = AlertService(
         session_factory=sessions,
         notifier=parts.notifier,
@@ -457,4 +461,7 @@ def test_a_storm_of_alert_tickets_is_not_repinged_one_by_one(
     ).created
     with sessions() as s:
         planned = s.scalars(select(Timer.ticket_id).where(Timer.kind == REPING)).all()
+        breach = s.scalars(select(Timer.ticket_id).where(Timer.kind == "sla_response_breach"))
+        sla_clocked = breach.all()
     assert len(created) == 4 and sorted(planned) == created[:2]  # the two before the storm
+    assert sorted(sla_clocked) == sorted(created)  # every ticket's SLA clock runs
