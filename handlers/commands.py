@@ -1,4 +1,5 @@
-"""`/ticket`: the create modal, quick tickets, and help / list / status answered ephemerally."""
+"""`/ticket`: the create modal, quick tickets, and help / list / status / report answered
+ephemerally."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.render import messages, modals
-from bot.service import NotFoundError, TicketService
+from bot.reports import Month
+from bot.reports.summary import report_summary
+from bot.service import NotFoundError, TicketService, UserInputError
 from bot.service.use_cases import Actor
 from handlers.errors import internal_error_message, user_message
 
 STATUS = re.compile(r"^status\s+#?(\d{1,9})\s*$", re.IGNORECASE)
 STATUS_WORD = re.compile(r"^status(\s|$)", re.IGNORECASE)
+REPORT_WORD = re.compile(r"^report(\s|$)", re.IGNORECASE)
+MONTH_LIKE = re.compile(r"^\d{4}-\d{1,2}$")
 
 
 def register(app: App, service: TicketService) -> None:
@@ -45,6 +50,10 @@ def register(app: App, service: TicketService) -> None:
                 view, timeline = service.status(actor, int(match.group(1)))
                 staff = service.directory.is_technician(user)
                 ack(**_ephemeral(messages.status(view, timeline, include_internal=staff)))
+            elif REPORT_WORD.match(word):
+                who, month = _report_args(text[len("report") :])
+                report = service.monthly_report(actor, client=who, month=month)
+                ack(**_ephemeral(report_summary(report)))
             else:
                 ticket_id = service.open_ticket(actor, title=text, origin_channel=channel)
                 _say(
@@ -56,6 +65,21 @@ def register(app: App, service: TicketService) -> None:
             _say(ack, e.message)
         except Exception as e:
             _say(ack, user_message(e) or internal_error_message(e))
+
+
+def _report_args(rest: str) -> tuple[str | None, Month | None]:
+    """`[client name] [YYYY-MM]`: a last word shaped like a month is the month (UserInputError
+    when it is not a real one); the rest, if any, names the client."""
+    words = rest.split()
+    month = None
+    if words and MONTH_LIKE.match(words[-1]):
+        try:
+            month = Month.parse(words.pop())
+        except ValueError as e:
+            raise UserInputError(
+                f"{e}. Usage: `/ticket report [client] [YYYY-MM]`, e.g. `/ticket report 2026-11`."
+            ) from None
+    return (" ".join(words) or None), month
 
 
 def _say(ack: Ack, text: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -21,8 +22,10 @@ from bot.reports.figures import (
     summarize,
 )
 from bot.reports.month import Month
-from bot.service.sla import SlaPolicy
 from storage.models import Client, Ticket, TicketEvent
+
+if TYPE_CHECKING:  # bot.service uses the reports: the policy is only passed in
+    from bot.service.sla import SlaPolicy
 
 NO_CLIENT = "No client"
 OVERALL = "Overall"
