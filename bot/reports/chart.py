@@ -7,7 +7,7 @@ from html import escape
 
 from bot.render.escape import one_line
 
-ROW, LABEL_W, BAR_W, VALUE_W = 22, 170, 300, 50
+ROW, LABEL_W, BAR_W, VALUE_W = 22, 170, 220, 50
 PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2")
 
 
@@ -27,7 +27,7 @@ def bar_chart(title: str, items: Sequence[tuple[str, int]], colors: Sequence[str
         bar = round(BAR_W * value / top)
         color = colors[i % len(colors)]
         parts += [
-            f'<text x="0" y="{y + 14}" class="chart-label">{escape(one_line(label, 28))}</text>',
+            f'<text x="0" y="{y + 14}" class="chart-label">{escape(one_line(label, 24))}</text>',
             f'<rect x="{LABEL_W}" y="{y + 3}" width="{bar}" height="{ROW - 6}" fill="{color}"/>',
             f'<text x="{LABEL_W + bar + 6}" y="{y + 14}" class="chart-value">{value}</text>',
         ]

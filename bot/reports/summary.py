@@ -11,7 +11,8 @@ from bot.reports.figures import Report, Section
 from bot.reports.formats import duration, hours_note, rate, rows
 
 # header, main figures, its note, a divider, the "more" line: the rest is one block per client.
-MAX_CLIENT_LINES = limits.MAX_BLOCKS_MESSAGE - 6
+MAX_CLIENT_LINES = limits.MAX_BLOCKS_MESSAGE - 5
+NAME_LIMIT = 80  # per client line: 45 lines stay within the message's total text limit
 
 
 def report_summary(report: Report) -> SlackMessage:
@@ -51,4 +52,4 @@ def _client_line(s: Section) -> str:
         f"reopened {rate(f.reopen)}",
         f"onsite {f.onsite_visits}",
     ]
-    return f"*{mrkdwn(one_line(s.name, 150))}*\n{mrkdwn(' · '.join(parts))}"
+    return f"*{mrkdwn(one_line(s.name, NAME_LIMIT))}*\n{mrkdwn(' · '.join(parts))}"
