@@ -41,7 +41,9 @@ def build_message(payload: dict[str, Any], sender: str) -> EmailMessage:
             filename=one_line(str(attachment["filename"]), 100),
         )
     # Else the generator draws one from the global `random` generator, which is the caller's.
-    msg.set_boundary(f"=_{secrets.token_hex(16)}")
+    for part in msg.walk():
+        if part.is_multipart():
+            part.set_boundary(f"=_{secrets.token_hex(16)}")
     return msg
 
 
