@@ -15,10 +15,11 @@ from bot.render.escape import one_line
 from bot.reports import Month, build_report
 from bot.reports.page import render_html
 from bot.reports.text import render_text
+from bot.service import keyed_timer
 from bot.service.notify import Notifier
 from bot.service.sla import SlaPolicy
-from bot.service.timers import PENDING, Firing, TimerKind, Timers
-from storage.models import Client, Timer
+from bot.service.timers import Firing, TimerKind, Timers
+from storage.models import Client
 
 MONTHLY_REPORT = "monthly_report"  # the timer's kind and key
 
@@ -55,14 +56,11 @@ class MonthlyReport:
             month = month.next()
 
     def ensure(self, sessions: sessionmaker[Session], timers: Timers, now: datetime) -> None:
-        """At start: arm the report unless it is armed for this time already. An overdue one is
-        left as it is, so it fires once after downtime."""
-        with sessions.begin() as s:
-            row = s.scalar(select(Timer).where(Timer.key == MONTHLY_REPORT))
-            if row is not None and row.state == PENDING and row.data.get("at") == self._at():
-                return
-            due = self.next_after(now)
-            timers.schedule(s, MONTHLY_REPORT, MONTHLY_REPORT, due, now, data={"at": self._at()})
+        """At start: arm the report unless it is armed for this time already (an overdue one
+        fires once after downtime)."""
+        keyed_timer.arm(
+            sessions, timers, MONTHLY_REPORT, due_at=self.next_after(now), at=self._at(), now=now
+        )
 
     def fire(self, f: Firing) -> datetime:
         # The month before the one it was due in: after downtime, still the month it was for.
@@ -102,6 +100,5 @@ def start(
     monthly = MonthlyReport.of(settings)
     if monthly is not None:
         monthly.ensure(sessions, timers, now)
-        return
-    with sessions.begin() as s:
-        timers.cancel(s, now, key=MONTHLY_REPORT)
+    else:
+        keyed_timer.disarm(sessions, timers, MONTHLY_REPORT, now)
