@@ -50,7 +50,9 @@ def test_anyone_but_a_manager_is_refused_plainly(stack: Stack, who: str) -> None
     channel = CAST.tech_channel if who == CAST.tech1 else CAST.client_channel
     answer = ok(stack.emu.slash_command(who, channel, f"report {MONTH}"))
     assert answer.json == {
-        "text": "Only IT managers can see ticket reports.",
+        "text": "Only IT managers can see ticket reports. To report a problem, type `/ticket` "
+        "and what is wrong, e.g. `/ticket printer on floor 3 jammed`, or just `/ticket` for the "
+        "form.",
         "response_type": "ephemeral",
     }
 
