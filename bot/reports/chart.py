@@ -27,7 +27,7 @@ def bar_chart(title: str, items: Sequence[tuple[str, int]], colors: Sequence[str
         bar = round(BAR_W * value / top)
         color = colors[i % len(colors)]
         parts += [
-            f'<text x="0" y="{y + 14}" class="chart-label">{escape(one_line(label, 24))}</text>',
+            f'<text x="0" y="{y + 14}" class="chart-label">{escape(one_line(label, 20))}</text>',
             f'<rect x="{LABEL_W}" y="{y + 3}" width="{bar}" height="{ROW - 6}" fill="{color}"/>',
             f'<text x="{LABEL_W + bar + 6}" y="{y + 14}" class="chart-value">{value}</text>',
         ]
