@@ -31,7 +31,7 @@ from bot.delivery.slack import SlackGateway
 from bot.delivery.workflows import WorkflowsGateway
 from bot.metrics import Labels, Metrics
 from bot.scheduler import Periodic, Scheduler
-from bot.service import TicketService, digest
+from bot.service import TicketService, digest, monthly_report
 from bot.service.alerts import AlertPolicy, AlertService
 from bot.service.directory import Directory
 from bot.service.membership import Membership
@@ -296,6 +296,7 @@ def build_runtime(
         )
         scheduler.add(timer_job(timer_runner))
         digest.start(settings, sessions, timers, clock.now())
+        monthly_report.start(settings, sessions, timers, clock.now())
     sla = SlaPolicy.of(settings)
     service = TicketService(
         session_factory=sessions,

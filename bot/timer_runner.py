@@ -17,6 +17,7 @@ from bot.scheduler import Periodic
 from bot.service import sla_timers
 from bot.service.digest import DailyDigest
 from bot.service.escalation import EscalationPolicy, kinds
+from bot.service.monthly_report import MonthlyReport
 from bot.service.notify import Notifier
 from bot.service.sla import SlaPolicy
 from bot.service.timers import CANCELLED, FIRED, PENDING, Firing, Timers
@@ -202,5 +203,7 @@ def build_timers(settings: Settings) -> Timers:
         auto_close_after=settings.auto_close_after,
     )
     daily = DailyDigest.of(settings)
+    monthly = MonthlyReport.of(settings)
     extra = [daily.kind()] if daily is not None else []
+    extra += [monthly.kind()] if monthly is not None else []
     return Timers.of([*kinds(policy), *sla_timers.kinds(SlaPolicy.of(settings)), *extra])

@@ -26,8 +26,9 @@ from bot.render.view import (
     TicketView,
     TimelineEntry,
 )
+from bot.reports import Month, Report, ReportError, build_report
 from bot.service.directory import Directory, Profile
-from bot.service.errors import ConflictError, NotFoundError, UserInputError
+from bot.service.errors import ConflictError, ForbiddenError, NotFoundError, UserInputError
 from bot.service.escalation import EscalationPolicy, kinds
 from bot.service.notify import Notifier
 from bot.service.sla import SlaPolicy
@@ -708,6 +709,21 @@ class TicketService:
             counts = self._directory.open_counts(s)
             people = self._directory.people(s, self._directory.technicians)
             return [(person_ref(p), counts.get(p.id, 0)) for p in people]
+
+    def monthly_report(
+        self, actor: Actor, *, client: str | None = None, month: Month | None = None
+    ) -> Report:
+        """A month's figures (default: the previous month in the MSP's timezone), of `client`
+        or of every client; managers only (ForbiddenError), NotFoundError for an unknown client."""
+        if not self._directory.is_manager(actor.key):
+            raise ForbiddenError("Only IT managers can see ticket reports.")
+        now = self._clock.now()
+        month = month or Month.containing(now, self._sla.default.tz).previous()
+        with self._sessions() as s:
+            try:
+                return build_report(s, month, self._sla, now=now, client=client)
+            except ReportError as e:
+                raise NotFoundError(e.message) from None
 
     def thread_of_reply(self, conversation: str, message_id: str) -> str | None:
         """In a chat without threads (Teams 1:1), the ticket thread a quoted reply belongs to:
