@@ -411,6 +411,9 @@ class JobCursor(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[datetime]
+    # What the last run saw (ticket id → version): a row read again in the overlap is skipped
+    # unless it changed since.
+    seen: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 # Storm detection counts the monitoring tickets of the last minute.

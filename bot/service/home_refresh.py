@@ -4,10 +4,10 @@ per person at most; the delivery route renders the Home fresh when it sends."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
@@ -18,10 +18,13 @@ from storage.models import HomeViewer, JobCursor, OutboxRow, Person, Ticket, Tic
 KIND = "home"  # outbox kind on the slack channel; payload {"user": slack id}
 CURSOR = "home-refresh"
 # Tickets changed this long before the last run are looked at again: a transaction that read the
-# clock before the run and committed after it is not missed. A second publish of an unchanged
-# Home costs one API call and shows nothing new.
+# clock before the run and committed after it is not missed. One the last run saw at the same
+# version is not counted twice.
 OVERLAP = timedelta(seconds=5)
 MAX_PAGE = 1000
+
+# A changed ticket: id, version, priority, submitter and assignee (person ids).
+_Changed = tuple[int, int, str, int | None, int | None]
 
 
 def stream(user: str) -> str:
@@ -70,32 +73,34 @@ class HomeViewers:
             cursor = s.scalar(select(JobCursor).where(JobCursor.name == CURSOR).with_for_update())
             if cursor is None:  # the first run: no Home was published before anyone opened one
                 first = s.scalar(select(func.min(HomeViewer.opened_at)))
-                cursor = JobCursor(name=CURSOR, at=first or now)
+                cursor = JobCursor(name=CURSOR, at=first or now, seen={})
                 s.add(cursor)
-            since, cursor.at = cursor.at - OVERLAP, now
+            changed = s.execute(
+                select(
+                    Ticket.id,
+                    Ticket.version,
+                    Ticket.priority,
+                    Ticket.submitter_id,
+                    Ticket.assignee_id,
+                ).where(_changed_since(cursor.at - OVERLAP))
+            ).all()
+            fresh: list[_Changed] = [
+                (r[0], r[1], r[2], r[3], r[4])
+                for r in changed
+                if cursor.seen.get(str(r[0])) != r[1]
+            ]
+            cursor.at, cursor.seen = now, {str(r[0]): r[1] for r in changed}
             viewers = list(s.scalars(select(HomeViewer.slack_user_id)))
-            for user in sorted(self._affected(s, viewers, since) if viewers else ()):
-                self._enqueue(s, user)
+            if fresh and viewers:
+                for user in sorted(self._affected(s, viewers, fresh)):
+                    self._enqueue(s, user)
 
-    def _affected(self, s: Session, viewers: list[str], since: datetime) -> set[str]:
+    def _affected(self, s: Session, viewers: list[str], changed: Sequence[_Changed]) -> set[str]:
         """Managers see every ticket; technicians the criticals and their own; employees the
-        ones they opened. SLA warnings and breaches change a Home too."""
-        changed = s.execute(
-            select(Ticket.id, Ticket.priority, Ticket.submitter_id, Ticket.assignee_id).where(
-                or_(
-                    Ticket.updated_at > since,
-                    Ticket.response_warned_at > since,
-                    Ticket.resolve_warned_at > since,
-                    Ticket.response_breached_at > since,
-                    Ticket.resolve_breached_at > since,
-                )
-            )
-        ).all()
-        if not changed:
-            return set()
+        ones they opened."""
         ids = [row[0] for row in changed]
-        critical = any(row[1] == "critical" for row in changed)
-        people = {pid for row in changed for pid in row[2:] if pid is not None}
+        critical = any(row[2] == "critical" for row in changed)
+        people = {p for row in changed for p in (row[3], row[4]) if p is not None}
         helpers = s.execute(
             select(TicketHelper.person_id).where(TicketHelper.ticket_id.in_(ids))
         ).scalars()
@@ -123,6 +128,17 @@ class HomeViewers:
             self._writer.add(
                 s, channel="slack", kind=KIND, stream=stream(user), payload={"user": user}
             )
+
+
+def _changed_since(since: datetime) -> ColumnElement[bool]:
+    """Tickets written since `since`; SLA warnings and breaches change a Home too."""
+    return or_(
+        Ticket.updated_at > since,
+        Ticket.response_warned_at > since,
+        Ticket.resolve_warned_at > since,
+        Ticket.response_breached_at > since,
+        Ticket.resolve_breached_at > since,
+    )
 
 
 def _slack_ids(s: Session, person_ids: Iterable[int]) -> set[str]:

@@ -30,6 +30,7 @@ def upgrade() -> None:
         "job_cursors",
         sa.Column("name", sa.String(64), nullable=False),
         sa.Column("at", UtcDateTime(), nullable=False),
+        sa.Column("seen", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
     op.create_index("ix_tickets_updated", "tickets", ["updated_at"], unique=False)
