@@ -256,14 +256,12 @@ def build_runtime(
         email = EmailSender(settings.smtp, settings.email_from)
     channels = _delivery_channels(role, slack=gateway is not None, teams=teams is not None)
     webhooks = WorkflowsGateway()
-    home_reader = None
-    if gateway is not None:
-        home_reader = HomeReader(
-            reads=make_session_factory(engine, read_only=True),
-            directory=directory,
-            clock=clock,
-            workspace_url=str((identity or {}).get("url") or "") or None,
-        )
+    home_reader = HomeReader(
+        reads=make_session_factory(engine, read_only=True),
+        directory=directory,
+        clock=clock,
+        workspace_url=str((identity or {}).get("url") or "") or None,
+    )
     dispatchers = tuple(
         Dispatcher(
             session_factory=sessions,
@@ -360,7 +358,7 @@ def build_runtime(
             home=home,
         )
     if role.serves and teams is not None:
-        teams.register(service)
+        teams.register(service, home=home_reader)
 
     def healthy() -> bool:
         try:
