@@ -18,6 +18,7 @@ from bot.render.blocks import (
     header,
     packed_lines,
     section,
+    span,
     state_label,
     who,
 )
@@ -121,18 +122,9 @@ def load_line(load: TechLoad) -> str:
     return f"• {who(load.person)}: {load.open} open{critical}"
 
 
-def duration(span: timedelta | None) -> str:
-    """`3 h 5 min`, `2 d 4 h`, `—` when there is nothing to average."""
-    if span is None:
-        return "—"
-    minutes = int(span.total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, mins = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {mins} min" if mins else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+def duration(length: timedelta | None) -> str:
+    """`3 h 5 min`, `2 d 4 h`; `—` when there was nothing to average."""
+    return "—" if length is None else span(length)
 
 
 def row_text(t: HomeTicket) -> str:
