@@ -38,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "clients": _clients,
             "manifest": _manifest,
             "outbox": _outbox,
+            "report": _report,
         }[args.command]
         return handler(args)
     except ConfigError as e:
@@ -151,6 +152,20 @@ def _parser() -> argparse.ArgumentParser:
     man.add_argument(
         "--out", default="ticketbot-teams.zip", help="Teams: the zip to write (ticketbot-teams.zip)"
     )
+
+    report = sub.add_parser(
+        "report", help="a month's ticket figures per client and overall (stdout, or --output)"
+    )
+    report.add_argument(
+        "--client", metavar="NAME", help="one client only (default: every client and overall)"
+    )
+    report.add_argument(
+        "--month",
+        metavar="YYYY-MM",
+        help="the month, in TICKETBOT_TIMEZONE (default: the previous month)",
+    )
+    report.add_argument("--format", choices=["text", "csv", "html"], default="text")
+    report.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
 
     outbox = sub.add_parser("outbox", help="undeliverable notifications")
     osub = outbox.add_subparsers(dest="action", required=True)
@@ -402,6 +417,48 @@ def _teams_package(args: argparse.Namespace) -> int:
         f"wrote {args.out}: upload it in Teams (Apps → Manage your apps → Upload an app) or in "
         "the Teams admin center (Teams apps → Manage apps → Upload new app)"
     )
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.reports import Month, ReportError, build_report
+    from bot.reports.render import render
+    from bot.service.sla import SlaPolicy
+    from storage.engine import make_engine, make_session_factory
+    from storage.migrate import upgrade
+
+    settings = _db_settings()
+    sla = SlaPolicy.of(settings)
+    now = SystemClock().now()
+    try:
+        month = Month.parse(args.month) if args.month else Month.containing(now, sla.default.tz)
+    except ValueError as e:
+        print(f"ticketbot: --month: {e}", file=sys.stderr)
+        return 2
+    if not args.month:
+        month = month.previous()
+    engine = make_engine(settings.database_url)
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)
+    try:
+        with make_session_factory(engine)() as s:
+            report = build_report(s, month, sla, now=now, client=args.client)
+    except ReportError as e:
+        print(f"ticketbot: {e.message}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    out = render(report, args.format)
+    if not args.output:
+        sys.stdout.write(out)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8", newline="") as f:
+            f.write(out)
+    except OSError as e:
+        print(f"ticketbot: cannot write {args.output}: {e.strerror}", file=sys.stderr)
+        return 2
     return 0
 
 

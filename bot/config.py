@@ -78,6 +78,7 @@ KEYS = (
     "TICKETBOT_SLA_MEDIUM",
     "TICKETBOT_SLA_LOW",
     "TICKETBOT_DIGEST_AT",
+    "TICKETBOT_MONTHLY_REPORT",
     "METRICS_TOKEN",
     "HOST",
     "PORT",
@@ -125,6 +126,7 @@ DEFAULT_PORT = 3000
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_BUSINESS_HOURS = "Mon-Fri 08:00-18:00"
 DEFAULT_DIGEST_AT = time(8, 30)
+DEFAULT_MONTHLY_REPORT_AT = time(7, 0)  # `on`: the 1st of the month at 07:00 local
 
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
 _USER_ID = re.compile(r"[UW][A-Z0-9]+")
@@ -308,6 +310,8 @@ class Settings:
     business_hours: str = DEFAULT_BUSINESS_HOURS  # for tickets without a client's own hours
     sla: tuple[tuple[str, SlaTarget], ...] = DEFAULT_SLA  # (priority, target)
     digest_at: time | None = DEFAULT_DIGEST_AT  # local time in `timezone`; None: no digest
+    # The monthly report emailed to each client's contact on the 1st at this local time.
+    monthly_report_at: time | None = None  # None: off
     metrics_token: Secret | None = None  # unset: /metrics is open
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
@@ -568,6 +572,12 @@ class Settings:
             _parse_digest_at,
             "must be a local time such as 08:30 (in TICKETBOT_TIMEZONE), or off",
         )
+        monthly_report = get.parsed(
+            "TICKETBOT_MONTHLY_REPORT",
+            _parse_monthly_report,
+            "must be on (the 1st of the month at 07:00 in TICKETBOT_TIMEZONE), a local time "
+            "such as 06:30 (on the 1st), or off",
+        )
         metrics_token = get.secret("METRICS_TOKEN")
         if metrics_token is not None and _CONTROL.search(metrics_token.reveal()):
             problems.append("METRICS_TOKEN must not contain control characters")
@@ -612,6 +622,7 @@ class Settings:
             business_hours=_default(business_hours, DEFAULT_BUSINESS_HOURS),
             sla=sla,
             digest_at=DEFAULT_DIGEST_AT if digest_at is None else digest_at.at,
+            monthly_report_at=None if monthly_report is None else monthly_report.at,
             metrics_token=metrics_token,
             host=_default(host, DEFAULT_HOST),
             port=_default(port, DEFAULT_PORT),
@@ -944,6 +955,13 @@ def _parse_digest_at(value: str) -> _DigestAt:
     if match is None:
         raise ValueError(value)
     return _DigestAt(time(int(match.group(1)), int(match.group(2))))
+
+
+def _parse_monthly_report(value: str) -> _DigestAt:
+    """off | on | HH:MM (local, on the 1st of the month)."""
+    if value.lower() == "on":
+        return _DigestAt(DEFAULT_MONTHLY_REPORT_AT)
+    return _parse_digest_at(value)
 
 
 def _parse_database_url(value: str) -> str:

@@ -19,8 +19,18 @@ OFFER_HELP = "ticket.offer_help"
 CONFIRM = "ticket.confirm"
 STILL_BROKEN = "ticket.still_broken"
 
+# Every ticket row of the App Home (and the card): opens the ticket's detail modal.
+VIEW_TICKET = "ticket.view"
+# App Home controls: the create modal, and paging (button value = the page to show; Slack wants
+# the two buttons of one block to have different action ids).
+HOME_NEW_TICKET = "home.new_ticket"
+HOME_PAGE_PREVIOUS = "home.page_previous"
+HOME_PAGE_NEXT = "home.page_next"
+HOME_OPEN_CARD = "home.open_card"  # a URL button: Slack still sends the click, which is acked
+
 CARD_ACTIONS = (ASSIGN, START, MAKE_CRITICAL, SET_PRIORITY, REQUEST_HELP, DISPATCH, RESOLVE)
 ALL_ACTIONS = (*CARD_ACTIONS, OFFER_HELP, CONFIRM, STILL_BROKEN)
+HOME_ACTIONS = (HOME_NEW_TICKET, HOME_PAGE_PREVIOUS, HOME_PAGE_NEXT, HOME_OPEN_CARD)
 
 # Modal callback_ids.
 VIEW_CREATE = "ticket.create"

@@ -31,9 +31,11 @@ from bot.delivery.slack import SlackGateway
 from bot.delivery.workflows import WorkflowsGateway
 from bot.metrics import Labels, Metrics
 from bot.scheduler import Periodic, Scheduler
-from bot.service import TicketService, digest
+from bot.service import TicketService, digest, monthly_report
 from bot.service.alerts import AlertPolicy, AlertService
 from bot.service.directory import Directory
+from bot.service.home import HomeReader
+from bot.service.home_refresh import HomeViewers
 from bot.service.membership import Membership
 from bot.service.notify import Notifier, NotifySettings
 from bot.service.outbox import OutboxWriter, Written
@@ -54,6 +56,9 @@ log = logging.getLogger(__name__)
 # more threads than this only fight over the GIL (and SQLite has one writer anyway), fewer would
 # let a few listeners waiting on Slack (views.open) hold up every other ack.
 SLACK_THREADS = 8
+# How often a worker looks for changed tickets and republishes the App Homes that show them: a
+# Home lags a change by at most this, and is published at most this often for a burst of them.
+HOME_REFRESH = timedelta(seconds=20)
 # How often a web process reloads the technicians the workers stored (one query).
 WEB_ROLES_RELOAD = timedelta(minutes=1)
 
@@ -98,6 +103,8 @@ class Runtime:
     metrics: Metrics
     teams: TeamsParts | None = None
     timers: TimerRunner | None = None  # fires due timers (the scheduler's "timers" job)
+    home: HomeViewers | None = None  # App Home publishing (Slack)
+    home_refresh: Periodic | None = None  # a worker's: republishes Homes after ticket changes
     _server: uvicorn.Server | None = None
     _server_thread: threading.Thread | None = None
     _socket_handler: Any = None
@@ -249,6 +256,12 @@ def build_runtime(
         email = EmailSender(settings.smtp, settings.email_from)
     channels = _delivery_channels(role, slack=gateway is not None, teams=teams is not None)
     webhooks = WorkflowsGateway()
+    home_reader = HomeReader(
+        reads=make_session_factory(engine, read_only=True),
+        directory=directory,
+        clock=clock,
+        workspace_url=str((identity or {}).get("url") or "") or None,
+    )
     dispatchers = tuple(
         Dispatcher(
             session_factory=sessions,
@@ -264,6 +277,7 @@ def build_runtime(
             teams_tech_channel=settings.teams_tech_channel,
             teams_mention=teams.critical_mention if teams is not None else None,
             webhooks=webhooks,
+            home=home_reader,
         )
         for channel in channels
     )
@@ -272,6 +286,7 @@ def build_runtime(
         for d in dispatchers:
             d.wake(written)
 
+    writer = OutboxWriter(clock, on_commit=wake_dispatchers)
     notifier = Notifier(
         NotifySettings(
             tech_channel=settings.tech_channel if gateway is not None else None,
@@ -286,8 +301,15 @@ def build_runtime(
             teams_on=teams is not None,
         ),
         directory,
-        OutboxWriter(clock, on_commit=wake_dispatchers),
+        writer,
     )
+    home = None
+    home_refresh = None
+    if gateway is not None:
+        home = HomeViewers(sessions=sessions, directory=directory, writer=writer, clock=clock)
+        if role.works:
+            home_refresh = Periodic("home-refresh", home.refresh, every=HOME_REFRESH)
+            scheduler.add(home_refresh)
     timers = build_timers(settings)
     timer_runner = None
     if role.works:
@@ -296,6 +318,7 @@ def build_runtime(
         )
         scheduler.add(timer_job(timer_runner))
         digest.start(settings, sessions, timers, clock.now())
+        monthly_report.start(settings, sessions, timers, clock.now())
     sla = SlaPolicy.of(settings)
     service = TicketService(
         session_factory=sessions,
@@ -333,9 +356,10 @@ def build_runtime(
             service=service,
             membership=membership,
             alerts_channel=alerts_channel,
+            home=home,
         )
     if role.serves and teams is not None:
-        teams.register(service)
+        teams.register(service, home=home_reader)
 
     def healthy() -> bool:
         try:
@@ -400,6 +424,8 @@ def build_runtime(
         metrics=metrics,
         teams=teams,
         timers=timer_runner,
+        home=home,
+        home_refresh=home_refresh,
     )
 
 

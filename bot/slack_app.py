@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 import handlers
 from bot.service import TicketService
+from bot.service.home_refresh import HomeViewers
 from bot.service.membership import Membership
 from handlers.events import AlertsChannel
 
@@ -42,6 +43,7 @@ def build_bolt_app(
     service: TicketService,
     membership: Membership,
     alerts_channel: AlertsChannel | None = None,
+    home: HomeViewers | None = None,
     listener_threads: int = 32,
 ) -> App:
     """The Bolt app with every listener registered.
@@ -83,5 +85,5 @@ def build_bolt_app(
         ),
         logger=_bolt_logger(),
     )
-    handlers.register(app, service, membership, alerts_channel)
+    handlers.register(app, service, membership, alerts_channel, home_viewers=home)
     return app

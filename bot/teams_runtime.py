@@ -18,6 +18,7 @@ from bot.render.view import TeamsMention
 from bot.service import TicketService
 from bot.service.conversations import TeamsConversations
 from bot.service.directory import Directory, TeamsUser
+from bot.service.home import HomeReader
 from bot.service.membership import TeamsMembership
 from bot.teams_app import TeamsBot, TeamsOptions, build_teams_bot
 from bot.teams_auth import MsalTokenProvider
@@ -42,7 +43,7 @@ class TeamsParts:
     def routes(self) -> list[BaseRoute]:
         return list(self.bot.routes) if self.bot is not None else []
 
-    def register(self, service: TicketService) -> None:
+    def register(self, service: TicketService, *, home: HomeReader | None = None) -> None:
         if self.bot is None:
             raise RuntimeError("this process does not serve Teams")
         register_teams(
@@ -53,6 +54,7 @@ class TeamsParts:
                 roster=self.roster,
                 tech_channel=self.settings.teams_tech_channel,
                 on_members_changed=self.membership.changed,
+                home=home,
             ),
         )
 

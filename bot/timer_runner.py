@@ -17,6 +17,7 @@ from bot.scheduler import Periodic
 from bot.service import sla_timers
 from bot.service.digest import DailyDigest
 from bot.service.escalation import EscalationPolicy, kinds
+from bot.service.monthly_report import MonthlyReport
 from bot.service.notify import Notifier
 from bot.service.sla import SlaPolicy
 from bot.service.timers import CANCELLED, FIRED, PENDING, Firing, Timers
@@ -144,7 +145,7 @@ class TimerRunner:
         if moot or kind is None:
             row.state = CANCELLED
             return
-        before = self._timers.facts(ticket) if ticket is not None else ()
+        before = self._timers.plan(ticket, now) if ticket is not None else {}
         firing = Firing(
             session=s,
             key=row.key,
@@ -165,9 +166,11 @@ class TimerRunner:
             row.state = FIRED
         else:
             row.due_at = max(again, now)
-        if ticket is not None and self._timers.facts(ticket) != before:
-            s.flush()  # the handler changed the ticket (closed it): that moots timers
-            self._timers.sync(s, ticket, now)
+        if ticket is not None:
+            wanted = self._timers.plan(ticket, now)
+            if wanted != before:
+                s.flush()  # the handler changed the ticket (closed it): that moots timers
+                self._timers.sync(s, ticket, now, wanted)
 
     def _defer(self, timer_id: int, now: datetime) -> None:
         with self._sessions.begin() as s:
@@ -200,5 +203,7 @@ def build_timers(settings: Settings) -> Timers:
         auto_close_after=settings.auto_close_after,
     )
     daily = DailyDigest.of(settings)
+    monthly = MonthlyReport.of(settings)
     extra = [daily.kind()] if daily is not None else []
+    extra += [monthly.kind()] if monthly is not None else []
     return Timers.of([*kinds(policy), *sla_timers.kinds(SlaPolicy.of(settings)), *extra])

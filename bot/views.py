@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -65,7 +66,28 @@ def ticket_view(ticket: Ticket, now: datetime) -> TicketView:
     )
 
 
-def sla_clocks(ticket: Ticket) -> tuple[SlaClock, ...]:
+class SlaFacts(Protocol):
+    """What the SLA clocks are drawn from: a Ticket, or a row read with these columns."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def response_due_at(self) -> datetime | None: ...
+    @property
+    def resolve_due_at(self) -> datetime | None: ...
+    @property
+    def responded_at(self) -> datetime | None: ...
+    @property
+    def response_breached_at(self) -> datetime | None: ...
+    @property
+    def resolve_breached_at(self) -> datetime | None: ...
+    @property
+    def response_warned_at(self) -> datetime | None: ...
+    @property
+    def resolve_warned_at(self) -> datetime | None: ...
+
+
+def sla_clocks(ticket: SlaFacts) -> tuple[SlaClock, ...]:
     """The clocks worth showing: first response until it is given, resolution while the ticket
     is open, and either one when it was late (until the ticket is closed or cancelled)."""
     clocks = []

@@ -1,4 +1,5 @@
-"""`/ticket`: the create modal, quick tickets, and help / list / status answered ephemerally."""
+"""`/ticket`: the create modal, quick tickets, and help / list / status / report answered
+ephemerally."""
 
 from __future__ import annotations
 
@@ -11,12 +12,20 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.render import messages, modals
-from bot.service import NotFoundError, TicketService
+from bot.reports import Month
+from bot.reports.summary import report_summary
+from bot.service import ForbiddenError, NotFoundError, TicketService, UserInputError
 from bot.service.use_cases import Actor
 from handlers.errors import internal_error_message, user_message
 
 STATUS = re.compile(r"^status\s+#?(\d{1,9})\s*$", re.IGNORECASE)
 STATUS_WORD = re.compile(r"^status(\s|$)", re.IGNORECASE)
+REPORT_WORD = re.compile(r"^report(\s|$)", re.IGNORECASE)
+MONTH_LIKE = re.compile(r"^\d{4}-\d{1,2}$")
+NEW_TICKET_HINT = (
+    "To report a problem, type `/ticket` and what is wrong, e.g. `/ticket printer on floor 3 "
+    "jammed`, or just `/ticket` for the form."
+)
 
 
 def register(app: App, service: TicketService) -> None:
@@ -45,6 +54,8 @@ def register(app: App, service: TicketService) -> None:
                 view, timeline = service.status(actor, int(match.group(1)))
                 staff = service.directory.is_technician(user)
                 ack(**_ephemeral(messages.status(view, timeline, include_internal=staff)))
+            elif REPORT_WORD.match(word):
+                _report(ack, service, actor, text[len("report") :])
             else:
                 ticket_id = service.open_ticket(actor, title=text, origin_channel=channel)
                 _say(
@@ -56,6 +67,31 @@ def register(app: App, service: TicketService) -> None:
             _say(ack, e.message)
         except Exception as e:
             _say(ack, user_message(e) or internal_error_message(e))
+
+
+def _report(ack: Ack, service: TicketService, actor: Actor, rest: str) -> None:
+    who, month = _report_args(rest)
+    try:
+        report = service.monthly_report(actor, client=who, month=month)
+    except ForbiddenError as e:  # perhaps a problem report starting with the word "report"
+        _say(ack, f"{e.message} {NEW_TICKET_HINT}")
+        return
+    ack(**_ephemeral(report_summary(report)))
+
+
+def _report_args(rest: str) -> tuple[str | None, Month | None]:
+    """`[client name] [YYYY-MM]`: a last word shaped like a month is the month (UserInputError
+    when it is not a real one); the rest, if any, names the client."""
+    words = rest.split()
+    month = None
+    if words and MONTH_LIKE.match(words[-1]):
+        try:
+            month = Month.parse(words.pop())
+        except ValueError as e:
+            raise UserInputError(
+                f"{e}. Usage: `/ticket report [client] [YYYY-MM]`, e.g. `/ticket report 2026-11`."
+            ) from None
+    return (" ".join(words) or None), month
 
 
 def _say(ack: Ack, text: str) -> None:

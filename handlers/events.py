@@ -118,7 +118,3 @@ def register(
         user = event.get("user")
         if isinstance(user, dict) and isinstance(user.get("id"), str):
             membership.user_changed(SlackUser.from_api(user))
-
-    @app.event("app_home_opened")
-    def handle_app_home_opened() -> None:
-        return None

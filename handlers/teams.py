@@ -19,10 +19,12 @@ from starlette.concurrency import run_in_threadpool
 from bot import ids
 from bot.render import adaptive, messages, teams_dialogs
 from bot.render.escape import mrkdwn
+from bot.render.home_card import home_card
 from bot.render.view import AFFECTED_CHOICES, PRIORITIES, SlackMessage
 from bot.service import NotFoundError, TicketService
 from bot.service.conversations import ConversationRef, TeamsConversations, split_thread
 from bot.service.directory import TeamsUser
+from bot.service.home import HomeReader
 from bot.service.use_cases import Actor
 from bot.tickets import Event
 from handlers.errors import internal_error_message, user_message
@@ -34,6 +36,8 @@ _AT = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]{0,2000}>")
 _BLOCK_END = re.compile(r"</(p|div)>|<br\s*/?>", re.IGNORECASE)
 COMMAND = "ticket"
+HOME_WORDS = ("home", "dashboard")
+HOME_PAGE = re.compile(r"^(?:[1-9]\d{0,3})?$")  # `home`, or `home 2` for its second page
 
 # Roster lookup: (service URL, conversation id, user id 29:…) → the user, None when unknown.
 Roster = Callable[[str, str, str], TeamsUser | None]
@@ -47,6 +51,7 @@ class TeamsWiring:
     roster: Roster
     tech_channel: str | None  # the Teams technician channel's conversation id
     on_members_changed: Callable[[list[TeamsUser], list[TeamsUser]], None] | None = None
+    home: HomeReader | None = None  # answers "home" / "dashboard" with the person's App Home
 
 
 @dataclass(frozen=True)
@@ -210,6 +215,15 @@ class _Listeners:
         try:
             if word in ("help", "?", "") and not rest:
                 answer = messages.help_text(COMMAND)
+            elif word in HOME_WORDS and self._wiring.home is not None and HOME_PAGE.match(rest):
+                if incoming.kind != "personal":  # a Home is the reader's own: never in a channel
+                    answer = messages.refused(f"Write `{word}` to me in a 1:1 chat.")
+                    service.answer_in_teams(incoming.where, answer)
+                    return
+                page = int(rest) - 1 if rest else 0
+                home = self._wiring.home.read(actor.key)
+                service.answer_in_teams(incoming.where, home_card(home, page))
+                return
             elif word in ("list", "mine", "ls") and not rest:
                 answer = messages.ticket_list(service.my_open(actor))
             elif word == "status":

@@ -395,8 +395,33 @@ class Timer(Base):
     updated_at: Mapped[datetime]
 
 
+class HomeViewer(Base):
+    """A Slack user who opened the bot's App Home: their Home is republished when their tickets
+    change, at the page they last chose."""
+
+    __tablename__ = "home_viewers"
+
+    slack_user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    page: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime]
+
+
+class JobCursor(Base):
+    """How far a periodic job has read (the App Home refresh: tickets changed up to `at`)."""
+
+    __tablename__ = "job_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime]
+    # What the last run saw (ticket id → version): a row read again in the overlap is skipped
+    # unless it changed since.
+    seen: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 # Storm detection counts the monitoring tickets of the last minute.
 Index("ix_tickets_source_created", Ticket.source, Ticket.created_at)
+# The App Home refresh reads the tickets changed since its last run.
+Index("ix_tickets_updated", Ticket.updated_at)
 
 
 # Tables for Core inserts on hot paths (no ORM unit-of-work per row).

@@ -104,3 +104,22 @@ def test_timers_benchmark_fires_every_timer_once_on_sqlite() -> None:
     assert done.returncode == 0, done.stderr
     line = next(line for line in done.stdout.splitlines() if line.startswith("SQLite"))
     assert re.search(r"200 timers fired in +\d+\.\d\d s", line), line
+
+
+def test_app_home_benchmark_reads_renders_and_publishes_a_300_ticket_home() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    done = subprocess.run(
+        [sys.executable, "benchmarks/app_home.py", "--repeats", "3"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "SQLite: 300-ticket manager Home, 3 repeats"
+    for label in ("read", "render", "publish", "all"):
+        row = next(line for line in lines if line.startswith(f"  {label} "))
+        assert re.search(r"median +\d+\.\d\d ms +p90 +\d+\.\d\d ms", row), row
+    assert re.search(r"first page: \d+ blocks", done.stdout)

@@ -142,6 +142,7 @@ def test_every_key_is_parsed() -> None:
         "TICKETBOT_SLA_MEDIUM": "2h/2d",
         "TICKETBOT_SLA_LOW": "2d/15d",
         "TICKETBOT_DIGEST_AT": "7:45",
+        "TICKETBOT_MONTHLY_REPORT": "6:15",
         "METRICS_TOKEN": "metrics-token",
         "HOST": "0.0.0.0",
         "PORT": "8080",
@@ -205,6 +206,7 @@ def test_every_key_is_parsed() -> None:
             ("low", SlaTarget(Span(days=2), Span(days=15))),
         ),
         digest_at=time(7, 45),
+        monthly_report_at=time(6, 15),
         metrics_token=Secret("metrics-token"),
         host="0.0.0.0",
         port=8080,
@@ -1292,3 +1294,19 @@ def test_bad_sla_business_hours_and_digest_settings_are_all_reported() -> None:
         "TICKETBOT_DIGEST_AT must be a local time such as 08:30 (in TICKETBOT_TIMEZONE), or off, "
         "got '25:00'",
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("on", time(7, 0)), ("ON", time(7, 0)), ("06:30", time(6, 30)), ("off", None)],
+)
+def test_monthly_report_is_on_at_0700_a_local_time_or_off(value: str, expected: time) -> None:
+    settings = Settings.from_mapping({"TICKETBOT_MONTHLY_REPORT": value}, require_slack=False)
+    assert settings.monthly_report_at == expected
+
+
+def test_monthly_report_is_off_by_default_and_a_bad_value_says_what_is_accepted() -> None:
+    assert Settings.from_mapping({}, require_slack=False).monthly_report_at is None
+    with pytest.raises(ConfigError) as e:
+        Settings.from_mapping({"TICKETBOT_MONTHLY_REPORT": "monthly"}, require_slack=False)
+    assert "TICKETBOT_MONTHLY_REPORT must be on (the 1st of the month at 07:00" in str(e.value)

@@ -41,7 +41,12 @@ NEEDED_SCOPES = {
 
 def registered() -> dict[str, set[str]]:
     app = App(signing_secret="s", token="xoxb-test", token_verification_enabled=False)
-    handlers.register(app, service=_Unused(), membership=_Unused())  # type: ignore[arg-type]
+    handlers.register(
+        app,
+        service=_Unused(),  # type: ignore[arg-type]
+        membership=_Unused(),  # type: ignore[arg-type]
+        home_viewers=_Unused(),  # type: ignore[arg-type]
+    )
     found: dict[str, set[str]] = {
         "command": set(),
         "event": set(),
@@ -77,9 +82,11 @@ def test_manifest_declares_every_registered_command_and_event() -> None:
     assert commands == reg["command"] == {ids.COMMAND}
     subscribed = {EVENT_TYPES[e] for e in manifest["settings"]["event_subscriptions"]["bot_events"]}
     assert subscribed <= reg["event"], "an event is subscribed but nothing listens to it"
-    assert reg["event"] - subscribed <= {"app_home_opened"}
+    assert reg["event"] == subscribed
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert set(ids.ALL_ACTIONS) <= reg["action"]
+    assert set(ids.HOME_ACTIONS) <= reg["action"]
     assert set(ids.ALL_VIEWS) <= reg["view_submission"]
     assert set(manifest["oauth_config"]["scopes"]["bot"]) >= NEEDED_SCOPES
 

@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.delivery.claims import Claimed, Claims, Deferred, LaneQueries, Orphaned
 from bot.delivery.email import EmailSender
 from bot.delivery.errors import DeliveryError
+from bot.delivery.home_route import HomeRoute
 from bot.delivery.listen import OutboxListener
 from bot.delivery.pacing import PaceRule, Paces
 from bot.delivery.policy import DispatchPolicy
@@ -33,6 +34,8 @@ from bot.delivery.webhook_route import WebhookRoute
 from bot.delivery.workflows import WorkflowsGateway
 from bot.metrics import Metrics
 from bot.render.view import TeamsMention
+from bot.service.home import HomeReader
+from bot.service.home_refresh import KIND as HOME_KIND
 from bot.service.outbox import Written
 from storage.engine import make_session_factory
 
@@ -60,6 +63,7 @@ class Dispatcher:
         teams_tech_channel: str | None = None,
         teams_mention: Callable[[], TeamsMention | None] | None = None,
         webhooks: WorkflowsGateway | None = None,
+        home: HomeReader | None = None,
     ) -> None:
         bind = session_factory.kw["bind"]
         # Its own transactions are short: on SQLite they go before the requests' (and reads need
@@ -106,6 +110,7 @@ class Dispatcher:
             reads=reads,
             clock=clock,
         )
+        self._home = HomeRoute(slack=slack, reader=home, reads=reads)
         self._teams = TeamsRoute(
             teams=teams,
             tech_channel=teams_tech_channel,
@@ -310,6 +315,8 @@ class Dispatcher:
             return self._teams.deliver(row)
         if row.channel == "webhook":
             return self._webhooks.deliver(row)
+        if row.kind == HOME_KIND:
+            return self._home.deliver(row)
         return self._slack.deliver(row)
 
 

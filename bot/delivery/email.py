@@ -33,8 +33,17 @@ def build_message(payload: dict[str, Any], sender: str) -> EmailMessage:
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(str(payload["text"]))
     msg.add_alternative(str(payload["html"]), subtype="html")
+    attachment = payload.get("attachment")
+    if isinstance(attachment, dict):
+        msg.add_attachment(
+            str(attachment["content"]),
+            subtype=str(attachment.get("subtype") or "plain"),
+            filename=one_line(str(attachment["filename"]), 100),
+        )
     # Else the generator draws one from the global `random` generator, which is the caller's.
-    msg.set_boundary(f"=_{secrets.token_hex(16)}")
+    for part in msg.walk():
+        if part.is_multipart():
+            part.set_boundary(f"=_{secrets.token_hex(16)}")
     return msg
 
 

@@ -126,6 +126,9 @@ class SlackGateway:
             kwargs["blocks"] = blocks
         self._call(lambda: self._client.chat_postEphemeral(**kwargs))
 
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        self._call(lambda: self._client.views_publish(user_id=user_id, view=view))
+
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         self._call(lambda: self._client.views_open(trigger_id=trigger_id, view=view))
 

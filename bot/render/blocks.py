@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.render import limits
 from bot.render.escape import (
@@ -219,7 +219,12 @@ def people(persons: Sequence[PersonRef], budget: int, *, default: str = "—") -
 
 def age(created_at: datetime, now: datetime) -> str:
     """`12 min`, `3 h 5 min`, `2 d 4 h`; `< 1 min` for fresh (or future) timestamps."""
-    minutes = int((now - created_at).total_seconds() // 60)
+    return span(now - created_at)
+
+
+def span(length: timedelta) -> str:
+    """A duration as `age` shows it."""
+    minutes = int(length.total_seconds() // 60)
     if minutes < 1:
         return "< 1 min"
     if minutes < 60:

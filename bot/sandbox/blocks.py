@@ -142,8 +142,18 @@ def block_errors(blocks: Any, *, pointer: str = "/blocks", max_blocks: int = 50)
             else:
                 if len(elements) > 25:
                     errors.append(f"no more than 25 items allowed [json-pointer:{p}/elements]")
+                action_ids: set[str] = set()
                 for j, element in enumerate(elements):
                     _element_errors(element, f"{p}/elements/{j}", errors)
+                    action_id = element.get("action_id") if isinstance(element, dict) else None
+                    if isinstance(action_id, str):
+                        # Slack: unique among the action_ids of the containing block.
+                        if action_id in action_ids:
+                            errors.append(
+                                f"duplicate action_id {action_id!r} "
+                                f"[json-pointer:{p}/elements/{j}/action_id]"
+                            )
+                        action_ids.add(action_id)
         elif kind == "input":
             _text_errors(block.get("label"), f"{p}/label", 2000, errors)
             if "hint" in block:
@@ -178,6 +188,18 @@ def view_errors(view: Any, *, surface: Literal["modal", "home"] = "modal") -> li
         )
         if has_input and not view.get("submit"):
             errors.append("must provide submit when using input blocks [json-pointer:/view/submit]")
+    else:
+        # A Home tab has blocks and identifiers only: no title bar, no submit or close buttons.
+        for key in (
+            "title",
+            "submit",
+            "close",
+            "submit_disabled",
+            "clear_on_close",
+            "notify_on_close",
+        ):
+            if key in view:
+                errors.append(f"not allowed for a home view [json-pointer:/view/{key}]")
     for key, limit in (("private_metadata", 3000), ("callback_id", 255), ("external_id", 255)):
         value = view.get(key)
         if isinstance(value, str) and len(value) > limit:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Literal, Protocol
 from urllib.parse import urlencode, urlsplit
 
+from bot.sandbox.blocks import block_errors
 from bot.sandbox.records import JSON, Delivery, DeliveryKind, Stats
 from bot.sandbox.socket_mode import SocketModeServer
 from bot.sandbox.wire import json_or_none, sign
@@ -70,6 +71,8 @@ class Courier:
         delivery.payload = payload
         delivery.event_id = event_id
         delivery.elapsed = time.monotonic() - started
+        if kind == "slash_commands" and isinstance(delivery.json, dict):
+            delivery.response_errors = _response_errors(delivery.json)
         self._record(delivery)
         return delivery
 
@@ -181,3 +184,10 @@ def _encode(kind: DeliveryKind, payload: JSON) -> tuple[bytes, str]:
     if kind == "slash_commands":
         return urlencode(payload).encode(), form
     return urlencode({"payload": json.dumps(payload)}).encode(), form
+
+
+def _response_errors(answer: JSON) -> list[str]:
+    """Block Kit errors in a slash command's immediate answer (none when it has no blocks)."""
+    if "blocks" not in answer:
+        return []
+    return block_errors(answer["blocks"])

@@ -35,6 +35,9 @@ class Delivery:
     event_id: str | None = None
     envelope_id: str | None = None
     elapsed: float = 0.0
+    # What Slack would refuse in a slash command's immediate answer (its blocks, validated as
+    # chat.postMessage's are); the user would see "failed with the error invalid_blocks".
+    response_errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -23,7 +23,7 @@ from bot.alerts.severity import priority_for
 from bot.alerts.title import clean_title
 from bot.clock import Clock
 from bot.render.escape import one_line
-from bot.service.escalation import EscalationPolicy, kinds
+from bot.service.escalation import REPING, EscalationPolicy, kinds
 from bot.service.notify import Notifier
 from bot.service.sla import SlaPolicy
 from bot.service.timers import Timers
@@ -276,8 +276,9 @@ class AlertService:
             storm=storm,
             storm_started=started,
         )
-        if storm is None:  # a storm is announced once: its tickets are not re-pinged one by one
-            self._timers.opened(s, ticket, now)
+        # A storm is announced once: its tickets are not re-pinged one by one; their SLA clocks
+        # and the rest run as any ticket's.
+        self._timers.opened(s, ticket, now, leave_out=(REPING,) if storm is not None else ())
         return ticket
 
     def _priority(self, alert: Alert) -> str:

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.render.digest import DigestTicket, DigestView, digest
-from bot.service.timers import PENDING, Firing, TimerKind, Timers
+from bot.service import keyed_timer
+from bot.service.timers import Firing, TimerKind, Timers
 from bot.views import sla_clocks
-from storage.models import Ticket, Timer
+from storage.models import Ticket
 
 DIGEST = "digest"  # the timer's kind and key
 OPEN_STATES = ("new", "assigned", "in_progress", "awaiting_confirmation")
@@ -51,11 +52,9 @@ class DailyDigest:
     def ensure(self, sessions: sessionmaker[Session], timers: Timers, now: datetime) -> None:
         """At start: arm the digest unless it is armed for this time of day already. An overdue
         one is left as it is, so it fires once after downtime."""
-        with sessions.begin() as s:
-            row = s.scalar(select(Timer).where(Timer.key == DIGEST))
-            if row is not None and row.state == PENDING and row.data.get("at") == self._at():
-                return
-            timers.schedule(s, DIGEST, DIGEST, self.next_after(now), now, data={"at": self._at()})
+        keyed_timer.arm(
+            sessions, timers, DIGEST, due_at=self.next_after(now), at=self._at(), now=now
+        )
 
     def fire(self, f: Firing) -> datetime:
         today = f.now.astimezone(self.tz).date()
@@ -90,9 +89,8 @@ def start(
     daily = DailyDigest.of(settings)
     if daily is not None:
         daily.ensure(sessions, timers, now)
-        return
-    with sessions.begin() as s:
-        timers.cancel(s, now, key=DIGEST)
+    else:
+        keyed_timer.disarm(sessions, timers, DIGEST, now)
 
 
 def _line(ticket: Ticket) -> DigestTicket:

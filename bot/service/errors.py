@@ -3,6 +3,7 @@
 ServiceError
  ├── NotFoundError     no such ticket (or not one of yours)
  ├── UserInputError    the request itself is wrong (empty title, unknown technician, …)
+ ├── ForbiddenError    the actor's role may not do this at all (a report for a non-manager)
  └── ConflictError     someone else changed the ticket first (two managers assigning at once)
 bot.tickets.TransitionError (wrong role / wrong state / missing note) is raised as is.
 """
@@ -25,4 +26,8 @@ class UserInputError(ServiceError):
 
 
 class ConflictError(ServiceError):
+    pass
+
+
+class ForbiddenError(ServiceError):
     pass

@@ -407,6 +407,39 @@ class Notifier:
                 },
             )
 
+    def report_email(
+        self,
+        session: Session,
+        *,
+        to: str,
+        key: str,
+        subject: str,
+        text: str,
+        html: str,
+        filename: str,
+    ) -> int:
+        """A report mail (no ticket): `html` is its HTML part and, as `filename`, an attachment
+        to open or print; `key` makes its Message-ID. Returns the rows written (0: email off)."""
+        domain = self._settings.email_domain
+        address = to.strip().lower()
+        if domain is None or "@" not in address:
+            return 0
+        self._outbox.add(
+            session,
+            channel="email",
+            kind="email",
+            stream=f"email:{key}:{address}",
+            payload={
+                "to": address,
+                "subject": subject,
+                "text": text,
+                "html": html,
+                "attachment": {"filename": filename, "content": html, "subtype": "html"},
+                "message_id": f"<{key}@{domain}>",
+            },
+        )
+        return 1
+
     # ---- Audiences -------------------------------------------------------------------------
     def client_addresses(self, ticket: Ticket) -> list[str]:
         out = []

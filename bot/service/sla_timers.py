@@ -15,26 +15,14 @@ from bot.service.timers import Firing, TimerKind, Want
 from bot.views import ticket_view
 from storage.models import AlertStormTicket, Ticket
 
-# The ticket columns the SLA planners read (beyond state and priority).
-READS = (
-    "client_id",
-    "responded_at",
-    "response_due_at",
-    "response_warned_at",
-    "response_breached_at",
-    "resolve_due_at",
-    "resolve_warned_at",
-    "resolve_breached_at",
-)
-
 
 def kinds(policy: SlaPolicy) -> list[TimerKind]:
     """sla_response_warn, sla_response_breach, sla_resolve_warn, sla_resolve_breach."""
     found = []
     for clock in (RESPONSE, RESOLVE):
         clocks = SlaTimers(policy, clock)
-        found.append(TimerKind(f"sla_{clock}_warn", clocks.warn, clocks.plan_warn, READS))
-        found.append(TimerKind(f"sla_{clock}_breach", clocks.breach, clocks.plan_breach, READS))
+        found.append(TimerKind(f"sla_{clock}_warn", clocks.warn, clocks.plan_warn))
+        found.append(TimerKind(f"sla_{clock}_breach", clocks.breach, clocks.plan_breach))
     return found
 
 

@@ -17,8 +17,6 @@ from storage.batch import batch
 from storage.models import Ticket, timers_table
 
 PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
-# What every ticket planner may read; a kind that reads more names it in `TimerKind.reads`.
-BASE_FACTS = ("state", "priority", "assignee", "last_tech_update_at")
 
 _T = timers_table.c
 _TICKET_TIMERS = select(_T.id, _T.kind, _T.state, _T.data).where(
@@ -82,7 +80,6 @@ class TimerKind:
     name: str
     fire: Handler
     plan: Planner | None = None
-    reads: tuple[str, ...] = ()  # Ticket attributes the planner reads beyond BASE_FACTS
 
 
 @dataclass
@@ -106,13 +103,6 @@ class Timers:
         self.kinds[kind.name] = kind
 
     # ---- a ticket's timers -----------------------------------------------------------------
-    def facts(self, ticket: Ticket) -> tuple[object, ...]:
-        """What the planners read of `ticket`: when it is unchanged, so are its timers."""
-        names = list(BASE_FACTS)
-        for kind in self.kinds.values():
-            names += [n for n in kind.reads if n not in names]
-        return tuple(getattr(ticket, name) for name in names)
-
     def plan(self, ticket: Ticket, now: datetime) -> dict[str, Want]:
         """The timers `ticket` calls for now, by kind."""
         wanted = {}
@@ -123,28 +113,45 @@ class Timers:
                     wanted[kind.name] = want
         return wanted
 
-    def opened(self, session: Session, ticket: Ticket, now: datetime) -> None:
-        """A ticket created in this transaction: its first timers, into the write batch."""
+    def opened(
+        self, session: Session, ticket: Ticket, now: datetime, *, leave_out: Iterable[str] = ()
+    ) -> None:
+        """A ticket created in this transaction: its first timers, into the write batch, but for
+        the kinds in `leave_out`."""
+        left_out = set(leave_out)
         for name, want in self.plan(ticket, now).items():
+            if name in left_out:
+                continue
             due, data = _armed(want, now)
             key = ticket_key(ticket.id, name)
             batch(session).insert(timers_table, _new_row(key, name, ticket.id, due, data, now))
 
     def changed(
-        self, session: Session, ticket: Ticket, before: tuple[object, ...], now: datetime
+        self, session: Session, ticket: Ticket, before: Mapping[str, Want], now: datetime
     ) -> None:
-        """Sync `ticket`'s timers if the facts they follow differ from `before`."""
-        if self.facts(ticket) != before:
-            self.sync(session, ticket, now)
-
-    def sync(self, session: Session, ticket: Ticket, now: datetime) -> None:
-        """Make `ticket`'s timer rows what its facts call for: arm the new, move those whose
-        time moved, cancel the moot (pending or fired, so that they re-arm when called for)."""
-        with session.no_autoflush:  # the ticket's own changes are the caller's to write
-            self._sync(session, ticket, now)
-
-    def _sync(self, session: Session, ticket: Ticket, now: datetime) -> None:
+        """Sync `ticket`'s timers if what it calls for now differs from `before` (its `plan` at
+        `now` before the change). Its rows already hold `before`, so an unchanged plan costs
+        no statement."""
         wanted = self.plan(ticket, now)
+        if wanted != before:
+            self.sync(session, ticket, now, wanted)
+
+    def sync(
+        self,
+        session: Session,
+        ticket: Ticket,
+        now: datetime,
+        wanted: Mapping[str, Want] | None = None,
+    ) -> None:
+        """Make `ticket`'s timer rows what its facts call for (`wanted`, its plan at `now`):
+        arm the new, move those whose time moved, cancel the moot (pending or fired, so that
+        they re-arm when called for)."""
+        with session.no_autoflush:  # the ticket's own changes are the caller's to write
+            self._sync(session, ticket, now, self.plan(ticket, now) if wanted is None else wanted)
+
+    def _sync(
+        self, session: Session, ticket: Ticket, now: datetime, wanted: Mapping[str, Want]
+    ) -> None:
         rows = {row.kind: row for row in session.execute(_TICKET_TIMERS, {"ticket_id": ticket.id})}
         moot = [
             row.id

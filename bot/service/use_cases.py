@@ -26,8 +26,9 @@ from bot.render.view import (
     TicketView,
     TimelineEntry,
 )
+from bot.reports import Month, Report, ReportError, build_report
 from bot.service.directory import Directory, Profile
-from bot.service.errors import ConflictError, NotFoundError, UserInputError
+from bot.service.errors import ConflictError, ForbiddenError, NotFoundError, UserInputError
 from bot.service.escalation import EscalationPolicy, kinds
 from bot.service.notify import Notifier
 from bot.service.sla import SlaPolicy
@@ -199,7 +200,8 @@ class TicketService:
 
         def run(s: Session) -> None:
             person, ticket = self._actor_and_ticket(s, actor, ticket_id, actor_info)
-            before = self._timers.facts(ticket)
+            timers_at = self._clock.now()
+            before = self._timers.plan(ticket, timers_at)
             self._check(ticket, person, Event.ASSIGN)
             if expected_version is not None and ticket.version != expected_version:
                 raise self._assign_conflict(s, ticket)
@@ -221,7 +223,7 @@ class TicketService:
             self._notify.assigned(
                 s, ticket, self._view(ticket), person_ref(person), previous=previous
             )
-            self._timers.changed(s, ticket, before, self._clock.now())
+            self._timers.changed(s, ticket, before, timers_at)
 
         try:
             self._run(run, retry_stale=expected_version is None)
@@ -425,9 +427,10 @@ class TicketService:
         def run(s: Session) -> ThreadOutcome:
             self._claim_delivery(s, delivery_key)
             person, ticket = self._actor_and_ticket(s, actor, ticket_id, info)
-            before = self._timers.facts(ticket)
+            timers_at = self._clock.now()
+            before = self._timers.plan(ticket, timers_at)
             outcome = reply(s, person, ticket)
-            self._timers.changed(s, ticket, before, self._clock.now())
+            self._timers.changed(s, ticket, before, timers_at)
             return outcome
 
         def reply(s: Session, person: Person, ticket: Ticket) -> ThreadOutcome:
@@ -609,14 +612,15 @@ class TicketService:
             )
         old = ticket.state
         roles = self._directory.roles(author, ticket)
-        before = self._timers.facts(ticket)
+        timers_at = self._clock.now()
+        before = self._timers.plan(ticket, timers_at)
         try:
             ticket.state = tickets.apply(ticket.id, State(old), Event.UPDATE, roles).value
         except tickets.TransitionError as e:
             return f"{e.message} Your edited reply stays internal."
         ticket.last_tech_update_at = self._clock.now()
         SlaPolicy.responded(ticket)
-        self._timers.changed(s, ticket, before, self._clock.now())
+        self._timers.changed(s, ticket, before, timers_at)
         self._notify.technician_update(
             s,
             ticket,
@@ -706,6 +710,21 @@ class TicketService:
             people = self._directory.people(s, self._directory.technicians)
             return [(person_ref(p), counts.get(p.id, 0)) for p in people]
 
+    def monthly_report(
+        self, actor: Actor, *, client: str | None = None, month: Month | None = None
+    ) -> Report:
+        """A month's figures (default: the previous month in the MSP's timezone), of `client`
+        or of every client; managers only (ForbiddenError), NotFoundError for an unknown client."""
+        if not self._directory.is_manager(actor.key):
+            raise ForbiddenError("Only IT managers can see ticket reports.")
+        now = self._clock.now()
+        month = month or Month.containing(now, self._sla.default.tz).previous()
+        with self._sessions() as s:
+            try:
+                return build_report(s, month, self._sla, now=now, client=client)
+            except ReportError as e:
+                raise NotFoundError(e.message) from None
+
     def thread_of_reply(self, conversation: str, message_id: str) -> str | None:
         """In a chat without threads (Teams 1:1), the ticket thread a quoted reply belongs to:
         the client_root's id of the ticket whose message `message_id` is; None when none is."""
@@ -768,9 +787,10 @@ class TicketService:
 
         def run(s: Session) -> None:
             person, ticket = self._actor_and_ticket(s, actor, ticket_id, info)
-            before = self._timers.facts(ticket)
+            timers_at = self._clock.now()
+            before = self._timers.plan(ticket, timers_at)
             fn(s, person, ticket)
-            self._timers.changed(s, ticket, before, self._clock.now())
+            self._timers.changed(s, ticket, before, timers_at)
             self._save(s, ticket)
 
         self._run(run)

@@ -735,6 +735,30 @@ def test_view_stack_updates_and_the_home_tab(emu: SlackEmulator, recorder: Recor
     assert recorder.received[-1].payload()["view"]["type"] == "home"
 
 
+def test_views_publish_rejects_what_slack_would_for_a_home_tab(emu: SlackEmulator) -> None:
+    web = client(emu)
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "row"}}
+    twice = {"type": "actions", "elements": [button("page", "Prev"), button("page", "Next")]}
+    cases = [
+        ({"type": "home", "blocks": [section] * 101}, "no more than 100 items"),
+        (
+            {"type": "home", "title": {"type": "plain_text", "text": "Hi"}, "blocks": [section]},
+            "not allowed for a home view",
+        ),
+        ({"type": "home", "blocks": [twice]}, "duplicate action_id 'page'"),
+        ({"type": "modal", "blocks": [section]}, "must be 'home'"),
+        ({"type": "home", "blocks": [section], "private_metadata": "x" * 3001}, "3001"),
+    ]
+    for view, message in cases:
+        with pytest.raises(SlackApiError) as caught:
+            web.views_publish(user_id="U0TECH", view=view)
+        assert caught.value.response["error"] == "invalid_arguments"
+        assert message in " ".join(caught.value.response["response_metadata"]["messages"])
+    assert emu.home_view("U0TECH") is None
+    web.views_publish(user_id="U0TECH", view={"type": "home", "blocks": [section] * 100})
+    assert emu.home_view("U0TECH") is not None
+
+
 def test_response_url_can_replace_and_delete_the_original(
     emu: SlackEmulator, recorder: RecordingBot
 ) -> None:

@@ -20,7 +20,7 @@ from bot.service.timers import Firing, TimerKind, Timers
 from bot.service.use_cases import Actor
 from bot.timer_runner import TimerRunner
 from storage.models import OutboxRow, TicketEvent, Timer
-from tests.service.conftest import EMPLOYEE, MANAGER, TECHNICIAN
+from tests.service.conftest import EMPLOYEE, MANAGER, TECHNICIAN, Statements
 
 POLICY = EscalationPolicy(reping_after=timedelta(minutes=5))
 
@@ -268,6 +268,25 @@ def test_a_technician_update_restarts_the_silence(parts: Parts, clock: ManualClo
     assert e.due_at == clock.now() + timedelta(hours=1)
 
 
+def test_a_change_that_leaves_the_plan_as_it_was_sends_no_timer_statement(
+    parts: Parts, clock: ManualClock, statements: Statements
+) -> None:
+    ticket_id = parts.open()  # critical, unassigned: a re-ping is planned
+    clock.advance(timedelta(minutes=1))
+    parts.service.request_help(Actor(TECHNICIAN), ticket_id)  # the first response: plan changes
+    clock.advance(timedelta(minutes=1))
+    statements.clear()
+    parts.service.request_help(Actor(MANAGER), ticket_id)  # still unassigned: the same plan
+    assert [s for s in statements.sent if "timers" in s] == []
+    reping = parts.timer(ticket_id, REPING)
+    assert reping is not None and reping.state == "pending"
+    statements.clear()
+    parts.service.change_priority(Actor(MANAGER), ticket_id, "high")  # no re-ping for high
+    assert any("UPDATE timers" in s for s in statements.sent)
+    reping = parts.timer(ticket_id, REPING)
+    assert reping is not None and reping.state == "cancelled"
+
+
 def test_a_lower_priority_has_its_own_delay_and_zero_turns_it_off(
     sessions: sessionmaker[Session], directory: Directory, clock: ManualClock
 ) -> None:
@@ -414,9 +433,13 @@ def test_a_storm_of_alert_tickets_is_not_repinged_one_by_one(
     sessions: sessionmaker[Session], directory: Directory, clock: ManualClock
 ) -> None:
     from bot.alerts.model import Alert, AlertStatus
+    from bot.service import sla_timers
     from bot.service.alerts import AlertPolicy, AlertService
+    from bot.service.sla import SlaPolicy
 
     parts = Parts(sessions, directory, clock)
+    for kind in sla_timers.kinds(SlaPolicy.of_defaults()):
+        parts.timers.register(kind)
     alerts = AlertService(
         session_factory=sessions,
         notifier=parts.notifier,
@@ -438,4 +461,7 @@ def test_a_storm_of_alert_tickets_is_not_repinged_one_by_one(
     ).created
     with sessions() as s:
         planned = s.scalars(select(Timer.ticket_id).where(Timer.kind == REPING)).all()
+        breach = s.scalars(select(Timer.ticket_id).where(Timer.kind == "sla_response_breach"))
+        sla_clocked = breach.all()
     assert len(created) == 4 and sorted(planned) == created[:2]  # the two before the storm
+    assert sorted(sla_clocked) == sorted(created)  # every ticket's SLA clock runs
