@@ -48,9 +48,7 @@ def alert_routes(
     def endpoint(source: str, parse: Parser) -> Callable[[Request], Any]:
         async def receive(request: Request) -> Response:
             response = await _receive(request, parse)
-            metrics.inc(
-                "ticketbot_alert_requests_total", source=source, status=str(response.status_code)
-            )
+            metrics.alert_requests.labels(source=source, status=str(response.status_code)).inc()
             return response
 
         return receive
@@ -82,7 +80,7 @@ def alert_routes(
         except Exception:
             log.exception("alert ingestion failed")
             return _error(500, "internal error storing the alerts; please retry")
-        metrics.inc("ticketbot_alerts_total", float(result.alerts))
+        metrics.alerts.inc(result.alerts)
         return JSONResponse(
             {
                 "status": "ok",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 from slack_bolt import App
 from slack_sdk import WebClient
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp
 
@@ -29,13 +29,15 @@ from bot.delivery.dispatcher import Dispatcher, DispatchPolicy
 from bot.delivery.email import EmailSender
 from bot.delivery.slack import SlackGateway
 from bot.delivery.workflows import WorkflowsGateway
-from bot.metrics import Labels, Metrics
+from bot.metrics import Metrics
+from bot.metrics_db import DatabaseCollector
 from bot.scheduler import Periodic, Scheduler
 from bot.service import TicketService, digest, monthly_report
 from bot.service.alerts import AlertPolicy, AlertService
 from bot.service.directory import Directory
 from bot.service.home import HomeReader
 from bot.service.home_refresh import HomeViewers
+from bot.service.lifecycle_metrics import LifecycleMetrics
 from bot.service.membership import Membership
 from bot.service.notify import Notifier, NotifySettings
 from bot.service.outbox import OutboxWriter, Written
@@ -45,7 +47,6 @@ from bot.timer_runner import TimerRunner, build_timers, timer_job
 from bot.web import build_health_app, build_web_app
 from handlers import AlertsChannel
 from storage.engine import make_engine, make_session_factory
-from storage.models import OutboxRow
 
 if TYPE_CHECKING:  # the Teams SDK is imported only by a process that runs Teams (~55 MB)
     from bot.teams_runtime import TeamsParts
@@ -223,15 +224,17 @@ def build_runtime(
     client: WebClient | None = None
     gateway: SlackGateway | None = None
     identity = None
+    metrics = Metrics()
     if settings.slack_on:
         if settings.slack_bot_token is None or settings.tech_channel is None:
             raise RuntimeError("Slack settings are incomplete")
         client = WebClient(
             token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url, timeout=15
         )
-        gateway = SlackGateway(client)
+        gateway = SlackGateway(
+            client, on_error=lambda kind: metrics.api_errors.labels("slack", kind).inc()
+        )
         identity = gateway.auth_test()
-    metrics = Metrics()
     directory = Directory(
         lookup=gateway,
         clock=clock,
@@ -247,7 +250,14 @@ def build_runtime(
     if settings.teams_on:
         from bot.teams_runtime import build_teams_parts
 
-        teams = build_teams_parts(settings, sessions, clock, directory, serve=role.serves)
+        teams = build_teams_parts(
+            settings,
+            sessions,
+            clock,
+            directory,
+            serve=role.serves,
+            on_api_error=lambda kind: metrics.api_errors.labels("teams", kind).inc(),
+        )
     members_refresh = _members_job(role, settings, sessions, directory, membership, teams)
     scheduler = Scheduler(clock=clock)
     scheduler.add(members_refresh)
@@ -302,6 +312,7 @@ def build_runtime(
         ),
         directory,
         writer,
+        LifecycleMetrics(metrics),
     )
     home = None
     home_refresh = None
@@ -369,17 +380,8 @@ def build_runtime(
         except Exception:
             return False
 
-    def outbox_rows() -> dict[Labels, float]:
-        with sessions() as s:
-            rows = s.execute(
-                select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
-            ).all()
-        return {(("status", str(status)),): float(n) for status, n in rows}
-
-    if timer_runner is not None:
-        runner = timer_runner
-        metrics.gauge("ticketbot_outbox_rows", outbox_rows)
-        metrics.gauge("ticketbot_timers_overdue", lambda: {(): float(runner.overdue())})
+    if timer_runner is not None:  # one process role reads the database for /metrics
+        metrics.register(DatabaseCollector(sessions, timer_runner.overdue))
     # The threads Bolt's listeners run on in HTTP mode: each writes one transaction, then acks.
     slack_pool = ThreadPoolExecutor(max_workers=SLACK_THREADS, thread_name_prefix="slack")
     if not role.serves:

@@ -4,6 +4,7 @@ app mounted at /api/messages with our listeners, conversations and the technicia
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -96,6 +97,7 @@ def build_teams_parts(
     directory: Directory,
     *,
     serve: bool = True,
+    on_api_error: Callable[[str], None] | None = None,
 ) -> TeamsParts:
     """The Teams side of a process; with `serve` False, without the bot that answers
     /api/messages (a worker only sends)."""
@@ -105,7 +107,11 @@ def build_teams_parts(
         raise RuntimeError("Teams settings are incomplete")
     token = MsalTokenProvider(app_id, password.reveal(), tenant, settings.teams_login_url)
     connector = BotConnectorGateway(
-        token=token.token, service_url=settings.teams_service_url, app_id=app_id, tenant_id=tenant
+        token=token.token,
+        service_url=settings.teams_service_url,
+        app_id=app_id,
+        tenant_id=tenant,
+        on_error=on_api_error,
     )
     conversations = TeamsConversations(sessions, clock)
 

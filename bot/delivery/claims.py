@@ -240,11 +240,11 @@ class Claims:
                 error=e.message,
                 count_attempt=True,
             )
-            self._metrics.inc("ticketbot_outbox_retries_total", channel=channel)
+            self._metrics.outbox_retries.labels(channel=channel).inc()
             return
         log.error("outbox row %s parked after %d attempt(s): %s", row_id, attempts, e.message)
         self.finish(row_id, status="parked", error=e.message, count_attempt=True)
-        self._metrics.inc("ticketbot_outbox_parked_total", channel=channel)
+        self._metrics.outbox_parked.labels(channel=channel).inc()
 
     def finish(
         self,

@@ -292,7 +292,7 @@ class Dispatcher:
         except Orphaned as o:
             log.error("outbox row %s parked: %s", row_id, o)
             self._claims.finish(row_id, status="parked", error=str(o), count_attempt=False)
-            self._metrics.inc("ticketbot_outbox_parked_total", channel=channel)
+            self._metrics.outbox_parked.labels(channel=channel).inc()
             return
         except DeliveryError as e:
             self._claims.failed(row_id, channel, attempts + 1, e)
@@ -304,7 +304,7 @@ class Dispatcher:
             )
             return
         self._claims.finish(row_id, status="done", result=result, count_attempt=True)
-        self._metrics.inc("ticketbot_outbox_delivered_total", channel=channel)
+        self._metrics.outbox_delivered.labels(channel=channel).inc()
 
     def _route(self, row: Claimed) -> dict[str, Any]:
         if row.channel == "email":

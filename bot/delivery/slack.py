@@ -31,8 +31,11 @@ TRANSIENT_ERRORS = frozenset(
 class SlackGateway:
     """The Slack calls ticketbot makes. Never retries or sleeps itself: the dispatcher does."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, on_error: Callable[[str], None] | None = None) -> None:
+        """`on_error` is told the kind of each failed call (Slack's error string, the HTTP
+        status, or the transport error's class name), for /metrics."""
         self._client = client
+        self._on_error = on_error
 
     @property
     def client(self) -> WebClient:
@@ -165,6 +168,7 @@ class SlackGateway:
         except SlackApiError as e:
             status = e.response.status_code
             error = str(e.response.get("error", "")) if isinstance(e.response.data, dict) else ""
+            self._failed(error or str(status))
             if status == 429 or error == "ratelimited":
                 retry = e.response.headers.get("Retry-After") or e.response.headers.get(
                     "retry-after"
@@ -178,9 +182,15 @@ class SlackGateway:
                 ) from None
             raise DeliveryError(f"Slack error: {error or status}", transient=False) from None
         except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
+            self._failed(type(e).__name__)
             raise DeliveryError(f"Slack unreachable: {type(e).__name__}", transient=True) from None
         except SlackRequestError as e:
+            self._failed(type(e).__name__)
             raise DeliveryError(f"Slack request failed: {e}", transient=True) from None
+
+    def _failed(self, kind: str) -> None:
+        if self._on_error is not None:
+            self._on_error(kind[:64])
 
 
 def _seconds(value: object) -> float | None:

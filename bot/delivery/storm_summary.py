@@ -93,7 +93,7 @@ class StormSummaries:
                     )
                     return
             self._claims.finish(row_id, status="done", result=result, count_attempt=True, session=s)
-        self._metrics.inc("ticketbot_outbox_delivered_total", channel="slack")
+        self._metrics.outbox_delivered.labels(channel="slack").inc()
 
     def _update(
         self, storm_id: int, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]

@@ -48,7 +48,11 @@ class BotConnectorGateway:
         *,
         timeout: float = 10.0,
         verify: ssl.SSLContext | bool = True,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_error` is told the kind of each failed call (the HTTP status, or the transport
+        or token error), for /metrics."""
+        self._on_error = on_error
         self._token = token
         self.service_url = service_url
         self.app_id = app_id
@@ -193,11 +197,13 @@ class BotConnectorGateway:
         try:
             token = self._token()
         except TokenError as e:
+            self._failed("token")
             raise DeliveryError(e.message, transient=e.transient) from None
         headers = {"Authorization": f"Bearer {token}"}
         try:
             response = self._client.request(method, url, headers=headers, **kwargs)
         except httpx.TransportError as e:
+            self._failed(type(e).__name__)
             raise DeliveryError(
                 f"Bot Connector unreachable: {type(e).__name__}", transient=True
             ) from None
@@ -209,6 +215,7 @@ class BotConnectorGateway:
                 body = {}
             return body if isinstance(body, dict) else {"items": body}
         what = f"Bot Connector {method} {status} {_error_code(response)}".rstrip()
+        self._failed(str(status))
         if status == 429:
             raise DeliveryError(
                 f"{what} (throttled)",
@@ -229,6 +236,10 @@ class BotConnectorGateway:
                 transient=False,
             )
         raise DeliveryError(f"{what}: request refused", transient=False)
+
+    def _failed(self, kind: str) -> None:
+        if self._on_error is not None:
+            self._on_error(kind)
 
 
 class _NotFoundError(DeliveryError):

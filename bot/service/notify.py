@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.render import alerts, email, messages
 from bot.render.view import EmailContent, PersonRef, SlackMessage, TeamsMessage, TicketView
 from bot.service.directory import TEAMS_PREFIX, Directory, person_key
+from bot.service.lifecycle_metrics import LifecycleMetrics
 from bot.service.outbox import OutboxWriter
 from bot.views import person_ref
 from storage.models import AlertStorm, OutboxRow, Person, Ticket, TicketEvent
@@ -55,11 +56,17 @@ class Notifier:
     """Writes the outbox rows for one ticket event, in the use-case's transaction."""
 
     def __init__(
-        self, settings: NotifySettings, directory: Directory, outbox: OutboxWriter
+        self,
+        settings: NotifySettings,
+        directory: Directory,
+        outbox: OutboxWriter,
+        lifecycle: LifecycleMetrics | None = None,
     ) -> None:
+        """`lifecycle`: counts the events for /metrics (none: not counted)."""
         self._settings = settings
         self._directory = directory
         self._outbox = outbox
+        self._lifecycle = lifecycle
 
     # ---- Chat routing ----------------------------------------------------------------------
     # A ticket's chat rows go in one stream per conversation (see card_stream, client_stream,
@@ -487,6 +494,8 @@ class Notifier:
 
     # ---- The matrix ------------------------------------------------------------------------
     def created(self, session: Session, ticket: Ticket, view: TicketView) -> None:
+        if self._lifecycle is not None:
+            self._lifecycle.created(session, ticket)
         critical = ticket.priority == "critical"
         self.card(session, ticket, ping=critical)
         self.client_root(session, ticket, messages.received(view))
@@ -539,6 +548,8 @@ class Notifier:
         *,
         previous: Person | None = None,
     ) -> None:
+        if self._lifecycle is not None:
+            self._lifecycle.assigned(session, ticket, first=previous is None)
         self.card(session, ticket)
         self.client_thread(session, ticket, messages.assigned(view))
         if ticket.assignee is not None:
@@ -630,6 +641,8 @@ class Notifier:
         self.email(session, ticket, self.client_addresses(ticket), email.onsite(view))
 
     def resolved(self, session: Session, ticket: Ticket, view: TicketView) -> None:
+        if self._lifecycle is not None:
+            self._lifecycle.resolved(session, ticket)
         self.card(session, ticket)
         self.client_thread(
             session, ticket, messages.awaiting_confirmation(view), record_role="confirm"
@@ -660,6 +673,8 @@ class Notifier:
         unconfirmed_for: str | None = None,
     ) -> None:
         """Confirmed by `by`; or closed by itself after waiting `unconfirmed_for`."""
+        if self._lifecycle is not None:
+            self._lifecycle.closed(session, ticket)
         involved = self.involved(session, ticket)
         refs: Sequence[PersonRef] = [person_ref(p) for p in involved]
         msg = messages.closed(view, by, refs, unconfirmed_for=unconfirmed_for)
@@ -745,6 +760,8 @@ class Notifier:
         storm_started: bool,
     ) -> None:
         """A ticket raised by monitoring: the human matrix, with a storm folding the channel."""
+        if self._lifecycle is not None:
+            self._lifecycle.created(session, ticket)
         critical = ticket.priority == "critical"
         if storm is None:
             self.card(session, ticket, ping=critical)

@@ -161,5 +161,5 @@ def test_health_and_metrics(stack: Stack) -> None:
     stack.wait_delivered()
     with urllib.request.urlopen(f"{stack.base_url}/metrics", timeout=5) as r:
         text = r.read().decode()
-    assert 'ticketbot_outbox_rows{status="done"}' in text
+    assert 'ticketbot_slack_requests_total{status="200"}' in text
     assert "ticketbot_outbox_delivered_total" in text

@@ -68,7 +68,7 @@ def test_an_unassigned_critical_ticket_repings_in_its_card_thread_and_dms_the_ma
 
     clock.advance(timedelta(minutes=5))
     assert _fire(timed) == 1
-    assert "\nticketbot_timers_overdue 0\n" in timed.rt.metrics.render()
+    assert timed.rt.metrics.value("ticketbot_timers_overdue") == 0
     thread = [m for m in replies(timed, CAST.tech_channel, card(timed, tid).ts) if m.bot_id]
     assert [m.text for m in thread] == [
         f"<!here> ⏰ *#{tid}* Internet down at HQ is critical and still unassigned after 5 min. "
