@@ -11,7 +11,8 @@ from typing import Any
 
 from dotenv import load_dotenv
 
-from bot.config import ConfigError, Settings
+from bot import logs
+from bot.config import ConfigError, Settings, log_format_of
 
 log = logging.getLogger("ticketbot")
 
@@ -22,14 +23,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    logging.basicConfig(
-        level=logging.INFO if args.command == "run" else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("alembic", "mail.log"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command != "demo":
         load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
+    try:
+        log_format = log_format_of(os.environ) if args.command != "demo" else "text"
+    except ConfigError as e:
+        print(f"ticketbot: configuration problems:\n{e}", file=sys.stderr)
+        return 2
+    logs.configure(logging.INFO if args.command == "run" else logging.WARNING, log_format)
+    for noisy in ("alembic", "mail.log"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         handler = {
             "run": _run,

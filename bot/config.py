@@ -80,6 +80,7 @@ KEYS = (
     "TICKETBOT_DIGEST_AT",
     "TICKETBOT_MONTHLY_REPORT",
     "METRICS_TOKEN",
+    "LOG_FORMAT",
     "HOST",
     "PORT",
 )
@@ -313,6 +314,7 @@ class Settings:
     # The monthly report emailed to each client's contact on the 1st at this local time.
     monthly_report_at: time | None = None  # None: off
     metrics_token: Secret | None = None  # unset: /metrics is open
+    log_format: str = "text"  # text (human) | json (one object per line)
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
 
@@ -579,6 +581,7 @@ class Settings:
             "such as 06:30 (on the 1st), or off",
         )
         metrics_token = get.secret("METRICS_TOKEN")
+        log_format = get.parsed("LOG_FORMAT", _parse_log_format, LOG_FORMAT_PROBLEM)
         if metrics_token is not None and _CONTROL.search(metrics_token.reveal()):
             problems.append("METRICS_TOKEN must not contain control characters")
         host = get.parsed("HOST", _parse_host, "must be a host name or IP address without spaces")
@@ -624,6 +627,7 @@ class Settings:
             digest_at=DEFAULT_DIGEST_AT if digest_at is None else digest_at.at,
             monthly_report_at=None if monthly_report is None else monthly_report.at,
             metrics_token=metrics_token,
+            log_format=_default(log_format, "text"),
             host=_default(host, DEFAULT_HOST),
             port=_default(port, DEFAULT_PORT),
         )
@@ -883,6 +887,28 @@ def _parse_channel_id(value: str) -> str:
     if not _CHANNEL_ID.fullmatch(value):
         raise ValueError(value)
     return value
+
+
+LOG_FORMAT_PROBLEM = "must be text (the default) or json (one JSON object per line)"
+
+
+def _parse_log_format(value: str) -> str:
+    mode = value.lower()
+    if mode not in ("text", "json"):
+        raise ValueError(value)
+    return mode
+
+
+def log_format_of(env: Mapping[str, str | None]) -> str:
+    """LOG_FORMAT alone, read before the rest of the settings so that their problems are logged
+    in it. Raises ConfigError for a value that is neither text nor json."""
+    value = (env.get("LOG_FORMAT") or "").strip()
+    if not value:
+        return "text"
+    try:
+        return _parse_log_format(value)
+    except ValueError:
+        raise ConfigError([f"LOG_FORMAT {LOG_FORMAT_PROBLEM}, got {_shown(value)}"]) from None
 
 
 def _parse_alert_dedup(value: str) -> str:

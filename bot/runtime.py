@@ -182,6 +182,7 @@ def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
         host=host,
         port=port,
         log_level="warning",
+        log_config=None,  # uvicorn's lines go through the root logger: LOG_FORMAT applies
         access_log=False,
         lifespan="off",
         timeout_keep_alive=30,

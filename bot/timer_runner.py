@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.logs import about_ticket
 from bot.scheduler import Periodic
 from bot.service import sla_timers
 from bot.service.digest import DailyDigest
@@ -87,7 +88,8 @@ class TimerRunner:
                 claimed = [row.id for row in rows]
                 tickets = self._tickets(s, rows)
                 for row in rows:
-                    self._fire(s, row, tickets.get(row.ticket_id), now)
+                    with about_ticket(row.ticket_id):
+                        self._fire(s, row, tickets.get(row.ticket_id), now)
             return len(claimed), len(claimed) == self._batch
         except Exception:
             if not claimed:
@@ -100,7 +102,8 @@ class TimerRunner:
                     found = self._claim(s, now, 1, timer_id=timer_id)
                     if found:
                         ticket = self._tickets(s, found).get(found[0].ticket_id)
-                        self._fire(s, found[0], ticket, now)
+                        with about_ticket(found[0].ticket_id):
+                            self._fire(s, found[0], ticket, now)
                         handled += 1
             except Exception as e:  # the loop's outer boundary: one timer, not all of them
                 log.warning(

@@ -11,6 +11,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
+from bot.logs import about_ticket
 from bot.render import modals
 from bot.service import NotFoundError, TicketService
 from bot.service.use_cases import Actor
@@ -24,13 +25,16 @@ def register(app: App, service: TicketService) -> None:
     def guarded(body: dict[str, Any], work: Callable[[Actor, int], None]) -> None:
         user = body["user"]["id"]
         channel = _channel(body) or user
+        ticket_id = None
         try:
             ticket_id = _ticket_id(body, service)
-            work(Actor(user), ticket_id)
+            with about_ticket(ticket_id):
+                work(Actor(user), ticket_id)
         except Exception as e:
-            message = user_message(e)
-            if message is None:
-                message = internal_error_message(e)
+            with about_ticket(ticket_id):
+                message = user_message(e)
+                if message is None:
+                    message = internal_error_message(e)
             service.tell(user, channel, message)
 
     def simple(action_id: str, call: Callable[[Actor, int], None]) -> None:

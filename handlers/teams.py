@@ -12,11 +12,12 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
 from bot import ids
+from bot.logs import about_ticket
 from bot.render import adaptive, messages, teams_dialogs
 from bot.render.escape import mrkdwn
 from bot.render.home_card import home_card
@@ -32,6 +33,7 @@ from handlers.errors import internal_error_message, user_message
 log = logging.getLogger(__name__)
 
 STATUS = re.compile(r"^status\s+#?(\d{1,9})\s*$", re.IGNORECASE)
+_R = TypeVar("_R")
 _AT = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]{0,2000}>")
 _BLOCK_END = re.compile(r"</(p|div)>|<br\s*/?>", re.IGNORECASE)
@@ -260,7 +262,9 @@ class _Listeners:
         action = incoming.value.get("action") if incoming is not None else None
         if incoming is None or not incoming.aad_id or not isinstance(action, dict):
             return _card_message("That button did not say what to do.", status=400)
-        return await run_in_threadpool(self._card_action, incoming, action)
+        data = action.get("data")
+        ticket = _ticket_id(data) if isinstance(data, dict) else None
+        return await run_in_threadpool(_about, ticket, self._card_action, incoming, action)
 
     def _card_action(self, incoming: Incoming, action: dict[str, Any]) -> dict[str, Any]:
         verb = str(action.get("verb") or "")
@@ -299,7 +303,8 @@ class _Listeners:
         incoming = parse(_dump(ctx.activity))
         if incoming is None or not incoming.aad_id:
             return _task_message("That form could not be opened.")
-        return await run_in_threadpool(self._dialog_open, incoming)
+        ticket = _ticket_id(_data(incoming.value))
+        return await run_in_threadpool(_about, ticket, self._dialog_open, incoming)
 
     def _dialog_open(self, incoming: Incoming) -> dict[str, Any]:
         data = _data(incoming.value)
@@ -339,7 +344,8 @@ class _Listeners:
         incoming = parse(_dump(ctx.activity))
         if incoming is None or not incoming.aad_id:
             return _task_message("That form could not be read.")
-        return await run_in_threadpool(self._dialog_submit, incoming)
+        ticket = _ticket_id(_data(incoming.value))
+        return await run_in_threadpool(_about, ticket, self._dialog_submit, incoming)
 
     def _dialog_submit(self, incoming: Incoming) -> dict[str, Any] | None:
         data = _data(incoming.value)
@@ -483,6 +489,12 @@ def _data(value: dict[str, Any]) -> dict[str, Any]:
     """A task/fetch or task/submit value: its `data` (Teams wraps the button's data there)."""
     data = value.get("data")
     return data if isinstance(data, dict) else value
+
+
+def _about(ticket_id: int | None, fn: Callable[..., _R], *args: Any) -> _R:
+    """`fn(*args)` with its log lines about `ticket_id` (on the pool thread it runs on)."""
+    with about_ticket(ticket_id):
+        return fn(*args)
 
 
 def _ticket_id(data: dict[str, Any]) -> int | None:

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot import ids
+from bot.logs import about_ticket
 from bot.service import ConflictError, TicketService, UserInputError
 from bot.service.use_cases import Actor
 from bot.tickets import MissingInputError
@@ -26,18 +27,19 @@ def register(app: App, service: TicketService) -> None:
             user = body["user"]["id"]
             meta = _meta(view)
             values = view.get("state", {}).get("values", {})
-            try:
-                work(Actor(user), meta, values)
-            except (UserInputError, MissingInputError, ConflictError) as e:
-                ack(response_action="errors", errors={error_block: e.message})
-                return
-            except Exception as e:
-                message = user_message(e)
-                if message is None:
-                    message = internal_error_message(e)
-                ack(response_action="errors", errors={error_block: message[:1900]})
-                return
-            ack()
+            with about_ticket(_ticket_of(meta)):
+                try:
+                    work(Actor(user), meta, values)
+                except (UserInputError, MissingInputError, ConflictError) as e:
+                    ack(response_action="errors", errors={error_block: e.message})
+                    return
+                except Exception as e:
+                    message = user_message(e)
+                    if message is None:
+                        message = internal_error_message(e)
+                    ack(response_action="errors", errors={error_block: message[:1900]})
+                    return
+                ack()
 
     def create(actor: Actor, meta: dict[str, Any], v: dict[str, Any]) -> None:
         service.open_ticket(
@@ -85,6 +87,11 @@ def _meta(view: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         return {}
     return meta if isinstance(meta, dict) else {}
+
+
+def _ticket_of(meta: dict[str, Any]) -> int | None:
+    ticket = meta.get("ticket")
+    return ticket if isinstance(ticket, int) else None
 
 
 def _field(values: dict[str, Any], key: tuple[str, str]) -> dict[str, Any]:

@@ -144,6 +144,7 @@ def test_every_key_is_parsed() -> None:
         "TICKETBOT_DIGEST_AT": "7:45",
         "TICKETBOT_MONTHLY_REPORT": "6:15",
         "METRICS_TOKEN": "metrics-token",
+        "LOG_FORMAT": "JSON",
         "HOST": "0.0.0.0",
         "PORT": "8080",
     }
@@ -208,6 +209,7 @@ def test_every_key_is_parsed() -> None:
         digest_at=time(7, 45),
         monthly_report_at=time(6, 15),
         metrics_token=Secret("metrics-token"),
+        log_format="json",
         host="0.0.0.0",
         port=8080,
     )

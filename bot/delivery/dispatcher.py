@@ -32,6 +32,7 @@ from bot.delivery.teams_chat import TeamsChat
 from bot.delivery.teams_route import TeamsRoute
 from bot.delivery.webhook_route import WebhookRoute
 from bot.delivery.workflows import WorkflowsGateway
+from bot.logs import about_ticket
 from bot.metrics import Metrics
 from bot.render.view import TeamsMention
 from bot.service.home import HomeReader
@@ -276,7 +277,8 @@ class Dispatcher:
             paced = self._paces.blocked(now)
         rows = self._claims.claim(lane.queries.claim, paced, self._available)
         for row in rows:
-            self._deliver_one(row)
+            with about_ticket(row.ticket_id):
+                self._deliver_one(row)
         return len(rows)
 
     def _deliver_one(self, row: Claimed) -> None:
