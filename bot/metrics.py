@@ -3,7 +3,14 @@ the counters and histograms the code observes as things happen, and the text ser
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.registry import Collector
 
 # Seconds: an ack must come within Slack's 3 s; a ticket waits minutes to weeks for a person.
@@ -19,8 +26,12 @@ class Metrics:
     time are added with `register` by the process roles that own them (bot/runtime.py)."""
 
     def __init__(self) -> None:
+        # No `*_created` series: nothing reads them, and they double what every scrape carries.
+        # (A library-wide switch, and the same answer for every registry of this process.)
+        disable_created_metrics()
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        ProcessCollector(registry=r)  # process_* (memory, CPU, open files), read from /proc
         self.tickets_created = Counter(
             "ticketbot_tickets_created",
             "Tickets opened, by source (slack, teams, email, monitoring).",
