@@ -28,7 +28,7 @@ class Metrics:
     def __init__(self) -> None:
         # No `*_created` series: nothing reads them, and they double what every scrape carries.
         # (A library-wide switch, and the same answer for every registry of this process.)
-        disable_created_metrics()
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         ProcessCollector(registry=r)  # process_* (memory, CPU, open files), read from /proc
