@@ -28,7 +28,16 @@ HOME_PAGE_PREVIOUS = "home.page_previous"
 HOME_PAGE_NEXT = "home.page_next"
 HOME_OPEN_CARD = "home.open_card"  # a URL button: Slack still sends the click, which is acked
 
-CARD_ACTIONS = (ASSIGN, START, MAKE_CRITICAL, SET_PRIORITY, REQUEST_HELP, DISPATCH, RESOLVE)
+CARD_ACTIONS = (
+    ASSIGN,
+    START,
+    MAKE_CRITICAL,
+    SET_PRIORITY,
+    REQUEST_HELP,
+    DISPATCH,
+    RESOLVE,
+    VIEW_TICKET,
+)
 ALL_ACTIONS = (*CARD_ACTIONS, OFFER_HELP, CONFIRM, STILL_BROKEN)
 HOME_ACTIONS = (HOME_NEW_TICKET, HOME_PAGE_PREVIOUS, HOME_PAGE_NEXT, HOME_OPEN_CARD)
 
@@ -39,6 +48,7 @@ VIEW_DISPATCH = "ticket.dispatch_onsite"
 VIEW_RESOLVE = "ticket.resolve_verified"
 VIEW_STILL_BROKEN = "ticket.still_broken_why"
 ALL_VIEWS = (VIEW_CREATE, VIEW_ASSIGN, VIEW_DISPATCH, VIEW_RESOLVE, VIEW_STILL_BROKEN)
+VIEW_DETAIL = "ticket.detail"  # read-only (no submit): never submitted, so not in ALL_VIEWS
 
 # Input block_id / action_id pairs inside modals (state.values[block][action]).
 IN_TITLE = ("title", "value")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot import replies
 from bot.render.view import (
+    DeliveryView,
     MonitoringView,
     OnsiteView,
     PersonRef,
@@ -17,7 +18,7 @@ from bot.render.view import (
     TicketView,
     TimelineEntry,
 )
-from storage.models import AlertGroup, AlertInstance, Person, Ticket, TicketEvent
+from storage.models import AlertGroup, AlertInstance, OutboxRow, Person, Ticket, TicketEvent
 
 
 def person_ref(person: Person) -> PersonRef:
@@ -143,6 +144,45 @@ def timeline(session: Session, ticket_id: int) -> list[TimelineEntry]:
         )
         for r, key, public in zip(rows, keys, row_public, strict=True)
     ]
+
+
+def deliveries(session: Session, ticket_id: int) -> list[DeliveryView]:
+    """Every notification the ticket's events wrote to the outbox, oldest first."""
+    rows = session.execute(
+        select(
+            OutboxRow.channel,
+            OutboxRow.kind,
+            OutboxRow.target,
+            OutboxRow.payload,
+            OutboxRow.status,
+            OutboxRow.attempts,
+            OutboxRow.last_error,
+            OutboxRow.created_at,
+            OutboxRow.delivered_at,
+        )
+        .where(OutboxRow.ticket_id == ticket_id)
+        .order_by(OutboxRow.id)
+    ).all()
+    return [
+        DeliveryView(
+            channel=r.channel,
+            kind=r.kind,
+            target=r.target or _email_to(r.channel, r.payload),
+            status=r.status,
+            attempts=r.attempts,
+            last_error=r.last_error,
+            created_at=r.created_at,
+            delivered_at=r.delivered_at,
+        )
+        for r in rows
+    ]
+
+
+def _email_to(channel: str, payload: object) -> str | None:
+    if channel != "email" or not isinstance(payload, dict):
+        return None
+    to = payload.get("to")
+    return to if isinstance(to, str) else None
 
 
 def monitoring_view(session: Session, ticket_id: int) -> MonitoringView | None:

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.logs import about_ticket
 from bot.render import modals
+from bot.render.detail import detail_modal
 from bot.service import NotFoundError, TicketService
 from bot.service.use_cases import Actor
 from bot.tickets import Event
@@ -83,6 +84,17 @@ def register(app: App, service: TicketService) -> None:
     )
     modal_opener(ids.RESOLVE, Event.RESOLVE, modals.resolve_modal)
     modal_opener(ids.STILL_BROKEN, Event.REOPEN, modals.still_broken_modal)
+
+    @app.action(ids.VIEW_TICKET)
+    def handle_view_ticket(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+
+        def open_detail(actor: Actor, ticket_id: int) -> None:
+            d = service.detail(actor, ticket_id)
+            modal = detail_modal(d.view, d.timeline, d.deliveries, staff=d.staff)
+            client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+        guarded(body, open_detail)
 
 
 def _channel(body: dict[str, Any]) -> str | None:

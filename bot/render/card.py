@@ -152,5 +152,6 @@ def card_actions(view: TicketView) -> list[Block]:
         button(ids.REQUEST_HELP, "Request help", value),
         button(ids.DISPATCH, "Dispatch onsite", value),
         button(ids.RESOLVE, "Resolve", value, "primary"),
+        button(ids.VIEW_TICKET, "View", value),
     ]
     return elements

@@ -324,14 +324,14 @@ _TIMELINE_LABELS = {
 }
 
 
-def timeline_line(entry: TimelineEntry) -> str:
+def timeline_line(entry: TimelineEntry, text_limit: int = 300) -> str:
     """`time · who · what · (surface)`; what staff only see is marked 🔒."""
     label = _TIMELINE_LABELS.get(entry.kind)
     what = mrkdwn(label or one_line(entry.kind, 40).replace("_", " "))
     if entry.internal or entry.kind in INTERNAL_KINDS:
         what = "🔒 " + what
     if entry.text.strip():
-        what += (" — " if label else ": ") + mrkdwn(one_line(entry.text, 300))
+        what += (" — " if label else ": ") + mrkdwn(one_line(entry.text, text_limit))
     actor = mrkdwn(one_line(entry.actor, 80)) or "—"
     surface = mrkdwn(one_line(entry.surface, 20))
     return f"{_timestamp(entry.at)} · {actor} · {what} · ({surface})"

@@ -58,6 +58,20 @@ class SlaClock:
 
 
 @dataclass(frozen=True)
+class DeliveryView:
+    """One notification of a ticket from the outbox, as the detail modal shows it."""
+
+    channel: str  # slack | teams | email | webhook
+    kind: str  # card | post | dm | email | …
+    target: str | None  # conversation id, or the email address
+    status: str  # pending | sending | done | parked
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
 class TicketView:
     """A ticket as the renderers see it. All text fields are raw user/alert text (unescaped)."""
 

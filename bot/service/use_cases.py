@@ -20,6 +20,7 @@ from bot.render import escape, messages
 from bot.render.view import (
     AFFECTED_CHOICES,
     PRIORITIES,
+    DeliveryView,
     PersonRef,
     SlackMessage,
     TeamsMessage,
@@ -34,7 +35,7 @@ from bot.service.notify import Notifier
 from bot.service.sla import SlaPolicy
 from bot.service.timers import Timers
 from bot.tickets import Event, Role, State
-from bot.views import monitoring_view, person_ref, ticket_view, timeline
+from bot.views import deliveries, monitoring_view, person_ref, ticket_view, timeline
 from storage.batch import batch
 from storage.models import (
     ChatMessage,
@@ -90,6 +91,14 @@ class Actor:
 class ThreadOutcome:
     ticket_id: int
     kind: str  # update | internal_note | internal_comment | client_reply
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    view: TicketView
+    timeline: tuple[TimelineEntry, ...]  # every entry: the renderer leaves internal ones to staff
+    deliveries: tuple[DeliveryView, ...]  # empty unless `staff`
+    staff: bool
 
 
 class TicketService:
@@ -674,6 +683,17 @@ class TicketService:
             if ticket.source == "monitoring":
                 view = replace(view, monitoring=monitoring_view(s, ticket.id))
             return view, timeline(s, ticket.id)
+
+    def detail(self, actor: Actor, ticket_id: int) -> TicketDetail:
+        """What the ticket detail modal shows `actor`; NotFoundError unless they may see it.
+        Staff also get its notifications' delivery states."""
+        view, entries = self.status(actor, ticket_id)
+        staff = self._directory.is_technician(actor.key)
+        sent: list[DeliveryView] = []
+        if staff:
+            with self._sessions() as s:
+                sent = deliveries(s, ticket_id)
+        return TicketDetail(view, tuple(entries), tuple(sent), staff)
 
     def my_open(self, actor: Actor) -> list[TicketView]:
         with self._sessions() as s:

@@ -72,7 +72,7 @@ def test_card_buttons_carry_the_ticket_id() -> None:
     new = ticket_card(make_view(priority="medium"))
     assert _action_ids(new.blocks) == [
         ids.ASSIGN, ids.START, ids.MAKE_CRITICAL, ids.SET_PRIORITY, ids.REQUEST_HELP,
-        ids.DISPATCH, ids.RESOLVE,
+        ids.DISPATCH, ids.RESOLVE, ids.VIEW_TICKET,
     ]  # fmt: skip
     assigned = ticket_card(make_view(priority="medium", state="assigned", assignee=SAM))
     elements = next(b for b in assigned.blocks if b["type"] == "actions")["elements"]
