@@ -3,20 +3,43 @@ migrated, with an engine and sessions on request."""
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.logs import JsonFormatter
 from storage.engine import make_engine, make_session_factory
 from storage.migrate import upgrade
 
 SCRUBBED_PREFIXES = ("SLACK_", "TEAMS_", "SMTP_", "TICKETBOT_", "EMAIL_", "ALERT_")
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
+
+
+@pytest.fixture
+def json_log() -> Iterator[Callable[[str], io.StringIO]]:
+    """`json_log(name)`: what the logger `name` writes from now on, formatted as LOG_FORMAT=json
+    does (one JSON object per line); the handler is removed after the test."""
+    attached: list[tuple[logging.Logger, logging.Handler]] = []
+
+    def attach(name: str) -> io.StringIO:
+        out = io.StringIO()
+        handler = logging.StreamHandler(out)
+        handler.setFormatter(JsonFormatter())
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        attached.append((logger, handler))
+        return out
+
+    yield attach
+    for logger, handler in attached:
+        logger.removeHandler(handler)
 
 
 @pytest.fixture(autouse=True)

@@ -201,7 +201,8 @@ def test_run_with_a_refused_token_says_so_and_exits_2(
     assert "xoxb-a-wrong-one" not in err and "Traceback" not in err
 
 
-def test_run_warns_at_start_when_any_bot_in_the_alerts_channel_counts(tmp_path: Path) -> None:
+def _start_and_stop_watching_alerts(tmp_path: Path, **extra: str) -> tuple[str, str]:
+    """Start and stop `ticketbot run` watching an alerts channel; (its log, the bot token)."""
     from bot.sandbox.emulator import SlackEmulator
     from bot.sandbox.process import BotProcess
 
@@ -217,18 +218,37 @@ def test_run_warns_at_start_when_any_bot_in_the_alerts_channel_counts(tmp_path: 
                 "TICKETBOT_ALERTS_CHANNEL": "CALERTS",
                 "TICKETBOT_MANAGERS": "UMGR",
                 "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+                **extra,
             }
         )
         try:
             bot.start()
         finally:
             bot.stop()
-    warnings = [line for line in bot.log_tail().splitlines() if " WARNING " in line]
+    return bot.log_tail(200), emu.bot_token
+
+
+ALERT_BOTS_WARNING = (
+    "TICKETBOT_ALERTS_CHANNEL is set without TICKETBOT_ALERT_BOTS: any bot in that channel "
+    "can raise critical tickets"
+)
+
+
+def test_run_warns_at_start_when_any_bot_in_the_alerts_channel_counts(tmp_path: Path) -> None:
+    log, _ = _start_and_stop_watching_alerts(tmp_path)
+    warnings = [line for line in log.splitlines() if " WARNING " in line]
+    assert any(ALERT_BOTS_WARNING in line for line in warnings), log
+
+
+def test_run_with_log_format_json_writes_only_json_lines(tmp_path: Path) -> None:
+    log, token = _start_and_stop_watching_alerts(tmp_path, LOG_FORMAT="json")
+    lines = [json.loads(line) for line in log.splitlines() if line.strip()]
+    assert lines
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     assert any(
-        "TICKETBOT_ALERTS_CHANNEL is set without TICKETBOT_ALERT_BOTS: any bot in that channel "
-        "can raise critical tickets" in line
-        for line in warnings
-    ), bot.log_tail()
+        line["level"] == "WARNING" and ALERT_BOTS_WARNING in str(line["message"]) for line in lines
+    )
+    assert token not in log
 
 
 def test_run_refuses_secrets_in_clear_to_other_hosts_and_exits_2(

@@ -5,27 +5,17 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from bot.cli import main
-from bot.logs import JsonFormatter, about_ticket
+from bot.logs import about_ticket
 
 
 @pytest.fixture
-def json_lines() -> Iterator[io.StringIO]:
-    """What a JSON-formatted handler on the "test.logs" logger writes."""
-    out = io.StringIO()
-    handler = logging.StreamHandler(out)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("test.logs")
-    logger.addHandler(handler)
-    try:
-        yield out
-    finally:
-        logger.removeHandler(handler)
+def json_lines(json_log: Callable[[str], io.StringIO]) -> io.StringIO:
+    return json_log("test.logs")
 
 
 def _lines(out: io.StringIO) -> list[dict[str, object]]:
@@ -68,37 +58,3 @@ def test_an_unknown_log_format_is_a_configuration_problem(
     assert main(["run"]) == 2
     err = capsys.readouterr().err
     assert "LOG_FORMAT must be text (the default) or json" in err and "yaml" in err
-
-
-def test_a_bot_started_with_log_format_json_writes_only_json_lines(tmp_path: Path) -> None:
-    from bot.sandbox.emulator import SlackEmulator
-    from bot.sandbox.process import BotProcess
-
-    with SlackEmulator(signing_secret="s3cret", bot_token="xoxb-start") as emu:
-        emu.add_user("UMGR", "Maya Manager", email="maya@msp.example")
-        emu.add_channel("CTECH", "technicians", members=["UMGR"])
-        bot = BotProcess(
-            {
-                "SLACK_BOT_TOKEN": emu.bot_token,
-                "SLACK_SIGNING_SECRET": "s3cret",
-                "SLACK_API_URL": emu.api_url,
-                "TICKETBOT_TECH_CHANNEL": "CTECH",
-                "TICKETBOT_ALERTS_CHANNEL": "CALERTS",
-                "TICKETBOT_MANAGERS": "UMGR",
-                "DATABASE_URL": f"sqlite:///{tmp_path / 'j.db'}",
-                "LOG_FORMAT": "json",
-            }
-        )
-        try:
-            bot.start()
-        finally:
-            bot.stop()
-    lines = [json.loads(line) for line in bot.log_tail(200).splitlines() if line.strip()]
-    assert lines
-    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
-    assert any(
-        line["level"] == "WARNING"
-        and "TICKETBOT_ALERTS_CHANNEL is set without TICKETBOT_ALERT_BOTS" in str(line["message"])
-        for line in lines
-    )
-    assert not any(emu.bot_token in json.dumps(line) for line in lines)

@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
-from bot.logs import JsonFormatter
 from bot.sandbox.stack import CAST, Stack
 from tests.acceptance.helpers import assign, open_critical
 
 
 @pytest.fixture
-def bot_log() -> Iterator[io.StringIO]:
-    out = io.StringIO()
-    handler = logging.StreamHandler(out)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("bot")
-    logger.addHandler(handler)
-    try:
-        yield out
-    finally:
-        logger.removeHandler(handler)
+def bot_log(json_log: Callable[[str], io.StringIO]) -> io.StringIO:
+    return json_log("bot")
 
 
 def test_a_parked_delivery_is_logged_with_its_ticket(stack: Stack, bot_log: io.StringIO) -> None:
