@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 from bot import ids
-from bot.sandbox.stack import CAST, Stack
+from bot.sandbox.stack import CAST, Stack, wait_until
 from storage.models import Ticket
 
 GUEST = CAST.contact  # the client's IT lead, a guest in the technician channel: not staff
@@ -126,3 +127,18 @@ def command_body(text: str) -> bytes:
             "response_url": "http://127.0.0.1:9/none",
         }
     ).encode()
+
+
+def home_of(stack: Stack, user: str, ready: Callable[[Any], bool] = lambda v: True) -> Any:
+    """`user`'s Home once it is published and `ready` says it is the one wanted."""
+
+    def published() -> bool:
+        view = stack.emu.home_view(user)
+        return view is not None and ready(view)
+
+    wait_until(published, 15, lambda: f"no such Home for {user}: {stack.emu.home_view(user)}")
+    return stack.emu.home_view(user)
+
+
+def showing(text: str) -> Callable[[Any], bool]:
+    return lambda view: text in block_text(view.view["blocks"])

@@ -10,7 +10,7 @@ from bot import ids
 from bot.sandbox.stack import CAST, Stack
 from bot.service import NotFoundError
 from bot.service.use_cases import Actor
-from tests.acceptance.helpers import GUEST, assign, block_text, card, ok
+from tests.acceptance.helpers import GUEST, assign, block_text, card, home_of, ok, showing
 
 # Escaping makes this several sections long: & and < become &amp; and &lt;.
 LONG = "\n".join(
@@ -135,3 +135,24 @@ def test_someone_from_another_company_cannot_see_the_ticket(guest_stack: Stack) 
         assert f"#{tid}" in e.message
     else:
         raise AssertionError("an outsider saw the ticket")
+
+
+def test_an_employee_opens_their_ticket_from_the_app_home(stack: Stack) -> None:
+    tid = _open(stack, "Paper jam on floor 2")
+    stack.emu.post_message(
+        CAST.tech1,
+        CAST.tech_channel,
+        "internal: the fuser is worn out",
+        thread_ts=card(stack, tid).ts,
+    )
+    stack.wait_delivered()
+    ok(stack.emu.open_home(CAST.employee))
+    home = home_of(stack, CAST.employee, showing(f"#{tid}"))
+
+    ok(stack.emu.click_view(CAST.employee, ids.VIEW_TICKET, value=str(tid), view_id=home.id))
+
+    view = stack.emu.views(CAST.employee)[-1].view
+    assert view["callback_id"] == ids.VIEW_DETAIL and view["private_metadata"] == str(tid)
+    text = block_text(view["blocks"])
+    assert "Paper jam on floor 2" in text
+    assert "fuser" not in text and "*Notifications*" not in _sections(view)

@@ -3,33 +3,25 @@ Slack would): published when opened, paged, and republished after a ticket chang
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import insert, select
 
 from bot import ids
 from bot.render.home import PAGE_ROWS
-from bot.sandbox.stack import CAST, Stack, wait_until
+from bot.sandbox.stack import CAST, Stack
 from bot.service.use_cases import Actor
 from storage.models import OutboxRow, Person, tickets_table
-from tests.acceptance.helpers import actions_in, assign, block_text, card, ok, open_critical
-
-
-def home_of(stack: Stack, user: str, ready: Callable[[Any], bool] = lambda v: True) -> Any:
-    """`user`'s Home once it is published and `ready` says it is the one wanted."""
-
-    def published() -> bool:
-        view = stack.emu.home_view(user)
-        return view is not None and ready(view)
-
-    wait_until(published, 15, lambda: f"no such Home for {user}: {stack.emu.home_view(user)}")
-    return stack.emu.home_view(user)
-
-
-def showing(text: str) -> Callable[[Any], bool]:
-    return lambda view: text in block_text(view.view["blocks"])
+from tests.acceptance.helpers import (
+    actions_in,
+    assign,
+    block_text,
+    card,
+    home_of,
+    ok,
+    open_critical,
+    showing,
+)
 
 
 def publishes(stack: Stack, user: str) -> int:
