@@ -63,13 +63,13 @@ _ROW: tuple[Any, ...] = (
 )
 
 
-def _rows(where: ColumnElement[bool]) -> Select[Any]:
+def _rows(where: ColumnElement[bool], *, oldest_first: bool) -> Select[Any]:
     return (
         select(*_ROW)
         .outerjoin(Client, Client.id == Ticket.client_id)
         .outerjoin(_Assignee, _Assignee.id == Ticket.assignee_id)
         .where(where)
-        .order_by(Ticket.id.desc())
+        .order_by(Ticket.id if oldest_first else Ticket.id.desc())
     )
 
 
@@ -104,7 +104,8 @@ class HomeReader:
 
     # ---- roles -----------------------------------------------------------------------------
     def _manager(self, s: Session, user: str, now: datetime) -> HomeData:
-        rows = self._tickets(s, Ticket.state.in_(OPEN_STATES), user=None)
+        open_ = Ticket.state.in_(OPEN_STATES)
+        rows = self._tickets(s, open_, user=None, oldest_first=True)
         groups: dict[str, list[HomeTicket]] = {}
         for t in rows:
             groups.setdefault(t.priority if t.priority in PRIORITY_ORDER else "other", []).append(t)
@@ -117,6 +118,9 @@ class HomeReader:
         )
         if not sections:
             sections = (HomeSection("Open tickets", (), "No open tickets. 🎉"),)
+        left_out = self._left_out(s, open_, rows)
+        if left_out:
+            sections = (self._cut_note(left_out, "open tickets"), *sections)
         return HomeData(
             role="manager",
             user=user,
@@ -128,15 +132,13 @@ class HomeReader:
         )
 
     def _technician(self, s: Session, user: str, me: Person | None, now: datetime) -> HomeData:
-        unassigned = self._tickets(
-            s,
-            and_(
-                Ticket.state.in_(OPEN_STATES),
-                Ticket.priority == "critical",
-                Ticket.assignee_id.is_(None),
-            ),
-            user=None,
+        waiting = and_(
+            Ticket.state.in_(OPEN_STATES),
+            Ticket.priority == "critical",
+            Ticket.assignee_id.is_(None),
         )
+        unassigned = self._tickets(s, waiting, user=None, oldest_first=True)
+        left_out = self._left_out(s, waiting, unassigned)
         mine: list[HomeTicket] = []
         helping: list[HomeTicket] = []
         if me is not None:
@@ -147,11 +149,13 @@ class HomeReader:
             helping = self._tickets(
                 s, and_(Ticket.state.in_(OPEN_STATES), Ticket.id.in_(helped)), user=None
             )
-        sections = (
+        sections: tuple[HomeSection, ...] = (
             HomeSection("🔴 Unassigned critical", _by_risk(unassigned), "No unassigned criticals."),
             HomeSection("Assigned to me", _by_risk(mine), "Nothing assigned to you."),
             HomeSection("Helping on", _by_risk(helping), "You are not helping on any ticket."),
         )
+        if left_out:
+            sections = (self._cut_note(left_out, "unassigned criticals"), *sections)
         return HomeData(
             role="technician",
             user=user,
@@ -185,11 +189,17 @@ class HomeReader:
 
     # ---- queries ---------------------------------------------------------------------------
     def _tickets(
-        self, s: Session, where: ColumnElement[bool], *, user: int | None
+        self,
+        s: Session,
+        where: ColumnElement[bool],
+        *,
+        user: int | None,
+        oldest_first: bool = False,
     ) -> list[HomeTicket]:
-        """Ticket rows newest first (one query, plus one for the cards when Slack posted
-        them). `user`: the reader's person id, who may confirm what they submitted."""
-        rows = s.execute(_rows(where).limit(self._max)).all()
+        """At most `max_tickets` ticket rows, the newest (or with `oldest_first`, the oldest:
+        where an open list's SLA risk is); one query, plus one for the cards when Slack posted
+        them. `user`: the reader's person id, who may confirm what they submitted."""
+        rows = s.execute(_rows(where, oldest_first=oldest_first).limit(self._max)).all()
         cards = self._cards(s, [r[0] for r in rows]) if self._workspace_url else {}
         found = []
         for r in rows:
@@ -212,6 +222,22 @@ class HomeReader:
                 )
             )
         return found
+
+    def _left_out(self, s: Session, where: ColumnElement[bool], listed: list[HomeTicket]) -> int:
+        """How many tickets of `where` a list cut at `max_tickets` leaves out (a count only when
+        it was cut)."""
+        if len(listed) < self._max:
+            return 0
+        total = s.scalar(select(func.count()).select_from(Ticket).where(where)) or 0
+        return max(0, total - len(listed))
+
+    def _cut_note(self, left_out: int, what: str) -> HomeSection:
+        return HomeSection(
+            f"{left_out:,} newer {what} are not listed",
+            (),
+            f"A Home lists the {self._max:,} oldest, where the SLA risk is. "
+            "`/ticket status <id>` shows any ticket.",
+        )
 
     def _cards(self, s: Session, ticket_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
         if not ticket_ids:

@@ -134,6 +134,26 @@ def test_a_manager_home_costs_the_same_queries_for_5_or_50_tickets(
     assert counts[0] == counts[1] <= 8
 
 
+def test_a_home_cut_at_its_limit_keeps_the_oldest_open_tickets_and_says_how_many_are_left_out(
+    sessions: sessionmaker[Session], directory: Directory, clock: ManualClock
+) -> None:
+    _insert(sessions, clock, 10)  # T0…T9, every fourth critical and nobody assigned
+    reader = HomeReader(reads=sessions, directory=directory, clock=clock, max_tickets=4)
+    manager = reader.read(MANAGER)
+    note, *sections = manager.sections
+    assert (note.title, note.tickets) == ("6 newer open tickets are not listed", ())
+    assert "lists the 4 oldest" in note.empty
+    assert sorted(t.title for s in sections for t in s.tickets) == ["T0", "T1", "T2", "T3"]
+    roomy = HomeReader(reads=sessions, directory=directory, clock=clock, max_tickets=10)
+    assert "not listed" not in roomy.read(MANAGER).sections[0].title
+
+    _insert(sessions, clock, 10)  # 6 unassigned criticals in all: T0, T4, T8 twice
+    tech = HomeReader(reads=sessions, directory=directory, clock=clock, max_tickets=2)
+    note, unassigned, *_ = tech.read(TECHNICIAN).sections
+    assert note.title == "4 newer unassigned criticals are not listed"
+    assert sorted(t.title for t in unassigned.tickets) == ["T0", "T4"]  # the first batch's
+
+
 def test_figures_count_the_last_30_days(
     service: TicketService, reader: HomeReader, clock: ManualClock
 ) -> None:
