@@ -493,7 +493,18 @@ def measure(
         "db_cpu_ms": db_cpu / requests * 1000,
         "host_busy": host_busy / host_total * 100 if host_total else 0.0,
     }
+    figures.update(cpu_bound(figures, concurrency))
     return figures, profiled
+
+
+def cpu_bound(figures: dict[str, float], concurrency: int) -> dict[str, float]:
+    """What the host's cores allow, whatever the code's latency: every process of the round (the
+    bot's, PostgreSQL's, the load generator's and the emulator's) shares them, so the CPU a request
+    costs caps the throughput, and at `concurrency` requests in flight the mean latency is at least
+    concurrency / that cap (Little's law). The p99 cannot be below that mean."""
+    cpu_ms = figures["bot_cpu_ms"] + figures["db_cpu_ms"] + figures["load_cpu_ms"]
+    most_rps = (os.cpu_count() or 1) * 1000 / cpu_ms
+    return {"bound_rps": most_rps, "bound_mean_ms": concurrency / most_rps * 1000}
 
 
 # The set-ups a round can measure: label → (the web processes' role, how many, how many workers).
@@ -573,6 +584,15 @@ def _print_ratios(result: dict[str, float], floor: dict[str, float] | None) -> N
         f"{'':<11} × floor: p50 {r['p50']:.2f}  p95 {r['p95']:.2f}  p99 {r['p99']:.2f}  "
         f"req/s {r['rps']:.2f}  CPU/request {r['bot_cpu_ms']:.2f}",
         flush=True,
+    )
+    print(f"{'':<11} {_bound(result, floor)}", flush=True)
+
+
+def _bound(result: dict[str, float], floor: dict[str, float]) -> str:
+    return (
+        f"the host's CPU allows at most {result['bound_rps']:.0f} req/s, so a mean latency of at "
+        f"least {result['bound_mean_ms']:.1f} ms = {result['bound_mean_ms'] / floor['p99']:.2f} × "
+        "the floor's p99"
     )
 
 
@@ -662,12 +682,17 @@ def rounds(args: argparse.Namespace, *, sqlite_dir: str, postgres_url: str | Non
                 result.update({f"{k}_x": v for k, v in ratios(result, floor).items()})
             runs[label].append(result)
     if args.repeat > 1:
+        floors = runs["floor"]
+        floor_med = {}
+        if floors:
+            floor_med = {k: statistics.median(f[k] for f in floors) for k in floors[0]}
         for label, results in runs.items():
             if not results:
                 continue
             med = {k: statistics.median(r[k] for r in results) for k in results[0]}
             print(f"{label:<11} median of {args.repeat}: {_figures(med)}")
             if "p99_x" in med:
+                print(f"{'':<11} median bound: {_bound(med, floor_med)}")
                 print(
                     f"{'':<11} × floor, median of the rounds' ratios: p50 {med['p50_x']:.2f}  "
                     f"p95 {med['p95_x']:.2f}  p99 {med['p99_x']:.2f}  req/s {med['rps_x']:.2f}  "
@@ -676,9 +701,12 @@ def rounds(args: argparse.Namespace, *, sqlite_dir: str, postgres_url: str | Non
     one, two = runs.get("split 1 web", []), runs.get("split 2 web", [])
     if one and two:
         gains = [b["rps"] / a["rps"] for a, b in zip(one, two, strict=True)]
+        allowed = [b["bound_rps"] / a["rps"] for a, b in zip(one, two, strict=True)]
         print(
             f"2 web processes vs 1 (same round): throughput × "
-            f"{' '.join(f'{g:.2f}' for g in gains)} (median {statistics.median(gains):.2f})"
+            f"{' '.join(f'{g:.2f}' for g in gains)} (median {statistics.median(gains):.2f}); "
+            f"the host's CPU would allow at most × {' '.join(f'{g:.2f}' for g in allowed)} "
+            f"(median {statistics.median(allowed):.2f})"
         )
     return 0
 

@@ -60,7 +60,12 @@ def test_ack_latency_benchmark_with_split_roles_prints_ratios_to_the_floor() -> 
         i = next(i for i, line in enumerate(lines) if line.startswith(label))
         assert re.search(r"p99 \d+\.\d ms .* failed 0 ", lines[i]), lines[i]
         assert re.search(r"× floor: p50 \d+\.\d\d .* p99 \d+\.\d\d ", lines[i + 1]), lines[i + 1]
-    assert re.search(r"2 web processes vs 1 .* throughput × \d+\.\d\d", done.stdout)
+        bound = r"allows at most \d+ req/s, .* at least \d+\.\d ms = \d+\.\d\d × the floor's p99"
+        assert re.search(bound, lines[i + 2]), lines[i + 2]
+    assert re.search(
+        r"2 web processes vs 1 .* throughput × \d+\.\d\d.* would allow at most × \d+\.\d\d",
+        done.stdout,
+    )
     assert "errors logged" not in done.stdout
 
 
