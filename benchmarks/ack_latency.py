@@ -501,7 +501,7 @@ def cpu_bound(figures: dict[str, float], concurrency: int) -> dict[str, float]:
     """What the host's cores allow, whatever the code's latency: every process of the round (the
     bot's, PostgreSQL's, the load generator's and the emulator's) shares them, so the CPU a request
     costs caps the throughput, and at `concurrency` requests in flight the mean latency is at least
-    concurrency / that cap (Little's law). The p99 cannot be below that mean."""
+    concurrency / that cap (Little's law)."""
     cpu_ms = figures["bot_cpu_ms"] + figures["db_cpu_ms"] + figures["load_cpu_ms"]
     most_rps = (os.cpu_count() or 1) * 1000 / cpu_ms
     return {"bound_rps": most_rps, "bound_mean_ms": concurrency / most_rps * 1000}
