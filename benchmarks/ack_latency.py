@@ -503,6 +503,8 @@ def cpu_bound(figures: dict[str, float], concurrency: int) -> dict[str, float]:
     costs caps the throughput, and at `concurrency` requests in flight the mean latency is at least
     concurrency / that cap (Little's law)."""
     cpu_ms = figures["bot_cpu_ms"] + figures["db_cpu_ms"] + figures["load_cpu_ms"]
+    if cpu_ms <= 0:  # a run too short for the kernel's CPU clock ticks
+        return {"bound_rps": float("inf"), "bound_mean_ms": 0.0}
     most_rps = (os.cpu_count() or 1) * 1000 / cpu_ms
     return {"bound_rps": most_rps, "bound_mean_ms": concurrency / most_rps * 1000}
 
