@@ -43,8 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import ids  # noqa: E402
-from bot.sandbox.emulator import SlackEmulator, sign  # noqa: E402
+from bot.messages import ids  # noqa: E402
+from bot.sandbox.slack.emulator import SlackEmulator, sign  # noqa: E402
 
 TECH, MANAGER, TECHS, EMPLOYEE, CLIENT = "CTECHS", "UMAYA", ("UTOM", "UTARA"), "UERIN", "CACMEHELP"
 
@@ -251,9 +251,9 @@ def serve_floor() -> None:
     from slack_bolt import Ack, App
     from slack_bolt.authorization import AuthorizeResult
 
-    from bot.metrics import Metrics
-    from bot.runtime import SLACK_THREADS, tune_gc, uvicorn_config
-    from bot.web import build_web_app
+    from bot.app.runtime import SLACK_THREADS, tune_gc, uvicorn_config
+    from bot.app.web import build_web_app
+    from bot.telemetry.metrics import Metrics
 
     def authorize(**_: object) -> AuthorizeResult:
         return AuthorizeResult(

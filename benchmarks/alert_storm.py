@@ -30,9 +30,9 @@ from alert_payloads import CLIENTS, storm_posts, total_alerts  # noqa: E402
 from alerta_peer import measure_alerta, percentile, post_storm  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
-from bot.sandbox.emulator import SlackEmulator  # noqa: E402
 from bot.sandbox.mail import MailSink  # noqa: E402
 from bot.sandbox.process import BotProcess  # noqa: E402
+from bot.sandbox.slack.emulator import SlackEmulator  # noqa: E402
 from storage.models import Ticket  # noqa: E402
 
 TECH, MANAGER, TECHS = "CTECHS", "UMAYA", ("UTOM", "UTARA")

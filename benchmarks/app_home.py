@@ -26,12 +26,12 @@ from sqlalchemy import create_engine, insert, make_url, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.clock import SystemClock  # noqa: E402
-from bot.delivery.slack import SlackGateway  # noqa: E402
-from bot.render.home import home_view  # noqa: E402
-from bot.sandbox.emulator import SlackEmulator  # noqa: E402
-from bot.service.directory import Directory  # noqa: E402
-from bot.service.home import HomeReader  # noqa: E402
+from bot.domain.clock import SystemClock  # noqa: E402
+from bot.home.reader import HomeReader  # noqa: E402
+from bot.people.directory import Directory  # noqa: E402
+from bot.sandbox.slack.emulator import SlackEmulator  # noqa: E402
+from bot.slack.gateway import SlackGateway  # noqa: E402
+from bot.slack.home import home_view  # noqa: E402
 from storage.engine import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Base, tickets_table  # noqa: E402

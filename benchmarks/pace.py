@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bot.delivery.pacing import LOOK_EVERY, PaceRule, Paces  # noqa: E402
+from bot.outbox.pacing import LOOK_EVERY, PaceRule, Paces  # noqa: E402
 from storage.engine import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 

@@ -38,12 +38,12 @@ import ack_latency  # noqa: E402
 from ack_latency import Server, command_body, cpu_seconds, free_port, pct, reset_postgres  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from bot import ids  # noqa: E402
-from bot.clients import ClientSpec, add_client  # noqa: E402
-from bot.clock import SystemClock  # noqa: E402
-from bot.sandbox.emulator import SlackEmulator, sign  # noqa: E402
+from bot.app.clients import ClientSpec, add_client  # noqa: E402
+from bot.domain.clock import SystemClock  # noqa: E402
+from bot.messages import ids  # noqa: E402
+from bot.sandbox.slack.emulator import SlackEmulator, sign  # noqa: E402
 from bot.sandbox.stack import CLIENT_TENANT, MSP_TENANT, TEAMS_APP_ID  # noqa: E402
-from bot.sandbox.teams_connector import BotConnector, TeamsChannel  # noqa: E402
+from bot.sandbox.teams.connector import BotConnector, TeamsChannel  # noqa: E402
 from storage.engine import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import ChatMessage, Ticket  # noqa: E402

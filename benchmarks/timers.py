@@ -24,13 +24,13 @@ from sqlalchemy import create_engine, func, insert, make_url, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.clock import SystemClock  # noqa: E402
-from bot.service.directory import Directory  # noqa: E402
-from bot.service.escalation import EscalationPolicy, kinds  # noqa: E402
-from bot.service.notify import Notifier, NotifySettings  # noqa: E402
-from bot.service.outbox import OutboxWriter  # noqa: E402
-from bot.service.timers import Timers  # noqa: E402
-from bot.timer_runner import TimerRunner  # noqa: E402
+from bot.domain.clock import SystemClock  # noqa: E402
+from bot.outbox.writer import OutboxWriter  # noqa: E402
+from bot.people.directory import Directory  # noqa: E402
+from bot.service.notify.matrix import Notifier, NotifySettings  # noqa: E402
+from bot.service.timers.escalation import EscalationPolicy, kinds  # noqa: E402
+from bot.service.timers.runner import TimerRunner  # noqa: E402
+from bot.service.timers.schedule import Timers  # noqa: E402
 from storage.engine import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Timer, tickets_table, timers_table  # noqa: E402

@@ -1,5 +1,5 @@
 """`python -m bot`: the same entry point as the `ticketbot` console script."""
 
-from bot.cli import main
+from bot.cli.main import main
 
 raise SystemExit(main())

@@ -9,9 +9,9 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 
+from bot.domain.tickets import TransitionError
 from bot.service import ServiceError
-from bot.slack_request import NOT_SLACK_SHAPED, SHAPE_ERRORS, shape_error_line
-from bot.tickets import TransitionError
+from bot.slack.request import NOT_SLACK_SHAPED, SHAPE_ERRORS, shape_error_line
 
 log = logging.getLogger(__name__)
 

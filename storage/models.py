@@ -375,7 +375,7 @@ class AlertStormTicket(Base):
 
 class Timer(Base):
     """Something due at `due_at` (a re-ping, a reminder, the digest), claimed and fired by one
-    process; a ticket's timers follow its facts (bot/service/timers.py)."""
+    process; a ticket's timers follow its facts (bot/service/timers/schedule.py)."""
 
     __tablename__ = "timers"
     __table_args__ = (Index("ix_timers_state_due", "state", "due_at"),)

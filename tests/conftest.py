@@ -14,9 +14,12 @@ import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.logs import JsonFormatter
+from bot.domain.clock import ManualClock
+from bot.people.directory import Directory, SlackUser
+from bot.telemetry.logs import JsonFormatter
 from storage.engine import make_engine, make_session_factory
 from storage.migrate import upgrade
+from tests.fakes import EMPLOYEE, MANAGER, TECHNICIAN, Statements, StaticUsers
 
 SCRUBBED_PREFIXES = ("SLACK_", "TEAMS_", "SMTP_", "TICKETBOT_", "EMAIL_", "ALERT_")
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
@@ -147,3 +150,42 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(engine)
+
+
+# ---- service-level fixtures: a ManualClock and a Directory over a fake users.info --------
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    """PostgreSQL only: for races that SQLite's one writer at a time rules out."""
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_sessions(pg_engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(pg_engine)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def users() -> StaticUsers:
+    return StaticUsers(
+        SlackUser(MANAGER, "Maya Manager", "maya@msp.example"),
+        SlackUser(TECHNICIAN, "Tom Tech", "tom@msp.example"),
+        SlackUser(EMPLOYEE, "Erin Employee", "erin@acme.example"),
+    )
+
+
+@pytest.fixture
+def directory(users: StaticUsers, clock: ManualClock) -> Directory:
+    return Directory(lookup=users, clock=clock, managers=[MANAGER], technicians=[TECHNICIAN])
+
+
+@pytest.fixture
+def statements(engine: Engine) -> Statements:
+    return Statements(engine)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.business_hours import Calendar
+from bot.domain.business_hours import Calendar
 from bot.reports.figures import (
     TIMELINE_KINDS,
     Report,
@@ -24,8 +24,16 @@ from bot.reports.figures import (
 from bot.reports.month import Month
 from storage.models import Client, Ticket, TicketEvent
 
-if TYPE_CHECKING:  # bot.service uses the reports: the policy is only passed in
-    from bot.service.sla import SlaPolicy
+
+class Calendars(Protocol):
+    """Whose business hours a ticket's times count in (bot.service.sla.SlaPolicy is one)."""
+
+    @property
+    def default(self) -> Calendar:
+        """The MSP's own calendar: its time zone is the report's."""
+
+    def calendar(self, priority: str, client: Client | None) -> Calendar: ...
+
 
 NO_CLIENT = "No client"
 OVERALL = "Overall"
@@ -56,7 +64,7 @@ def find_client(session: Session, name: str) -> Client:
 def build_report(
     session: Session,
     month: Month,
-    sla: SlaPolicy,
+    sla: Calendars,
     *,
     now: datetime,
     client: str | None = None,
@@ -135,7 +143,7 @@ def _row(ticket: Ticket, events: Sequence[tuple[str, datetime]]) -> TicketRow:
     )
 
 
-def _calendar(sla: SlaPolicy, ticket: Ticket) -> Calendar | None:
+def _calendar(sla: Calendars, ticket: Ticket) -> Calendar | None:
     """The client's business calendar for a non-critical ticket of a client with hours set;
     None (around the clock) otherwise."""
     if ticket.priority == "critical" or ticket.client is None or not ticket.client.hours:

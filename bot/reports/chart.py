@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from bot.render.escape import one_line
+from bot.messages.escape import one_line
 
 ROW, LABEL_W, BAR_W, VALUE_W = 22, 170, 220, 50
 PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2")

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.business_hours import Calendar
+from bot.domain.business_hours import Calendar
 
 PRIORITIES = ("low", "medium", "high", "critical")
 SOURCES = ("person", "monitoring")

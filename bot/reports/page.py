@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from bot.render.escape import one_line
+from bot.messages.escape import one_line
 from bot.reports.chart import bar_chart
 from bot.reports.figures import Report, Section
 from bot.reports.formats import DEFINITIONS, hours_note, rows

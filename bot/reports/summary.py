@@ -3,10 +3,10 @@ figures in full, then one line per client, within Block Kit's limits."""
 
 from __future__ import annotations
 
-from bot.render import limits
-from bot.render.blocks import context, divider, fallback, fields_section, header, section
-from bot.render.escape import mrkdwn, one_line
-from bot.render.view import SlackMessage
+from bot.messages import limits
+from bot.messages.blocks import context, divider, fallback, fields_section, header, section
+from bot.messages.escape import mrkdwn, one_line
+from bot.messages.view import SlackMessage
 from bot.reports.figures import Report, Section
 from bot.reports.formats import duration, hours_note, rate, rows
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.render.escape import one_line
+from bot.messages.escape import one_line
 from bot.reports.figures import Report, Section
 from bot.reports.formats import DEFINITIONS, hours_note, rows
 

@@ -6,7 +6,8 @@ Nothing in the bot's runtime path may import this package.
 
 from __future__ import annotations
 
-from bot.sandbox.emulator import (
+from bot.sandbox.mail import MailSink, ReceivedMail
+from bot.sandbox.slack.emulator import (
     ApiCall,
     Channel,
     Delivery,
@@ -23,9 +24,8 @@ from bot.sandbox.emulator import (
     sign,
     view_errors,
 )
-from bot.sandbox.mail import MailSink, ReceivedMail
-from bot.sandbox.teams_connector import BotConnector, PostedActivity, TeamsChannel, TeamsUser
-from bot.sandbox.workflows import WorkflowPost, WorkflowsListener
+from bot.sandbox.teams.connector import BotConnector, PostedActivity, TeamsChannel, TeamsUser
+from bot.sandbox.teams.workflows import WorkflowPost, WorkflowsListener
 
 __all__ = [
     "ApiCall",

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from bot.clock import SystemClock
+from bot.domain.clock import SystemClock
 
 POLL = 0.05
 # Alertmanager stops treating an alert as firing at endsAt, or at startsAt + resolve_timeout (5m)

@@ -17,16 +17,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from bot.clients import ClientSpec, add_client
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
-from bot.delivery.dispatcher import DispatchPolicy
-from bot.runtime import Runtime, build_runtime
-from bot.sandbox.emulator import SlackEmulator
+from bot.app.clients import ClientSpec, add_client
+from bot.app.runtime import Runtime, build_runtime
+from bot.config.settings import Settings
+from bot.domain.clock import Clock, SystemClock
+from bot.outbox.dispatcher import DispatchPolicy
 from bot.sandbox.mail import MailSink
-from bot.sandbox.teams_connector import BotConnector
-from bot.sandbox.teams_records import TeamsChannel, TeamsUser
-from bot.sandbox.workflows import WorkflowsListener
+from bot.sandbox.slack.emulator import SlackEmulator
+from bot.sandbox.teams.connector import BotConnector
+from bot.sandbox.teams.records import TeamsChannel, TeamsUser
+from bot.sandbox.teams.workflows import WorkflowsListener
 from storage.engine import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import OutboxRow

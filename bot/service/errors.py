@@ -5,7 +5,7 @@ ServiceError
  ├── UserInputError    the request itself is wrong (empty title, unknown technician, …)
  ├── ForbiddenError    the actor's role may not do this at all (a report for a non-manager)
  └── ConflictError     someone else changed the ticket first (two managers assigning at once)
-bot.tickets.TransitionError (wrong role / wrong state / missing note) is raised as is.
+bot.domain.tickets.TransitionError (wrong role / wrong state / missing note) is raised as is.
 """
 
 from __future__ import annotations

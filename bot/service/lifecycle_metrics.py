@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from bot.metrics import Metrics
+from bot.telemetry.metrics import Metrics
 from storage.models import Ticket
 
 _PENDING = "ticketbot.lifecycle_pending"

@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot import replies, tickets
-from bot.clock import Clock
-from bot.render import escape, messages
-from bot.render.view import (
+from bot.domain import replies, tickets
+from bot.domain.clock import Clock
+from bot.domain.tickets import Event, Role, State
+from bot.messages import chat as messages
+from bot.messages import escape
+from bot.messages.view import (
     AFFECTED_CHOICES,
     PRIORITIES,
     DeliveryView,
@@ -27,15 +29,14 @@ from bot.render.view import (
     TicketView,
     TimelineEntry,
 )
+from bot.people.directory import Directory, Profile
 from bot.reports import Month, Report, ReportError, build_report
-from bot.service.directory import Directory, Profile
 from bot.service.errors import ConflictError, ForbiddenError, NotFoundError, UserInputError
-from bot.service.escalation import EscalationPolicy, kinds
-from bot.service.notify import Notifier
+from bot.service.notify.matrix import Notifier
 from bot.service.sla import SlaPolicy
-from bot.service.timers import Timers
-from bot.tickets import Event, Role, State
-from bot.views import deliveries, monitoring_view, person_ref, ticket_view, timeline
+from bot.service.timers.escalation import EscalationPolicy, kinds
+from bot.service.timers.schedule import Timers
+from bot.service.views import deliveries, monitoring_view, person_ref, ticket_view, timeline
 from storage.batch import batch
 from storage.models import (
     ChatMessage,

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.sandbox.emulator import SlackEmulator
+from bot.sandbox.slack.emulator import SlackEmulator
 from bot.sandbox.stack import CAST, Stack
 from storage.models import AlertGroup, ClientAlertLabel, Ticket
 

@@ -7,7 +7,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from bot import ids
+from bot.messages import ids
 from bot.sandbox.stack import CAST, Stack, wait_until
 from storage.models import Ticket
 

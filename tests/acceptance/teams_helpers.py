@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.sandbox import adaptive_text
 from bot.sandbox.stack import Stack, TeamsCast
-from bot.sandbox.teams_records import PostedActivity, TeamsUser
+from bot.sandbox.teams import adaptive_text
+from bot.sandbox.teams.records import PostedActivity, TeamsUser
 from storage.models import ChatMessage
 
 
@@ -83,7 +83,7 @@ def verbs(posted: PostedActivity) -> set[str]:
 def assert_every_card_valid(stack: Stack, *answers: Any) -> int:
     """Every card the bot posted (each version) and every dialog it answered validates against
     the Adaptive Card 1.5 schema, within the size budget; returns how many were checked."""
-    from tests.render.adaptive_validator import validate_card
+    from tests.teams.validator import validate_card
 
     assert stack.teams is not None
     checked = 0

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.mail import MailSink
 from bot.sandbox.process import BotProcess
+from bot.sandbox.slack.emulator import SlackEmulator
 from bot.sandbox.stack import wait_until
 from storage.models import AlertInstance, ChatMessage, OutboxRow, Ticket
 from tests.acceptance.alert_helpers import TOKEN, am_alert, am_body

@@ -10,7 +10,7 @@ import urllib.parse
 import pytest
 from sqlalchemy import func, select
 
-from bot import ids
+from bot.messages import ids
 from bot.sandbox.stack import CAST, Stack
 from storage.models import ProcessedEvent, Ticket
 from tests.acceptance.helpers import card, command_body, ok

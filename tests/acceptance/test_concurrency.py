@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import ids
+from bot.messages import ids
 from bot.sandbox.stack import CAST, Stack
 from storage.models import ChatMessage, TicketEvent
 from tests.acceptance.helpers import card, client_root, ok, open_critical, replies, ticket

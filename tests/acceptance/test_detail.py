@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from bot import ids
+from bot.messages import ids
 from bot.sandbox.stack import CAST, Stack
 from bot.service import NotFoundError
 from bot.service.use_cases import Actor

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import ids
+from bot.messages import ids
 from bot.sandbox.stack import CAST, Stack
 from storage.models import TicketEvent
 from tests.acceptance.helpers import (

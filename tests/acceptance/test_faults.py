@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot import ids
-from bot.delivery.dispatcher import DispatchPolicy
+from bot.messages import ids
+from bot.outbox.dispatcher import DispatchPolicy
 from bot.sandbox.stack import CAST, Stack
 from tests.acceptance.helpers import card, client_root, mails_to, ok, replies
 

@@ -18,9 +18,9 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot import ids
+from bot.messages import ids
+from bot.sandbox.slack.wire import sign
 from bot.sandbox.stack import CAST, Stack
-from bot.sandbox.wire import sign
 from storage.models import AlertGroup, AlertInstance, OutboxRow, ProcessedEvent, Ticket
 from tests.acceptance.alert_helpers import (
     ALERTS_CHANNEL,

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select
 
-from bot import ids
-from bot.render.home import PAGE_ROWS
+from bot.messages import ids
 from bot.sandbox.stack import CAST, Stack
 from bot.service.use_cases import Actor
+from bot.slack.home import PAGE_ROWS
 from storage.models import OutboxRow, Person, tickets_table
 from tests.acceptance.helpers import (
     actions_in,

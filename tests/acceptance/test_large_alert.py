@@ -7,7 +7,7 @@ import json
 import threading
 from typing import Any
 
-from bot.alert_web import MAX_ALERT_BODY
+from bot.alerts.web import MAX_ALERT_BODY
 from bot.sandbox.stack import CAST
 from tests.acceptance.alert_helpers import TOKEN, alert_stack, am_alert, am_body, tickets
 from tests.acceptance.helpers import ok

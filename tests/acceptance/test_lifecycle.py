@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import ids
+from bot.messages import ids
 from bot.sandbox.stack import CAST, Stack
 from tests.acceptance.helpers import (
     actions_in,

@@ -26,6 +26,6 @@ def test_a_parked_delivery_is_logged_with_its_ticket(stack: Stack, bot_log: io.S
     parked = [line for line in lines if "parked" in str(line["message"])]
     assert len(parked) == 1, lines
     assert parked[0]["ticket"] == tid
-    assert parked[0]["level"] == "ERROR" and parked[0]["logger"] == "bot.delivery.claims"
+    assert parked[0]["level"] == "ERROR" and parked[0]["logger"] == "bot.outbox.claims"
     assert "account_inactive" in str(parked[0]["message"])
     assert stack.emu.bot_token not in bot_log.getvalue()

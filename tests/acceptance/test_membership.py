@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import ids
-from bot.sandbox.emulator import SlackEmulator
+from bot.messages import ids
+from bot.sandbox.slack.emulator import SlackEmulator
 from bot.sandbox.stack import CAST, Stack, wait_until
 from tests.acceptance.helpers import (
     assign,

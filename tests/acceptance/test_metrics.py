@@ -11,9 +11,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
-from bot import ids
+from bot.domain.tickets import OPEN_STATES
+from bot.messages import ids
 from bot.sandbox.stack import CAST, Stack
-from bot.tickets import OPEN_STATES
 from storage.models import OutboxRow, Ticket
 from tests.acceptance.alert_helpers import alert_stack, am_alert, am_body, post
 from tests.acceptance.helpers import actions_in, assign, card, client_root, ok, open_critical

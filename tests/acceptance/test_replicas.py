@@ -17,21 +17,21 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, select
 
-from bot.clock import ManualClock, SystemClock
-from bot.config import Settings
-from bot.runtime import ProcessRole, build_runtime
-from bot.sandbox.emulator import SlackEmulator
+from bot.app.runtime import ProcessRole, build_runtime
+from bot.config.settings import Settings
+from bot.domain.clock import ManualClock, SystemClock
+from bot.outbox.writer import OutboxWriter
 from bot.sandbox.mail import MailSink
 from bot.sandbox.process import BotProcess
-from bot.sandbox.records import ApiCall
+from bot.sandbox.slack.emulator import SlackEmulator
+from bot.sandbox.slack.records import ApiCall
 from bot.sandbox.stack import wait_until
-from bot.service.escalation import SILENT_REMIND
-from bot.service.outbox import OutboxWriter
+from bot.service.timers.escalation import SILENT_REMIND
 from bot.service.use_cases import Actor
 from storage.engine import make_engine, make_session_factory
 from storage.models import OutboxRow, TicketEvent, Timer
-from tests.delivery.rows import pending_mails, pending_posts
-from tests.delivery.timing import faster_than, most_within
+from tests.outbox.rows import pending_mails, pending_posts
+from tests.outbox.timing import faster_than, most_within
 
 TICKETS = 500  # assigned critical tickets whose silent-assignee reminders fall due together
 TECHNICIANS = 50  # ten reminders each, in ten DM conversations

@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
 from bot.sandbox.stack import CAST, Stack
-
-from .helpers import assign, block_text, bot_messages, card, open_critical, ticket
+from tests.acceptance.helpers import assign, block_text, bot_messages, card, open_critical, ticket
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -6,16 +6,18 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 
-from bot.metrics import Metrics
+from bot.app.web import build_web_app
+from bot.sandbox.slack.wire import sign
 from bot.sandbox.stack import Stack
-from bot.sandbox.wire import sign
-from bot.slack_app import build_bolt_app
-from bot.web import build_web_app
+from bot.slack.bolt_app import build_bolt_app
+from bot.telemetry.metrics import Metrics
+from handlers.slack import listeners
 from tests.acceptance.helpers import command_body
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -33,8 +35,9 @@ def _build(stack: Stack, *, socket_mode: bool, signing_secret: str | None) -> Ap
         identity={"user_id": "UBOT", "bot_id": "BBOT", "team_id": "T0EMU"},
         socket_mode=socket_mode,
         signing_secret=signing_secret,
-        service=stack.rt.service,
-        membership=stack.rt.membership,
+        register=partial(
+            listeners.register, service=stack.rt.service, membership=stack.rt.membership
+        ),
     )
 
 

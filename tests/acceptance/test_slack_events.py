@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.sandbox.slack.wire import sign
 from bot.sandbox.stack import Stack
-from bot.sandbox.wire import sign
-from bot.web import MAX_SLACK_BODY
+from bot.slack.http import MAX_SLACK_BODY
 from storage.models import Ticket
 from tests.acceptance.helpers import command_body
 

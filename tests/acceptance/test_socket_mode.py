@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import ids
+from bot.messages import ids
 from bot.sandbox.stack import CAST, Stack
 from tests.acceptance.helpers import card, client_root, ok, replies, ticket
 

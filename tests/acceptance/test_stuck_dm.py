@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from bot import ids
-from bot.clock import ManualClock
-from bot.sandbox.emulator import SlackEmulator
+from bot.domain.clock import ManualClock
+from bot.messages import ids
+from bot.sandbox.slack.emulator import SlackEmulator
 from bot.sandbox.stack import CAST, Stack, wait_until
 from tests.acceptance.helpers import bot_messages, card, client_root, mails_to, ok, replies
 

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from bot import ids
-from bot.outbox_admin import list_rows
+from bot.messages import ids
+from bot.outbox.admin import list_rows
 from bot.sandbox.stack import Stack
-from bot.sandbox.teams_records import TeamsUser
+from bot.sandbox.teams.records import TeamsUser
 from storage.models import OutboxRow
 from tests.acceptance.helpers import ticket
 from tests.acceptance.teams_helpers import cast, chat, post, say, shown, teams_card, verbs

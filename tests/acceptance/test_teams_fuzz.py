@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot import ids
+from bot.messages import ids
 from bot.sandbox.stack import Stack
-from bot.sandbox.teams_records import PostedActivity
+from bot.sandbox.teams.records import PostedActivity
 from storage.models import Ticket
 from tests.acceptance.helpers import ticket
 from tests.acceptance.teams_helpers import cast, say, teams_card

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert
 
-from bot import ids
-from bot.render.home_card import PAGE_ROWS
+from bot.messages import ids
 from bot.sandbox.stack import Stack
+from bot.teams.home_card import PAGE_ROWS
 from storage.models import tickets_table
 from tests.acceptance.teams_helpers import (
     assert_every_card_valid,

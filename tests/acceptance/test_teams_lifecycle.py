@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import ids
+from bot.messages import ids
 from bot.sandbox.stack import CAST, Stack
 from tests.acceptance.helpers import (
     assign,

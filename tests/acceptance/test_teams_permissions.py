@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot import ids
+from bot.messages import ids
 from bot.sandbox.stack import Stack
-from bot.sandbox.teams_records import TeamsUser
+from bot.sandbox.teams.records import TeamsUser
 from storage.models import Ticket, TicketEvent
 from tests.acceptance.helpers import ticket
 from tests.acceptance.teams_helpers import cast, post, say, teams_card
@@ -19,7 +19,7 @@ from tests.acceptance.teams_helpers import cast, post, say, teams_card
 WHO = ("manager", "assignee", "technician", "submitter", "contact", "outsider")
 STAFF = {"manager", "assignee", "technician"}
 
-# (action, who may) on a ticket assigned to Tom — the same rules as Slack's (bot/tickets.py).
+# (action, who may) on a ticket assigned to Tom — the same rules as Slack's (bot/domain/tickets.py).
 TABLE: list[tuple[str, set[str]]] = [
     (ids.ASSIGN, {"manager"}),
     (ids.START, {"manager", "assignee"}),

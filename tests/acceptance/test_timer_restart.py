@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.process import BotProcess
+from bot.sandbox.slack.emulator import SlackEmulator
 from bot.sandbox.stack import CAST, wait_until
 from storage.engine import make_engine, make_session_factory
 from storage.models import OutboxRow, TicketEvent, Timer

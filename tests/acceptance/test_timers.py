@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import ids
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
+from bot.messages import ids
 from bot.sandbox.stack import CAST, Stack
 from storage.models import Timer
 from tests.acceptance.helpers import (

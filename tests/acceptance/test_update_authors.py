@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from bot.sandbox.emulator import SlackEmulator
+from bot.sandbox.slack.emulator import SlackEmulator
 from bot.sandbox.stack import CAST, Stack
 from storage.models import TicketEvent
 from tests.acceptance.helpers import (

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.config import Settings
+from bot.config.settings import Settings
 from bot.reports import Month, Report, build_report
 from bot.service.sla import SlaPolicy
 from storage.engine import make_engine, make_session_factory

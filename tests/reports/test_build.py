@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import Settings
+from bot.config.settings import Settings
 from bot.reports import Month, Report, ReportError, Section, build_report
 from bot.service.sla import SlaPolicy
 from tests.reports.month_fixture import (

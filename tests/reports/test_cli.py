@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.reports.month_fixture import ACME, MONTH, TZ, write_month
 
 

@@ -7,13 +7,13 @@ import csv
 import io
 from dataclasses import replace
 
-from bot.render import limits
+from bot.messages import limits
 from bot.reports import Report
 from bot.reports.figures import Section
 from bot.reports.render import render
 from bot.reports.summary import report_summary
 from bot.reports.table import columns
-from bot.sandbox.blocks import block_errors
+from bot.sandbox.slack.blocks import block_errors
 from tests.reports.month_fixture import ACME, EXPECTED_COUNTS, EXPECTED_RATES, EXPECTED_TIMES
 
 

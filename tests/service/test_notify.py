@@ -6,14 +6,20 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
+from bot.outbox.writer import OutboxWriter
+from bot.people.directory import Directory
 from bot.service import TicketService
-from bot.service.directory import Directory
-from bot.service.notify import Notifier, NotifySettings, card_stream, client_stream, dm_stream
-from bot.service.outbox import OutboxWriter
+from bot.service.notify.matrix import (
+    Notifier,
+    NotifySettings,
+    card_stream,
+    client_stream,
+    dm_stream,
+)
 from bot.service.use_cases import Actor
 from storage.models import ChatMessage, OutboxRow
-from tests.service.conftest import EMPLOYEE, MANAGER, TECHNICIAN
+from tests.fakes import EMPLOYEE, MANAGER, TECHNICIAN
 
 TECH, CLIENT = "CTECHS", "CACME"
 CARD_TS, ROOT_TS, UPDATE_TS, REPLY_TS = "1.000100", "1.000200", "1.000300", "1.000400"

@@ -11,18 +11,19 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.business_hours import calendar, parse_span
-from bot.clock import ManualClock
-from bot.config import SlaTarget
-from bot.service import TicketService, sla_timers
-from bot.service.directory import Directory
-from bot.service.escalation import EscalationPolicy, kinds
-from bot.service.notify import Notifier, NotifySettings
-from bot.service.outbox import OutboxWriter
+from bot.config.settings import SlaTarget
+from bot.domain.business_hours import calendar, parse_span
+from bot.domain.clock import ManualClock
+from bot.outbox.writer import OutboxWriter
+from bot.people.directory import Directory
+from bot.service import TicketService
+from bot.service.notify.matrix import Notifier, NotifySettings
 from bot.service.sla import SlaPolicy
-from bot.service.timers import Timers
+from bot.service.timers import sla as sla_timers
+from bot.service.timers.escalation import EscalationPolicy, kinds
+from bot.service.timers.runner import TimerRunner
+from bot.service.timers.schedule import Timers
 from bot.service.use_cases import Actor
-from bot.timer_runner import TimerRunner
 from storage.models import (
     AlertStorm,
     AlertStormTicket,
@@ -33,7 +34,7 @@ from storage.models import (
     Ticket,
     TicketEvent,
 )
-from tests.service.conftest import EMPLOYEE, MANAGER, TECHNICIAN
+from tests.fakes import EMPLOYEE, MANAGER, TECHNICIAN
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

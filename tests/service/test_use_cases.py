@@ -17,16 +17,16 @@ from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
+from bot.outbox.writer import OutboxWriter
+from bot.people.directory import Directory
 from bot.service import TicketService
-from bot.service.directory import Directory
-from bot.service.notify import Notifier, NotifySettings
-from bot.service.outbox import OutboxWriter
+from bot.service.notify.matrix import Notifier, NotifySettings
 from bot.service.use_cases import Actor
-from bot.views import timeline
+from bot.service.views import timeline
 from storage.engine import make_engine
 from storage.models import OutboxRow, Person, Ticket, TicketEvent, tickets_table
-from tests.service.conftest import EMPLOYEE, MANAGER, Statements, StaticUsers
+from tests.fakes import EMPLOYEE, MANAGER, Statements, StaticUsers
 
 Change = Callable[[TicketService, int], None]
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from storage.batch import ONE_STATEMENT_ROWS, batch
 from storage.models import outbox_table, ticket_events_table, tickets_table
-from tests.service.conftest import Statements
+from tests.fakes import Statements
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 

@@ -1,0 +1,572 @@
+"""Alert ingestion: alerts → one open ticket per problem, one transaction per delivery.
+
+Dedup by group key; repeats only count; recovery is an update, never a close; a burst of new alert
+tickets becomes a storm shown as one summary message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from bot.alerts.hosts import host_hints, match_domain
+from bot.alerts.model import Alert, AlertStatus
+from bot.alerts.severity import priority_for
+from bot.alerts.title import clean_title
+from bot.domain.clock import Clock
+from bot.domain.tickets import State
+from bot.messages.escape import one_line
+from bot.service.notify.matrix import Notifier
+from bot.service.sla import SlaPolicy
+from bot.service.timers.escalation import REPING, EscalationPolicy, kinds
+from bot.service.timers.schedule import Timers
+from bot.service.use_cases import CONTROL_CHARS, TEXT_MAX, TITLE_MAX
+from bot.service.views import ticket_view
+from storage.bulk import insert_rows
+from storage.models import (
+    AlertGroup,
+    AlertInstance,
+    AlertStorm,
+    AlertStormTicket,
+    ChatMessage,
+    Client,
+    ClientAlertLabel,
+    ClientDomain,
+    Ticket,
+    alert_instances_table,
+    ticket_events_table,
+)
+
+log = logging.getLogger(__name__)
+
+STORM_WINDOW = timedelta(minutes=1)
+_CLIENTS = "ticketbot.alert_clients"  # Session.info: clients and labels read for a delivery
+_STORM = "ticketbot.storm"  # Session.info: the storm this delivery's tickets join
+_STORM_JOINS = "ticketbot.storm_joins"  # Session.info: storm id → (storm, tickets joined)
+_STORM_LOCK = 0x7469636B_73746D  # pg_advisory_xact_lock key: starting an alert storm
+ACTOR = "monitoring"
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    tech_channel: str | None  # the Slack technician channel; None: no storm summaries (Teams)
+    # TICKETBOT_ALERT_SEVERITY_MAP: overrides of bot.alerts.severity's table.
+    severity_map: Mapping[str, str] = field(default_factory=dict)
+    storm_threshold: int = 10
+
+
+@dataclass
+class IngestResult:
+    """What one delivery did; `alerts` counts every alert stored (new, repeated or changed)."""
+
+    alerts: int = 0
+    created: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+
+
+class AlertService:
+    """Turns alerts into tickets and updates; each `ingest` is one committed transaction."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Session],
+        notifier: Notifier,
+        clock: Clock,
+        policy: AlertPolicy,
+        timers: Timers | None = None,
+        sla: SlaPolicy | None = None,
+    ) -> None:
+        """`timers`: the deployment's timer kinds (default: escalation with default delays);
+        `sla`: its SLA targets and default calendar (default: the settings' defaults)."""
+        self._sessions = session_factory
+        self._notify = notifier
+        self._clock = clock
+        self._policy = policy
+        self._timers = timers or Timers.of(kinds(EscalationPolicy()))
+        self._sla = sla or SlaPolicy.of_defaults()
+
+    def ingest(self, alerts: Sequence[Alert]) -> IngestResult:
+        """Store `alerts` and write their notifications; retried once on a concurrent insert."""
+        for attempt in range(3):
+            try:
+                with self._sessions.begin() as s:
+                    return self._ingest(s, alerts)
+            except IntegrityError:  # another replica created the same group at the same moment
+                if attempt == 2:
+                    raise
+                log.info("alert group created concurrently; retrying")
+        raise AssertionError("unreachable")
+
+    # ---- one delivery ----------------------------------------------------------------------
+    def _ingest(self, s: Session, alerts: Sequence[Alert]) -> IngestResult:
+        result = IngestResult()
+        groups: dict[str, list[Alert]] = {}
+        for alert in alerts:
+            groups.setdefault(alert.group_key, []).append(alert)
+        now = self._clock.now()
+        found = self._find_groups(s, list(groups))
+        legacy = {
+            key: items[0]
+            for key, items in groups.items()
+            if _hash(key) not in found and items[0].legacy_group_key
+        }
+        if legacy:
+            found |= self._rekey(s, legacy)
+        for key, items in groups.items():
+            group = found.get(_hash(key))
+            self._ingest_group(s, key, group, _latest_per_fingerprint(items), now, result)
+        self._close_storms(s, now)
+        return result
+
+    def _ingest_group(
+        self,
+        s: Session,
+        key: str,
+        group: AlertGroup | None,
+        items: list[Alert],
+        now: datetime,
+        result: IngestResult,
+    ) -> None:
+        ticket = group.ticket if group is not None else None
+        firing = [a for a in items if a.status is AlertStatus.FIRING]
+        result.alerts += len(items)
+        if ticket is None or ticket.state == State.CLOSED.value:
+            if firing:
+                previous = ticket.id if ticket is not None else None
+                ticket = self._open(s, firing, previous, now)
+                result.created.append(ticket.id)
+            else:  # a recovery of a problem with no open ticket: remembered, no noise
+                ticket = None
+            status = AlertStatus.FIRING if firing else AlertStatus.RESOLVED
+            if group is None:  # inserted whole, with its ticket: one statement
+                group = AlertGroup(
+                    key_hash=_hash(key),
+                    key=key,
+                    source=items[0].source,
+                    ticket=ticket,
+                    status=status.value,
+                    notifications=1,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                )
+                s.add(group)
+                s.flush()
+                self._upsert_instances(s, group, items, now, opening=True, new_group=True)
+                return
+            if ticket is not None:
+                group.ticket = ticket
+            group.status = status.value
+            group.last_seen_at, group.notifications = now, group.notifications + 1
+            s.flush()
+            self._upsert_instances(s, group, items, now, opening=True)
+            return
+        assert group is not None  # an open ticket was found through its group
+        changes = self._upsert_instances(s, group, items, now)
+        group.last_seen_at, group.notifications = now, group.notifications + 1
+        if not (changes.joined or changes.again or changes.recovered):
+            return  # a repeat: counted, never announced
+        result.updated.append(ticket.id)
+        view = ticket_view(ticket, now)
+        if changes.joined or changes.again:
+            group.status = AlertStatus.FIRING.value
+            self._timeline(s, ticket, "alert_update", _summary(changes), now)
+            self._notify.alerts_joined(s, ticket, view, changes.joined, changes.again)
+        if changes.recovered:
+            still = self._still_firing(s, group)
+            if still == 0:
+                group.status = AlertStatus.RESOLVED.value
+                at = max((a.ends_at for a in items if a.ends_at), default=now)
+                self._timeline(s, ticket, "alert_recovered", "monitoring reports recovered", now)
+                self._notify.alert_recovered(s, ticket, view, at)
+            else:
+                self._timeline(
+                    s, ticket, "alert_update", f"{len(changes.recovered)} alert(s) recovered", now
+                )
+                self._notify.alerts_partly_recovered(s, ticket, view, changes.recovered, still)
+
+    def _find_groups(self, s: Session, keys: list[str]) -> dict[str, AlertGroup]:
+        """The delivery's known groups with their tickets, by key hash. On PostgreSQL they are
+        locked, always in key-hash order, so two deliveries sharing groups cannot deadlock."""
+        query = (
+            select(AlertGroup)
+            .options(joinedload(AlertGroup.ticket))
+            .where(AlertGroup.key_hash.in_({_hash(key) for key in keys}))
+            .order_by(AlertGroup.key_hash)
+        )
+        if s.bind is not None and s.bind.dialect.name == "postgresql":
+            query = query.with_for_update(of=AlertGroup)
+        return {group.key_hash: group for group in s.scalars(query).unique()}
+
+    def _rekey(self, s: Session, alerts: dict[str, Alert]) -> dict[str, AlertGroup]:
+        """Groups an older release keyed differently (see bot.alerts.legacy_key) whose ticket is
+        still open, moved to their new keys, by new key hash: their next alert updates them."""
+        old_keys = {_hash(a.legacy_group_key or ""): key for key, a in alerts.items()}
+        query = (
+            select(AlertGroup)
+            .options(joinedload(AlertGroup.ticket))
+            .where(AlertGroup.key_hash.in_(old_keys))
+            .order_by(AlertGroup.key_hash)
+        )
+        if s.bind is not None and s.bind.dialect.name == "postgresql":
+            query = query.with_for_update(of=AlertGroup)
+        moved: dict[str, AlertGroup] = {}
+        for group in s.scalars(query).unique():
+            if group.ticket is None or group.ticket.state == State.CLOSED.value:
+                continue
+            key = old_keys[group.key_hash]
+            alert = alerts[key]
+            group.key, group.key_hash = key, _hash(key)
+            if alert.legacy_fingerprint and alert.legacy_fingerprint != alert.fingerprint:
+                s.execute(
+                    update(AlertInstance)
+                    .where(
+                        AlertInstance.group_id == group.id,
+                        AlertInstance.fingerprint == alert.legacy_fingerprint,
+                    )
+                    .values(fingerprint=alert.fingerprint)
+                )
+            log.info("alert group re-keyed", extra={"ticket_id": group.ticket.id})
+            moved[group.key_hash] = group
+        s.flush()
+        return moved
+
+    # ---- a new ticket ----------------------------------------------------------------------
+    def _open(self, s: Session, firing: list[Alert], previous: int | None, now: datetime) -> Ticket:
+        first = firing[0]
+        client, client_match = self._client_for(s, firing)
+        priority = self._priority(first)
+        title = _title(first.title)
+        ticket = Ticket(
+            title=title,
+            description=_description(firing, previous),
+            priority=priority,
+            state=State.NEW.value,
+            source="monitoring",
+            source_link=first.link,
+            client=client,
+            client_unknown=client is None,
+            client_match=client_match,
+            origin_channel=client.slack_channel_id if client is not None else None,
+            created_at=now,
+            updated_at=now,
+            helpers=[],
+            **self._sla.opened(priority, client, now),
+        )
+        s.add(ticket)
+        s.flush()
+        text = f"{priority} — {title}" + (f" (follows #{previous})" if previous else "")
+        self._timeline(s, ticket, "created", text, now, data={"alert": first.group_key[:500]})
+        storm, started = self._storm_for(s, ticket, now)
+        labels = {k: str(v) for k, v in first.labels.items()}
+        self._notify.alert_raised(
+            s,
+            ticket,
+            ticket_view(ticket, now),
+            labels=labels,
+            previous=previous,
+            storm=storm,
+            storm_started=started,
+        )
+        # A storm is announced once: its tickets are not re-pinged one by one; their SLA clocks
+        # and the rest run as any ticket's.
+        self._timers.opened(s, ticket, now, leave_out=(REPING,) if storm is not None else ())
+        return ticket
+
+    def _priority(self, alert: Alert) -> str:
+        tool = alert.tool or (alert.source if alert.source != "slack" else None)
+        return priority_for(tool, alert.severity, self._policy.severity_map)
+
+    def _client_for(self, s: Session, alerts: list[Alert]) -> tuple[Client | None, str | None]:
+        """The client and how it was found: an explicit client name, else a client's alert
+        label, else a `client` label naming a client, else a host name the alerts mention under
+        a client's domain. Clients, labels and domains are read once per delivery."""
+        known = self._clients(s)
+        for name in dict.fromkeys(a.client.strip().lower() for a in alerts if a.client):
+            if name in known.named:
+                return known.named[name], "named by the alert"
+        pairs = {(k, str(v)) for a in alerts for k, v in a.labels.items()}
+        for (key, value), client in known.labelled:
+            if (key, value) in pairs:
+                return client, f"label {key}={value}"
+        for value in dict.fromkeys(v.lower() for k, v in sorted(pairs) if k == "client" and v):
+            if value in known.named:
+                return known.named[value], f"label client={value}"
+        for alert in alerts:
+            found = match_domain(host_hints(alert), known.domains)
+            if found is not None:
+                hint, client = found
+                return client, hint.describe()
+        return None, None
+
+    def _clients(self, s: Session) -> _KnownClients:
+        """Clients by lower-cased name, (label, client) in the order labels were added, and
+        clients by domain (lower-case)."""
+        cached: _KnownClients | None = s.info.get(_CLIENTS)
+        if cached is None:
+            clients = s.scalars(select(Client).order_by(Client.id)).all()
+            named: dict[str, Client] = {}
+            for client in clients:
+                named.setdefault(client.name.lower(), client)
+            by_id = {client.id: client for client in clients}
+            labels = s.scalars(select(ClientAlertLabel).order_by(ClientAlertLabel.id)).all()
+            labelled = [((row.key, row.value), by_id[row.client_id]) for row in labels]
+            domains = {
+                row.domain.strip().rstrip(".").lower(): by_id[row.client_id]
+                for row in s.scalars(select(ClientDomain).order_by(ClientDomain.domain))
+            }
+            cached = s.info[_CLIENTS] = _KnownClients(named, labelled, domains)
+        return cached
+
+    def _storm_for(
+        self, s: Session, ticket: Ticket, now: datetime
+    ) -> tuple[AlertStorm | None, bool]:
+        """Join the running storm, or start one when this minute's new alert tickets pass the
+        threshold; tickets of the minute whose cards are not posted yet join it too.
+
+        A running storm's count moves in `_close_storms`, at the end of the transaction, so that
+        concurrent deliveries hold its row only briefly.
+        """
+        since = now - STORM_WINDOW
+        channel = self._policy.tech_channel
+        if channel is None:  # a storm summary is a Slack message: in Teams, one card each
+            return None, False
+        storm = self._running_storm(s, channel, since)
+        if storm is None and s.bind is not None and s.bind.dialect.name == "postgresql":
+            # One storm per channel: a concurrent delivery deciding the same waits here, then
+            # finds the storm this one started.
+            s.execute(select(func.pg_advisory_xact_lock(_STORM_LOCK)))
+            storm = self._running_storm(s, channel, since)
+        if storm is not None:
+            s.add(AlertStormTicket(storm_id=storm.id, ticket_id=ticket.id, added_at=now))
+            joined: dict[int, tuple[AlertStorm, int]] = s.info.setdefault(_STORM_JOINS, {})
+            _, count = joined.get(storm.id, (storm, 0))
+            joined[storm.id] = (storm, count + 1)
+            return storm, False
+        recent = s.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.source == "monitoring", Ticket.created_at >= since)
+        )
+        if int(recent or 0) <= self._policy.storm_threshold:
+            return None, False
+        carded = select(ChatMessage.ticket_id).where(ChatMessage.role == "card")
+        waiting = s.scalars(
+            select(Ticket.id).where(
+                Ticket.source == "monitoring",
+                Ticket.created_at >= since,
+                Ticket.id != ticket.id,
+                Ticket.id.not_in(carded),
+            )
+        ).all()
+        storm = AlertStorm(
+            channel=channel, started_at=now, last_ticket_at=now, ticket_count=len(waiting) + 1
+        )
+        s.add(storm)
+        s.flush()
+        s.info[_STORM] = storm
+        for ticket_id in [*waiting, ticket.id]:
+            s.add(AlertStormTicket(storm_id=storm.id, ticket_id=ticket_id, added_at=now))
+        for ticket_id in waiting:
+            self._notify.storm_card(s, ticket_id)
+        self._notify.storm_changed(s, storm)
+        return storm, True
+
+    def _running_storm(self, s: Session, channel: str, since: datetime) -> AlertStorm | None:
+        """The storm running in the channel; once found, remembered for the delivery."""
+        storm: AlertStorm | None = s.info.get(_STORM)
+        if storm is None:
+            storm = s.scalar(
+                select(AlertStorm)
+                .where(AlertStorm.channel == channel, AlertStorm.last_ticket_at >= since)
+                .order_by(AlertStorm.id.desc())
+                .limit(1)
+            )
+            if storm is not None:
+                s.info[_STORM] = storm
+        return storm
+
+    def _close_storms(self, s: Session, now: datetime) -> None:
+        """Count this delivery's tickets into the storms they joined, then have each summary
+        refreshed. The count is one atomic UPDATE; it locks the storm row until commit, and
+        only then is the summary's outbox row looked at (see Dispatcher._storm)."""
+        joined: dict[int, tuple[AlertStorm, int]] = s.info.pop(_STORM_JOINS, {})
+        for storm_id, (storm, count) in joined.items():
+            s.execute(
+                update(AlertStorm)
+                .where(AlertStorm.id == storm_id)
+                .values(ticket_count=AlertStorm.ticket_count + count, last_ticket_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            self._notify.storm_changed(s, storm)
+
+    # ---- instances -------------------------------------------------------------------------
+    def _upsert_instances(
+        self,
+        s: Session,
+        group: AlertGroup,
+        items: list[Alert],
+        now: datetime,
+        *,
+        opening: bool = False,
+        new_group: bool = False,
+    ) -> _Changes:
+        """Store each alert's latest word; say which joined, fired again or recovered."""
+        changes = _Changes()
+        known: dict[str, AlertInstance] = {}
+        if not new_group:  # a group inserted just now has no instances to look up
+            known = {
+                row.fingerprint: row
+                for row in s.scalars(
+                    select(AlertInstance).where(
+                        AlertInstance.group_id == group.id,
+                        AlertInstance.fingerprint.in_([a.fingerprint for a in items]),
+                    )
+                )
+            }
+        fresh: list[dict[str, Any]] = []
+        for alert in items:
+            row = known.get(alert.fingerprint)
+            title = _title(alert.title)
+            if row is None:
+                fresh.append(
+                    {
+                        "group_id": group.id,
+                        "fingerprint": alert.fingerprint,
+                        "status": alert.status.value,
+                        "title": title,
+                        "labels": dict(alert.labels),
+                        "starts_at": alert.starts_at,
+                        "ends_at": alert.ends_at,
+                        "seen": 1,
+                        "first_seen_at": now,
+                        "last_seen_at": now,
+                    }
+                )
+                if alert.status is AlertStatus.FIRING and not opening:
+                    changes.joined.append(title)
+                continue
+            if row.status != alert.status.value and not opening:
+                if alert.status is AlertStatus.FIRING:
+                    changes.again.append(title)
+                else:
+                    changes.recovered.append(title)
+            s.execute(
+                update(AlertInstance)
+                .where(AlertInstance.id == row.id)
+                .values(
+                    status=alert.status.value,
+                    title=title,
+                    starts_at=alert.starts_at or row.starts_at,
+                    ends_at=alert.ends_at,
+                    seen=AlertInstance.seen + 1,
+                    last_seen_at=now,
+                )
+            )
+        # Straight to the connection: the group row they refer to is flushed already.
+        insert_rows(s.connection(), alert_instances_table, fresh)
+        return changes
+
+    def _still_firing(self, s: Session, group: AlertGroup) -> int:
+        return int(
+            s.scalar(
+                select(func.count())
+                .select_from(AlertInstance)
+                .where(
+                    AlertInstance.group_id == group.id,
+                    AlertInstance.status == AlertStatus.FIRING.value,
+                )
+            )
+            or 0
+        )
+
+    def _timeline(
+        self,
+        s: Session,
+        ticket: Ticket,
+        kind: str,
+        text: str,
+        now: datetime,
+        *,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        s.execute(
+            insert(ticket_events_table),
+            {
+                "ticket_id": ticket.id,
+                "at": now,
+                "actor_id": None,
+                "actor_label": ACTOR,
+                "kind": kind,
+                "surface": ACTOR,
+                "text": text[:TEXT_MAX],
+                "data": data or {},
+            },
+        )
+        if kind != "created":
+            ticket.updated_at = now
+
+
+@dataclass(frozen=True)
+class _KnownClients:
+    named: dict[str, Client]
+    labelled: list[tuple[tuple[str, str], Client]]
+    domains: dict[str, Client]
+
+
+@dataclass
+class _Changes:
+    joined: list[str] = field(default_factory=list)
+    again: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+
+
+def _latest_per_fingerprint(items: list[Alert]) -> list[Alert]:
+    """A delivery may repeat an alert (generic lists); its last word counts."""
+    latest: dict[str, Alert] = {}
+    for alert in items:
+        latest[alert.fingerprint] = alert
+    return list(latest.values())
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _title(raw: str) -> str:
+    """No mentions, status tags or markers, whatever the source (bot.alerts.title)."""
+    text = CONTROL_CHARS.sub("", raw or "")
+    title = one_line(clean_title(text), TITLE_MAX)
+    return title or "Monitoring alert"
+
+
+def _summary(changes: _Changes) -> str:
+    parts = []
+    if changes.joined:
+        parts.append(f"{len(changes.joined)} alert(s) joined")
+    if changes.again:
+        parts.append(f"{len(changes.again)} firing again")
+    return ", ".join(parts)
+
+
+def _description(firing: list[Alert], previous: int | None) -> str:
+    first = firing[0]
+    lines = [CONTROL_CHARS.sub("", first.description or "").strip()]
+    if previous is not None:
+        lines.append(f"The same alert fired again after #{previous} was closed.")
+    if first.labels:
+        lines.append("Labels: " + ", ".join(f"{k}={v}" for k, v in sorted(first.labels.items())))
+    if len(firing) > 1:
+        lines.append(f"{len(firing)} alerts firing:")
+        lines += [f"- {one_line(a.title, 200)}" for a in firing[:50]]
+        if len(firing) > 50:
+            lines.append(f"… and {len(firing) - 50} more")
+    return CONTROL_CHARS.sub("", "\n\n".join(x for x in lines if x))[:TEXT_MAX]

@@ -1,0 +1,2 @@
+"""One ticketbot process: the runtime that wires surfaces and roles together, its HTTP app
+and its periodic jobs."""

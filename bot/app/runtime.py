@@ -1,0 +1,487 @@
+"""Wires one ticketbot process from its role: database, Slack and Teams clients, service,
+dispatchers, Bolt, the Teams bot, HTTP."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from enum import StrEnum
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import uvicorn
+from slack_bolt import App
+from slack_sdk import WebClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp
+
+from bot.alerts.ingest import AlertPolicy, AlertService
+from bot.alerts.web import alert_routes
+from bot.app.scheduler import Periodic, Scheduler
+from bot.app.web import build_health_app, build_web_app
+from bot.config.settings import Settings
+from bot.domain.clock import Clock, SystemClock
+from bot.email.sender import EmailSender
+from bot.home.reader import HomeReader
+from bot.home.refresh import HomeViewers
+from bot.outbox.dispatcher import Dispatcher, DispatchPolicy
+from bot.outbox.writer import OutboxWriter, Written
+from bot.people.directory import Directory
+from bot.people.membership import Membership
+from bot.service import TicketService
+from bot.service.lifecycle_metrics import LifecycleMetrics
+from bot.service.notify.matrix import Notifier, NotifySettings
+from bot.service.sla import SlaPolicy
+from bot.service.timers import digest, monthly_report
+from bot.service.timers.runner import TimerRunner, build_timers, timer_job
+from bot.slack.bolt_app import build_bolt_app
+from bot.slack.gateway import SlackGateway
+from bot.teams.workflows import WorkflowsGateway
+from bot.telemetry.db_gauges import DatabaseCollector
+from bot.telemetry.metrics import Metrics
+from handlers.slack import listeners as slack_listeners
+from handlers.slack.listeners import AlertsChannel
+from storage.engine import make_engine, make_session_factory
+
+if TYPE_CHECKING:  # the Teams SDK is imported only by a process that runs Teams (~55 MB)
+    from bot.app.teams_parts import TeamsParts
+
+log = logging.getLogger(__name__)
+
+# Threads that run Bolt's listeners in HTTP mode. Each request writes one transaction and acks;
+# more threads than this only fight over the GIL (and SQLite has one writer anyway), fewer would
+# let a few listeners waiting on Slack (views.open) hold up every other ack.
+SLACK_THREADS = 8
+# How often a worker looks for changed tickets and republishes the App Homes that show them: a
+# Home lags a change by at most this, and is published at most this often for a burst of them.
+HOME_REFRESH = timedelta(seconds=20)
+# How often a web process reloads the technicians the workers stored (one query).
+WEB_ROLES_RELOAD = timedelta(minutes=1)
+
+
+class ProcessRole(StrEnum):
+    """What one process does (`ticketbot run --role`). Several processes share their state
+    through PostgreSQL only; on SQLite one process does everything."""
+
+    ALL = "all"
+    WEB = "web"  # Slack, Teams and alert intake: writes rows, sends nothing
+    WORKER = "worker"  # outbox delivery, storm summaries, timers, the directory refresh
+
+    @property
+    def serves(self) -> bool:
+        """Serves Slack (HTTP or Socket Mode), Teams and the alert webhooks."""
+        return self is not ProcessRole.WORKER
+
+    @property
+    def works(self) -> bool:
+        """Runs the background work: delivery, storm summaries, timers, refreshes."""
+        return self is not ProcessRole.WEB
+
+
+@dataclass
+class Runtime:
+    role: ProcessRole
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    gateway: SlackGateway | None  # None: Slack is off (an MSP on Teams only)
+    directory: Directory
+    membership: Membership | None
+    members_refresh: Periodic  # a worker's: from Slack/Teams into the database; a web's: a reload
+    scheduler: Scheduler
+    clock: Clock
+    service: TicketService
+    alerts: AlertService
+    dispatchers: tuple[Dispatcher, ...]
+    bolt: App | None
+    web: ASGIApp
+    slack_pool: ThreadPoolExecutor
+    metrics: Metrics
+    teams: TeamsParts | None = None
+    timers: TimerRunner | None = None  # fires due timers (the scheduler's "timers" job)
+    home: HomeViewers | None = None  # App Home publishing (Slack)
+    home_refresh: Periodic | None = None  # a worker's: republishes Homes after ticket changes
+    _server: uvicorn.Server | None = None
+    _server_thread: threading.Thread | None = None
+    _socket_handler: Any = None
+
+    def start_background(self) -> None:
+        """Learn the technicians and keep them current; a worker also starts delivering the
+        outbox."""
+        for dispatcher in self.dispatchers:
+            dispatcher.release_orphaned_claims()
+        # Slack unreachable at start: serve with what the database holds; the scheduler retries.
+        self.members_refresh.run(self.clock.now())
+        self.scheduler.start()
+        for dispatcher in self.dispatchers:
+            dispatcher.start()
+
+    def serve_http(self, sock: socket.socket | None = None, *, in_thread: bool = False) -> None:
+        """Serve the HTTP endpoints with uvicorn (on `sock`, or settings.host:port)."""
+        server = uvicorn.Server(uvicorn_config(self.web, self.settings.host, self.settings.port))
+        self._server = server
+        sockets = [sock] if sock is not None else None
+        if in_thread:
+            server.config.install_signal_handlers = False  # type: ignore[attr-defined]
+            thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
+            self._server_thread = thread
+            thread.start()
+        else:
+            tune_gc()
+            server.run(sockets=sockets)
+
+    def wait_http_started(self, timeout: float = 10.0) -> None:
+        """Block until uvicorn (started with in_thread=True) accepts connections."""
+        server = self._server
+        if server is None:
+            raise RuntimeError("serve_http was not called")
+        deadline = time.monotonic() + timeout
+        tick = threading.Event()
+        while not server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("HTTP server did not start")
+            tick.wait(0.01)
+
+    def start_socket_mode(self) -> None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        token = self.settings.slack_app_token
+        if token is None or self.bolt is None:
+            raise RuntimeError("Socket Mode needs SLACK_APP_TOKEN and a process that serves Slack")
+        handler = SocketModeHandler(self.bolt, app_token=token.reveal(), concurrency=16)
+        handler.connect()  # type: ignore[no-untyped-call]
+        self._socket_handler = handler
+
+    def stop(self) -> None:
+        if self._socket_handler is not None:
+            self._socket_handler.close()
+            self._socket_handler = None
+        if self._server is not None:
+            self._server.should_exit = True
+            if self._server_thread is not None:
+                self._server_thread.join(10)
+            self._server = None
+        self.scheduler.stop()
+        for dispatcher in self.dispatchers:
+            dispatcher.stop()
+        self.slack_pool.shutdown(wait=False)
+        if self.teams is not None:
+            self.teams.close()
+        self.engine.dispose()
+
+
+def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
+    """How uvicorn serves the HTTP endpoints (the ack benchmark's floor server uses it too)."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=None,  # uvicorn's lines go through the root logger: LOG_FORMAT applies
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=30,
+        # Nothing here reads the client's address, and Slack reads neither header: each costs a
+        # little on every ack.
+        proxy_headers=False,
+        server_header=False,
+        date_header=False,
+    )
+
+
+def tune_gc() -> None:
+    """For a process that serves from here on (not for tests, which serve in a thread).
+
+    Everything built so far (modules, mappers, settings) lives as long as the process: frozen,
+    the cycle collector stops walking it, and a full collection pauses every request for ~10 ms
+    instead of ~70 ms. Requests allocate thousands of objects each, almost all freed by reference
+    counting; collecting cycles every 10,000 allocations instead of every 700 cuts the collector's
+    time about sevenfold.
+    """
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    role: ProcessRole = ProcessRole.ALL,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    policy: DispatchPolicy | None = None,
+) -> Runtime:
+    """Build the parts of a process that its role needs. Network I/O: one auth.test to learn the
+    bot's identity (a worker checks its token with it too)."""
+    clock = clock or SystemClock()
+    engine = engine or make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    if not settings.slack_on and not settings.teams_on:
+        raise RuntimeError("neither Slack nor Teams is configured")
+    client: WebClient | None = None
+    gateway: SlackGateway | None = None
+    identity = None
+    metrics = Metrics()
+    if settings.slack_on:
+        if settings.slack_bot_token is None or settings.tech_channel is None:
+            raise RuntimeError("Slack settings are incomplete")
+        client = WebClient(
+            token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url, timeout=15
+        )
+        gateway = SlackGateway(
+            client, on_error=lambda kind: metrics.api_errors.labels("slack", kind).inc()
+        )
+        identity = gateway.auth_test()
+    directory = Directory(
+        lookup=gateway,
+        clock=clock,
+        managers=settings.managers,
+        technicians=settings.technicians,
+        tech_channel=settings.tech_channel,
+        teams_tech_channel=settings.teams_tech_channel,
+    )
+    membership = None
+    if gateway is not None:
+        membership = Membership(session_factory=sessions, directory=directory, lookup=gateway)
+    teams = None
+    if settings.teams_on:
+        from bot.app.teams_parts import build_teams_parts
+
+        teams = build_teams_parts(
+            settings,
+            sessions,
+            clock,
+            directory,
+            serve=role.serves,
+            on_api_error=lambda kind: metrics.api_errors.labels("teams", kind).inc(),
+        )
+    members_refresh = _members_job(role, settings, sessions, directory, membership, teams)
+    scheduler = Scheduler(clock=clock)
+    scheduler.add(members_refresh)
+    email = None
+    if settings.smtp is not None and settings.email_from:
+        email = EmailSender(settings.smtp, settings.email_from)
+    channels = _delivery_channels(role, slack=gateway is not None, teams=teams is not None)
+    webhooks = WorkflowsGateway()
+    home_reader = HomeReader(
+        reads=make_session_factory(engine, read_only=True),
+        directory=directory,
+        clock=clock,
+        workspace_url=str((identity or {}).get("url") or "") or None,
+    )
+    dispatchers = tuple(
+        Dispatcher(
+            session_factory=sessions,
+            clock=clock,
+            slack=gateway,
+            email=email,
+            tech_channel=settings.tech_channel,
+            metrics=metrics,
+            policy=replace(policy or DispatchPolicy(), lease=settings.outbox_lease),
+            worker_id=f"outbox-{channel}",
+            channels=(channel,),
+            teams=teams.chat if teams is not None else None,
+            teams_tech_channel=settings.teams_tech_channel,
+            teams_mention=teams.critical_mention if teams is not None else None,
+            webhooks=webhooks,
+            home=home_reader,
+        )
+        for channel in channels
+    )
+
+    def wake_dispatchers(written: Written) -> None:
+        for d in dispatchers:
+            d.wake(written)
+
+    writer = OutboxWriter(clock, on_commit=wake_dispatchers)
+    notifier = Notifier(
+        NotifySettings(
+            tech_channel=settings.tech_channel if gateway is not None else None,
+            critical_mention=settings.critical_mention_syntax,
+            email_domain=(
+                settings.email_from_address.rsplit("@", 1)[-1]
+                if email and settings.email_from_address
+                else None
+            ),
+            teams_tech_channel=settings.teams_tech_channel if teams is not None else None,
+            slack_on=gateway is not None,
+            teams_on=teams is not None,
+        ),
+        directory,
+        writer,
+        LifecycleMetrics(metrics),
+    )
+    home = None
+    home_refresh = None
+    if gateway is not None:
+        home = HomeViewers(sessions=sessions, directory=directory, writer=writer, clock=clock)
+        if role.works:
+            home_refresh = Periodic("home-refresh", home.refresh, every=HOME_REFRESH)
+            scheduler.add(home_refresh)
+    timers = build_timers(settings)
+    timer_runner = None
+    if role.works:
+        timer_runner = TimerRunner(
+            session_factory=sessions, timers=timers, notifier=notifier, clock=clock
+        )
+        scheduler.add(timer_job(timer_runner))
+        digest.start(settings, sessions, timers, clock.now())
+        monthly_report.start(settings, sessions, timers, clock.now())
+    sla = SlaPolicy.of(settings)
+    service = TicketService(
+        session_factory=sessions,
+        directory=directory,
+        notifier=notifier,
+        clock=clock,
+        timers=timers,
+        sla=sla,
+    )
+    secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None
+    alerts = AlertService(
+        session_factory=sessions,
+        notifier=notifier,
+        clock=clock,
+        policy=AlertPolicy(
+            tech_channel=settings.tech_channel if gateway is not None else None,
+            severity_map=dict(settings.alert_severity_map),
+            storm_threshold=settings.alert_storm_threshold,
+        ),
+        timers=timers,
+        sla=sla,
+    )
+    bolt = None
+    if role.serves and client is not None and identity is not None and membership is not None:
+        alerts_channel = None
+        if settings.alerts_channel:
+            alerts_channel = AlertsChannel(
+                settings.alerts_channel, settings.alert_chat_rules, alerts
+            )
+        bolt = build_bolt_app(
+            client=client,
+            identity=identity,
+            socket_mode=settings.socket_mode,
+            signing_secret=secret,
+            register=partial(
+                slack_listeners.register,
+                service=service,
+                membership=membership,
+                alerts_channel=alerts_channel,
+                home_viewers=home,
+            ),
+        )
+    if role.serves and teams is not None:
+        teams.register(service, home=home_reader)
+
+    def healthy() -> bool:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    if timer_runner is not None:  # one process role reads the database for /metrics
+        metrics.register(DatabaseCollector(sessions, timer_runner.overdue))
+    # The threads Bolt's listeners run on in HTTP mode: each writes one transaction, then acks.
+    slack_pool = ThreadPoolExecutor(max_workers=SLACK_THREADS, thread_name_prefix="slack")
+    if not role.serves:
+        web = build_health_app(
+            healthy=healthy, metrics=metrics, metrics_token=settings.metrics_token
+        )
+    else:
+        web = build_web_app(
+            bolt=None if settings.socket_mode else bolt,
+            signing_secret=secret,
+            healthy=healthy,
+            metrics=metrics,
+            slack_pool=slack_pool,
+            metrics_token=settings.metrics_token,
+            routes=[
+                *alert_routes(
+                    token=settings.alert_webhook_token,
+                    ingest=alerts.ingest,
+                    dedup=settings.alert_dedup,
+                    metrics=metrics,
+                ),
+                *(teams.routes if teams is not None else []),
+            ],
+        )
+    return Runtime(
+        role=role,
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        gateway=gateway,
+        directory=directory,
+        membership=membership,
+        members_refresh=members_refresh,
+        scheduler=scheduler,
+        clock=clock,
+        service=service,
+        alerts=alerts,
+        dispatchers=dispatchers,
+        bolt=bolt,
+        web=web,
+        slack_pool=slack_pool,
+        metrics=metrics,
+        teams=teams,
+        timers=timer_runner,
+        home=home,
+        home_refresh=home_refresh,
+    )
+
+
+def _delivery_channels(role: ProcessRole, *, slack: bool, teams: bool) -> list[str]:
+    """The outbox channels this process delivers, one dispatcher each (none in a web process)."""
+    if not role.works:
+        return []
+    channels = ["email", "webhook"]
+    if slack:
+        channels.insert(0, "slack")
+    if teams:
+        channels.insert(1, "teams")
+    return channels
+
+
+def _members_job(
+    role: ProcessRole,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    directory: Directory,
+    membership: Membership | None,
+    teams: TeamsParts | None,
+) -> Periodic:
+    """A worker reads who the technicians are from Slack and Teams and stores it; a web process
+    only reloads what the workers stored (no Slack or Teams call)."""
+    if not role.works:
+
+        def reload() -> None:
+            with sessions() as s:
+                directory.load_roles(s)
+
+        return Periodic("members-load", reload, every=WEB_ROLES_RELOAD)
+    refreshes: list[Callable[[], None]] = []
+    if membership is not None:
+        refreshes.append(membership.refresh)
+    if teams is not None:
+        refreshes.append(teams.membership.refresh)
+    return Periodic("members-refresh", lambda: _all(refreshes), every=settings.members_refresh)
+
+
+def _all(refreshes: list[Callable[[], None]]) -> None:
+    """Run every refresh; raise the first failure once all have run (the scheduler retries)."""
+    failure: Exception | None = None
+    for refresh in refreshes:
+        try:
+            refresh()
+        except Exception as e:
+            failure = failure or e
+    if failure is not None:
+        raise failure

@@ -1,0 +1,1 @@
+"""The `ticketbot` command: its parser, the admin commands and the demo."""

@@ -1,0 +1,1 @@
+"""Settings: every key `.env.example` documents, read, typed and checked at once."""

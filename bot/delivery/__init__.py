@@ -1,1 +1,0 @@
-"""Outbound delivery: the outbox dispatcher and one adapter per channel (Slack, email)."""

@@ -1,0 +1,1 @@
+"""Email: sending threaded mail over SMTP."""

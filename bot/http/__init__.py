@@ -1,0 +1,1 @@
+"""HTTP plumbing every endpoint shares: bearer tokens and capped request bodies."""

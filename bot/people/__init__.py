@@ -1,0 +1,1 @@
+"""People: one person across Slack, Teams and email, their roles, and their client company."""

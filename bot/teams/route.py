@@ -1,0 +1,169 @@
+"""What each Teams outbox kind does: the channel card, thread and DM posts, edits, mirrors."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.domain.clock import Clock
+from bot.messages.view import SlackMessage, TeamsMention, TeamsMessage
+from bot.outbox.claims import Claimed
+from bot.outbox.errors import DeliveryError
+from bot.outbox.pacing import Paces, paced
+from bot.outbox.recorded import Recorded, card_message
+from bot.service.views import ticket_view
+from bot.teams import cards as adaptive
+from bot.teams.chat import TeamsChat
+from bot.teams.conversations import split_thread
+from bot.teams.from_blocks import from_slack
+from storage.models import Person, Ticket
+
+log = logging.getLogger(__name__)
+
+
+class TeamsRoute:
+    def __init__(
+        self,
+        *,
+        teams: TeamsChat | None,
+        tech_channel: str | None,
+        mention: Callable[[], TeamsMention | None] | None,
+        paces: Paces,
+        recorded: Recorded,
+        reads: sessionmaker[Session],
+        clock: Clock,
+    ) -> None:
+        self._teams = teams
+        self._tech_channel = tech_channel
+        self._mention = mention
+        self._paces = paces
+        self._recorded = recorded
+        self._reads = reads
+        self._clock = clock
+
+    def deliver(self, row: Claimed) -> dict[str, Any]:
+        if self._teams is None:
+            raise DeliveryError("Teams is not configured", transient=False)
+        kind, p = row.kind, row.payload
+        if row.interrupted and kind == "post":
+            # The Bot Connector cannot be searched for an earlier post (a card is: it is
+            # recorded, and updated in place when found).
+            log.warning(
+                "outbox row %s: its earlier send was interrupted; Teams may show it twice", row.id
+            )
+        if kind == "card":
+            return self._card(row)
+        if kind == "post":
+            return self._post(row, self._teams)
+        if kind == "replace":
+            found = self._recorded.needed(row, role=p["role"])
+            if found is None:
+                return {"skipped": f"no {p['role']} message"}
+            self._teams.update(found[0], found[1], self.message(p))
+            return {"conversation": found[0], "id": found[1]}
+        if kind in ("update_mirror", "delete_mirror"):
+            mirror = self._recorded.needed(row, role="mirror", source=tuple(p["source"]))
+            if mirror is None:
+                return {"skipped": "mirror not found"}
+            if kind == "update_mirror":
+                self._teams.update(mirror[0], mirror[1], self.message(p))
+            else:
+                self._teams.delete(mirror[0], mirror[1])
+            return {"conversation": mirror[0], "id": mirror[1]}
+        raise DeliveryError(f"unknown Teams outbox kind {kind!r}", transient=False)
+
+    def message(self, p: dict[str, Any]) -> TeamsMessage:
+        """A row's message as a Teams card: rendered for Teams when written (`card`), else the
+        Slack rendering translated; `ping` adds the technician channel's mention."""
+        if isinstance(p.get("card"), dict):
+            return TeamsMessage(text=str(p.get("text") or ""), card=p["card"])
+        msg = from_slack(
+            SlackMessage(str(p.get("text") or ""), p.get("blocks") or []), self._names(p)
+        )
+        mention = self._mention() if p.get("ping") and self._mention else None
+        return adaptive.with_mention(msg, mention) if mention is not None else msg
+
+    def _card(self, row: Claimed) -> dict[str, Any]:
+        """Post the card in the Teams technician channel once; then update it in place."""
+        teams, channel, ticket_id = self._teams, self._tech_channel, int(row.ticket_id or 0)
+        if teams is None or channel is None:
+            return {"skipped": "no Teams technician channel"}
+        with self._reads() as s:
+            ticket = s.get(Ticket, ticket_id)
+            if ticket is None:
+                return {"skipped": "ticket gone"}
+            existing = card_message(s, ticket_id, "teams")
+            view = ticket_view(ticket, self._clock.now())
+            if existing is not None and existing.rendered_version == ticket.version:
+                return {"skipped": "card already current"}
+            target = (existing.channel, existing.ts) if existing else None
+        ping = bool(row.payload.get("mention")) and target is None
+        mention = self._mention() if ping and self._mention is not None else None
+        msg = adaptive.ticket_card(view, mention=mention)
+        if target is not None:
+            teams.update(target[0], target[1], msg)
+            self._recorded.rendered(target[0], target[1], view.version)
+            return {"conversation": target[0], "id": target[1], "version": view.version}
+        posted, activity_id = paced(
+            self._paces, "teams", row.target, self._clock.now, lambda: teams.post(channel, msg)
+        )
+        self._recorded.record(
+            ticket_id,
+            "card",
+            posted,
+            activity_id,
+            None,
+            None,
+            rendered_version=view.version,
+            surface="teams",
+        )
+        return {"conversation": posted, "id": activity_id, "version": view.version}
+
+    def _post(self, row: Claimed, teams: TeamsChat) -> dict[str, Any]:
+        p = row.payload
+        msg = self.message(p)
+        thread: str | None = None
+        anchor = p.get("anchor")
+        if anchor:
+            found = self._recorded.needed(row, role=anchor, root=True)
+            if found is None:
+                return {"skipped": f"no {anchor} thread"}
+            conversation, thread = found
+        elif p.get("conversation"):
+            conversation = str(p["conversation"])
+        elif p.get("user"):
+            conversation = teams.personal(str(p["user"]))
+        else:
+            raise DeliveryError("Teams post without a conversation", transient=False)
+        posted, activity_id = paced(
+            self._paces,
+            "teams",
+            row.target,
+            self._clock.now,
+            lambda: teams.post(conversation, msg, thread=thread),
+        )
+        # Every message of a Teams client thread is recorded: in a 1:1 chat (no threads) a reply
+        # quoting any of them is a reply about its ticket.
+        role = p.get("record_role") or ("client_post" if anchor == "client_root" else None)
+        if role and row.ticket_id is not None:
+            root = thread or split_thread(conversation)[1]
+            source = p.get("source") or (None, None)
+            self._recorded.record(
+                row.ticket_id, role, posted, activity_id, root, tuple(source), surface="teams"
+            )
+        return {"conversation": posted, "id": activity_id}
+
+    def _names(self, p: dict[str, Any]) -> dict[str, str]:
+        """Slack id → name, for the Slack mentions a message carries (most carry none)."""
+        if "<@" not in json.dumps(p):
+            return {}
+        with self._reads() as s:
+            rows = s.execute(
+                select(Person.slack_user_id, Person.name).where(Person.slack_user_id.is_not(None))
+            ).all()
+        return {sid: name for sid, name in rows if sid}

@@ -1,0 +1,1 @@
+"""Thin Bolt listeners: parse the payload, call one use-case, answer."""
