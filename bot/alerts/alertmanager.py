@@ -1,6 +1,6 @@
 """Prometheus Alertmanager webhook bodies (version "4") → `Alert`s; Grafana reuses the internals.
 
-Imports only the standard library and `bot.alerts.*`.
+Imports only the standard library, `bot.alerts.*` and `bot.config.alerts` (the dedup modes).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from bot.alerts.payload import (
     string_map,
     timestamp,
 )
+from bot.config.alerts import DEDUP_MODES
 
-DEDUP_MODES = ("group", "fingerprint")
 MAX_ALERTS = 5_000
 _STATUSES = {status.value: status for status in AlertStatus}
 _TITLE_ANNOTATIONS = ("summary", "title")

@@ -1,7 +1,8 @@
 """Alerts-channel messages from monitoring bots → an `Alert`, or None when a message is no alert.
 
 Words decide (attachment titles, then attachment bodies, blocks, the message text); the attachment
-colour breaks ties and decides when no word does. Imports only the standard library and bot.alerts.
+colour breaks ties and decides when no word does. Imports only the standard library, bot.alerts
+and `bot.config.alerts` (the rules' settings).
 """
 
 from __future__ import annotations
@@ -23,21 +24,7 @@ from bot.alerts.payload import (
 from bot.alerts.slack_message import SlackMessage, read_message
 from bot.alerts.title import EMPHASIS, clean_title, key_text, strip_mentions
 from bot.alerts.tools import recognise
-
-DEFAULT_FIRING_PATTERN = (
-    r"\b(?:FIRING|Firing|firing|PROBLEM|Problem|CRITICAL|DOWN|Re-Triggered|Triggered"
-    r"|WARN(?:ING)?|Warn(?:ing)?|NO DATA|No [Dd]ata|ALERTING|Alerting|alerting|UNREACHABLE)\b"
-)
-DEFAULT_RESOLVED_PATTERN = (
-    r"\b(?:RESOLVED|Resolved|resolved|Problem (?:has been )?resolved|RECOVERY|RECOVERED"
-    r"|Recovered|OK|ok|UP)\b"
-)
-# Alertmanager's slack_configs default, Grafana, Zabbix (by severity), Nagios/Icinga, Checkmk.
-DEFAULT_FIRING_COLORS = frozenset(
-    {"danger", "warning", "d63232", "e01e5a", "ff0000", "ee0000", "ff9900", "ffdd00"}
-    | {"e45959", "e97659", "ffa059", "ffc859", "7499ff", "97aab3"}
-)
-DEFAULT_RESOLVED_COLORS = frozenset({"good", "36a64f", "2eb67d", "2eb886", "009900", "00cc00"})
+from bot.config.alerts import ChatAlertRules
 
 LABELS_MAX = 50
 LABEL_VALUE_MAX = 1_000
@@ -62,18 +49,6 @@ class _Headline:
     raw: str  # as the tool wrote it (severity words are read from it)
     title: str  # cleaned: what the ticket is called
     key: str  # what names the problem across firing and recovery
-
-
-@dataclass(frozen=True)
-class ChatAlertRules:
-    """How alerts-channel messages are read; the defaults suit Alertmanager, Grafana, Zabbix…"""
-
-    firing: re.Pattern[str] = re.compile(DEFAULT_FIRING_PATTERN)
-    resolved: re.Pattern[str] = re.compile(DEFAULT_RESOLVED_PATTERN)
-    firing_colors: frozenset[str] = DEFAULT_FIRING_COLORS  # Slack names or hex, "#" optional
-    resolved_colors: frozenset[str] = DEFAULT_RESOLVED_COLORS
-    bots: frozenset[str] = frozenset()  # bot/app/bot-user ids or usernames; empty: any bot
-    allow_humans: bool = False
 
 
 def classify_message(event: Mapping[str, object], rules: ChatAlertRules) -> Alert | None:

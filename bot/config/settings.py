@@ -1,7 +1,7 @@
 """Typed settings for the keys `.env.example` documents, built from a mapping.
 
 Never reads the environment itself (the CLI passes `os.environ`); imports only the standard library,
-`bot.alerts` and `bot.domain.business_hours` (themselves standard-library only).
+`bot.config.alerts` and `bot.domain.business_hours` (themselves standard-library only).
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.alerts.alertmanager import DEDUP_MODES
-from bot.alerts.chat import ChatAlertRules
+from bot.config.alerts import DEDUP_MODES, ChatAlertRules
 from bot.domain.business_hours import HOURS_EXAMPLE, Span, parse_hours, parse_span
 
 __all__ = [

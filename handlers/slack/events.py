@@ -13,8 +13,9 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot.alerts.chat import ChatAlertRules, classify_message
+from bot.alerts.chat import classify_message
 from bot.alerts.ingest import AlertService
+from bot.config.alerts import ChatAlertRules
 from bot.domain.tickets import TransitionError
 from bot.messages import chat as messages
 from bot.people.directory import SlackUser

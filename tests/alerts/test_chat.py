@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.chat import ChatAlertRules, classify_message
+from bot.alerts.chat import classify_message
 from bot.alerts.model import Alert, AlertStatus
+from bot.config.alerts import ChatAlertRules
 from tests.alerts.payloads import load
 
 RULES = ChatAlertRules()

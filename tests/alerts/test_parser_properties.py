@@ -11,11 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.alerts.alertmanager import parse_alertmanager
-from bot.alerts.chat import ChatAlertRules, classify_message
+from bot.alerts.chat import classify_message
 from bot.alerts.generic import parse_generic
 from bot.alerts.grafana import parse_grafana
 from bot.alerts.model import Alert, AlertPayloadError, AlertStatus
 from bot.alerts.payload import DESCRIPTION_MAX, FINGERPRINT_MAX, TITLE_MAX
+from bot.config.alerts import ChatAlertRules
 from tests.alerts.payloads import GENERIC, NAMES, load
 
 EXAMPLES = settings(max_examples=150, deadline=None)

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.alerts.chat import ChatAlertRules, classify_message
+from bot.alerts.chat import classify_message
 from bot.alerts.title import clean_title, key_text
+from bot.config.alerts import ChatAlertRules
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from dotenv import dotenv_values
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.alerts.chat import ChatAlertRules
+from bot.config.alerts import ChatAlertRules
 from bot.config.settings import (
     KEYS,
     ConfigError,
