@@ -22,7 +22,7 @@ from bot.alerts.generic import parse_generic
 from bot.alerts.grafana import parse_grafana
 from bot.alerts.ingest import IngestResult
 from bot.alerts.model import Alert, AlertPayloadError
-from bot.config.settings import Secret
+from bot.config.secret import Secret
 from bot.http.guards import bearer_matches, read_capped
 from bot.telemetry.metrics import Metrics
 

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.config.settings import Secret
+from bot.config.secret import Secret
 from bot.http.guards import bearer_matches
 from bot.slack.http import SlackEvents
 from bot.telemetry.metrics import Metrics

@@ -11,7 +11,9 @@ from typing import Any
 
 from dotenv import load_dotenv
 
-from bot.config.settings import ConfigError, Settings, log_format_of
+from bot.config.problems import ConfigError
+from bot.config.server import log_format_of
+from bot.config.settings import Settings
 from bot.telemetry import logs
 
 log = logging.getLogger("ticketbot")

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
 
-from bot.config.settings import SmtpSettings
+from bot.config.email import SmtpSettings
 from bot.messages.escape import one_line
 from bot.outbox.errors import DeliveryError
 

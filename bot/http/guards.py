@@ -8,7 +8,7 @@ import hmac
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive
 
-from bot.config.settings import Secret
+from bot.config.secret import Secret
 
 
 def bearer_matches(header: str | None, token: Secret) -> bool:

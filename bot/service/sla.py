@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.config.settings import Settings, SlaTarget
+from bot.config.settings import Settings
+from bot.config.sla import SlaTarget
 from bot.domain.business_hours import ALWAYS, Calendar, calendar, parse_hours
 from storage.models import Client, Ticket, TicketEvent
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from bot.config.settings import SmtpSettings
+from bot.config.email import SmtpSettings
 from bot.domain.clock import SystemClock
 from bot.email.sender import EmailSender
 from bot.outbox.dispatcher import Dispatcher, DispatchPolicy

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config.settings import SlaTarget
+from bot.config.sla import SlaTarget
 from bot.domain.business_hours import calendar, parse_span
 from bot.domain.clock import ManualClock
 from bot.outbox.writer import OutboxWriter

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config.settings import Settings, SmtpSettings
+from bot.config.email import SmtpSettings
+from bot.config.settings import Settings
 from bot.domain.clock import ManualClock
 from bot.email.sender import EmailSender, build_message
 from bot.outbox.writer import OutboxWriter
