@@ -4,7 +4,6 @@ outbox: a message activity's HTTP answer carries nothing."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -17,13 +16,18 @@ from bot.service.use_cases import Actor
 from bot.teams import cards as adaptive
 from bot.teams.home_card import home_card
 from handlers.errors import internal_error_message, user_message
+from handlers.grammar import (
+    TEAMS_WORD,
+    Home,
+    ListMine,
+    NewForm,
+    Quick,
+    Status,
+    Usage,
+    teams_message,
+)
 from handlers.teams.activity import Incoming, dump, parse
 from handlers.teams.wiring import TeamsWiring, actor
-
-STATUS = re.compile(r"^status\s+#?(\d{1,9})\s*$", re.IGNORECASE)
-COMMAND = "ticket"
-HOME_WORDS = ("home", "dashboard")
-HOME_PAGE = re.compile(r"^(?:[1-9]\d{0,3})?$")  # `home`, or `home 2` for its second page
 
 
 def register(app: Any, service: TicketService, wiring: TeamsWiring) -> None:
@@ -80,45 +84,39 @@ def _message(service: TicketService, wiring: TeamsWiring, incoming: Incoming) ->
 
 
 def _command(service: TicketService, wiring: TeamsWiring, incoming: Incoming, actor: Actor) -> None:
-    text = incoming.text.removeprefix("/").strip()
-    word, _, rest = text.partition(" ")
-    word, rest = word.lower(), rest.strip()
-    answer: SlackMessage | None = None
+    answer: SlackMessage
     try:
-        if word in ("help", "?", "") and not rest:
-            answer = messages.help_text(COMMAND)
-        elif word in HOME_WORDS and wiring.home is not None and HOME_PAGE.match(rest):
-            if incoming.kind != "personal":  # a Home is the reader's own: never in a channel
-                answer = messages.refused(f"Write `{word}` to me in a 1:1 chat.")
-                service.answer_in_teams(incoming.where, answer)
+        match teams_message(incoming.text):
+            case Home(word, page) if wiring.home is not None:
+                if incoming.kind != "personal":  # a Home is the reader's own: never in a channel
+                    answer = messages.refused(f"Write `{word}` to me in a 1:1 chat.")
+                    service.answer_in_teams(incoming.where, answer)
+                    return
+                service.answer_in_teams(
+                    incoming.where, home_card(wiring.home.read(actor.key), page)
+                )
                 return
-            page = int(rest) - 1 if rest else 0
-            home = wiring.home.read(actor.key)
-            service.answer_in_teams(incoming.where, home_card(home, page))
-            return
-        elif word in ("list", "mine", "ls") and not rest:
-            answer = messages.ticket_list(service.my_open(actor))
-        elif word == "status":
-            match = STATUS.match(text)
-            if match is None:
-                answer = messages.refused("Usage: status <id>, for example: status 42")
-            else:
-                view, timeline = service.status(actor, int(match.group(1)))
+            case ListMine():
+                answer = messages.ticket_list(service.my_open(actor))
+            case Status(ticket_id):
+                view, timeline = service.status(actor, ticket_id)
                 staff = service.is_staff(actor)
                 answer = messages.status(view, timeline, include_internal=staff)
-        elif word == COMMAND and not rest:
-            service.answer_in_teams(incoming.where, adaptive.new_ticket_prompt())
-            return
-        elif word == COMMAND:
-            service.open_ticket(
-                actor,
-                title=rest,
-                origin_channel=incoming.where,
-                teams_tenant=incoming.tenant,
-            )
-            return
-        else:
-            answer = messages.help_text(COMMAND)
+            case Usage(text):
+                answer = messages.refused(text)
+            case NewForm():
+                service.answer_in_teams(incoming.where, adaptive.new_ticket_prompt())
+                return
+            case Quick(title):
+                service.open_ticket(
+                    actor,
+                    title=title,
+                    origin_channel=incoming.where,
+                    teams_tenant=incoming.tenant,
+                )
+                return
+            case _:  # help, or `home` where no App Home is served
+                answer = messages.help_text(TEAMS_WORD)
     except NotFoundError as e:
         answer = messages.refused(e.message)
     except Exception as e:
