@@ -14,12 +14,11 @@ from bot.messages.escape import ELLIPSIS, one_line
 from bot.messages.view import AFFECTED_CHOICES, PRIORITIES, PersonRef, TicketView
 from bot.teams.cards import (
     CONTENT_TYPE,
+    TEAMS_MD,
     Element,
     adaptive_card,
     name,
     priority_choice,
-    priority_label,
-    state_label,
     text_block,
     ticket_title,
 )
@@ -87,8 +86,8 @@ def _submit(title: str, verb: str, ticket: int | None = None) -> Element:
 def _ticket_context(view: TicketView) -> Element:
     assignee = name(view.assignee, default="unassigned")
     return text_block(
-        f"**{ticket_title(view, 200)}**\n{priority_label(view.priority)} · "
-        f"{state_label(view.state)} · {assignee}",
+        f"**{ticket_title(view, 200)}**\n{TEAMS_MD.priority(view.priority)} · "
+        f"{TEAMS_MD.state(view.state)} · {assignee}",
         isSubtle=True,
     )
 

@@ -23,8 +23,6 @@ MAX_CHOICES = 100
 # Our own per-field caps, so a card is readable before MAX_CARD_BYTES is ever reached.
 TITLE = 300
 DESCRIPTION = 3000
-NOTE = 1000
-RESOLUTION = 2000
 SUMMARY = 1000  # the activity's notification text
 NAME = 80
 INPUT_TEXT = 3000  # maxLength of a free-text dialog field
