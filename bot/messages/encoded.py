@@ -25,27 +25,21 @@ class Text:
 
 
 @dataclass(frozen=True)
-class User:
+class _Reference:
+    target: str  # the user id, channel id or address
+    label: str
+
+
+class User(_Reference):
     """`<@U123|label>`: a user mention."""
 
-    id: str
-    label: str
 
-
-@dataclass(frozen=True)
-class Channel:
+class Channel(_Reference):
     """`<#C123|name>`: a channel reference."""
 
-    id: str
-    label: str
 
-
-@dataclass(frozen=True)
-class Link:
+class Link(_Reference):
     """`<https://…|label>` (also mailto:, tel:, ftp:)."""
-
-    url: str
-    label: str
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from bot.messages.encoded import (
-    Channel,
-    Link,
-    Part,
-    Special,
-    Text,
-    Unknown,
-    User,
-    decode,
-    link_text,
-    parts,
-)
+from bot.messages import encoded
 
 ZWSP = "\u200b"
 ELLIPSIS = "…"
@@ -57,7 +46,7 @@ def neutralise_encoded(slack_text: str) -> str:
 
     `<!here>`, `<!channel>`, `<!everyone>`, `<!subteam^…>` become inert text; `<!date^…>` is kept.
     """
-    return "".join(_neutralised(part) for part in parts(clean(slack_text)))
+    return "".join(_neutralised(part) for part in encoded.parts(clean(slack_text)))
 
 
 def _escape_loose(text: str) -> str:
@@ -70,49 +59,51 @@ def _label(label: str) -> str:
     return neutralise_broadcasts(label.replace("|", "¦"))
 
 
-def _neutralised(part: Part) -> str:
+def _neutralised(part: encoded.Part) -> str:
     match part:
-        case Text(text):
+        case encoded.Text(text):
             return _escape_loose(text)
-        case User(user):
+        case encoded.User(user):
             return f"<@{user}>"
-        case Channel(channel, label):
+        case encoded.Channel(channel, label):
             return f"<#{channel}|{_label(label)}>" if label else f"<#{channel}>"
-        case Link(url, label):
+        case encoded.Link(url, label):
             return f"<{url}|{_label(label)}>" if label else f"<{url}>"
-        case Special("date", arg, label) if arg:
+        case encoded.Special("date", arg, label) if arg:
             return f"<!date{arg}|{_label(label)}>" if label else f"<!date{arg}>"
-        case Special("subteam", _, label):
+        case encoded.Special("subteam", _, label):
             return _inert_broadcast(_escape_loose(label.lstrip("@") or "group"))
-        case Special(kind, _, label):
+        case encoded.Special(kind, _, label):
             return _inert_broadcast(_escape_loose(label.lstrip("@") if label else kind))
-        case Unknown(inner):
+        case encoded.Unknown(inner):
             return _escape_loose(f"<{inner}>")
 
 
 def slack_to_plain(slack_text: str, names: Mapping[str, str]) -> str:
     """Slack-encoded text → plain text for email (mentions by name, links as `label (url)`)."""
-    return "".join(_plain(part, names) for part in parts(clean(slack_text)))
+    return "".join(_plain(part, names) for part in encoded.parts(clean(slack_text)))
 
 
-def _plain(part: Part, names: Mapping[str, str]) -> str:
+def _plain(part: encoded.Part, names: Mapping[str, str]) -> str:
     match part:
-        case Text(text):
-            return decode(text)
-        case User(user, label):
-            return "@" + (names.get(user) or decode(label) or user)
-        case Channel(channel, label):
-            return "#" + (decode(label) or names.get(channel) or channel)
-        case Link(url, label):
-            return link_text(decode(url), decode(label))
-        case Special("date", _, label):
-            return decode(label)
-        case Special("subteam", arg, label):
-            return "@" + (decode(label).lstrip("@") or names.get(arg.lstrip("^")) or "group")
-        case Special(kind, _, label):
-            return "@" + (decode(label).lstrip("@") or kind)
-        case Unknown(inner):
-            return decode(f"<{inner}>")
+        case encoded.Text(text):
+            return encoded.decode(text)
+        case encoded.User(user, label):
+            return "@" + (names.get(user) or encoded.decode(label) or user)
+        case encoded.Channel(channel, label):
+            return "#" + (encoded.decode(label) or names.get(channel) or channel)
+        case encoded.Link(url, label):
+            return encoded.link_text(encoded.decode(url), encoded.decode(label))
+        case encoded.Special("date", _, label):
+            return encoded.decode(label)
+        case encoded.Special("subteam", arg, label):
+            return "@" + (
+                encoded.decode(label).lstrip("@") or names.get(arg.lstrip("^")) or "group"
+            )
+        case encoded.Special(kind, _, label):
+            return "@" + (encoded.decode(label).lstrip("@") or kind)
+        case encoded.Unknown(inner):
+            return encoded.decode(f"<{inner}>")
 
 
 def one_line(raw: str, limit: int) -> str:

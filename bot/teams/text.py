@@ -11,18 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from bot.messages.encoded import (
-    Channel,
-    Link,
-    Part,
-    Special,
-    Text,
-    Unknown,
-    User,
-    decode,
-    link_text,
-    parts,
-)
+from bot.messages import encoded
 from bot.messages.escape import TRUNCATION_MARKER, ZWSP, clean
 
 # A zero-width space after `<` (autolinks, `<at>`) and `]` (inline and reference links, images)
@@ -45,26 +34,26 @@ def slack_to_teams(slack_text: str, names: Mapping[str, str]) -> str:
     address (`label (url)`): a markdown link could disguise where a user's link goes. Broadcasts
     (`<!here>`, `<!channel>`, `<!subteam^…>`) are dropped; `<!date^…|fallback>` keeps its fallback.
     """
-    translated = "".join(_teams(part, names) for part in parts(clean(slack_text)))
+    translated = "".join(_teams(part, names) for part in encoded.parts(clean(slack_text)))
     return _STRIKE.sub(r"\1", _BOLD.sub(r"**\1**", translated))
 
 
-def _teams(part: Part, names: Mapping[str, str]) -> str:
+def _teams(part: encoded.Part, names: Mapping[str, str]) -> str:
     match part:
-        case Text(text):
-            return teams_md(decode(text))
-        case User(user):
+        case encoded.Text(text):
+            return teams_md(encoded.decode(text))
+        case encoded.User(user):
             return teams_md(names.get(user) or "someone")
-        case Channel(channel, label):
-            return "#" + teams_md(decode(label) or names.get(channel) or "channel")
-        case Link(url, label):
-            return teams_md(link_text(decode(url), decode(label)))
-        case Special("date", _, label):
-            return teams_md(decode(label))
-        case Special():
+        case encoded.Channel(channel, label):
+            return "#" + teams_md(encoded.decode(label) or names.get(channel) or "channel")
+        case encoded.Link(url, label):
+            return teams_md(encoded.link_text(encoded.decode(url), encoded.decode(label)))
+        case encoded.Special("date", _, label):
+            return teams_md(encoded.decode(label))
+        case encoded.Special():
             return ""  # here / channel / everyone / subteam: nobody is pinged from a translation
-        case Unknown(inner):
-            return teams_md(decode(f"<{inner}>"))
+        case encoded.Unknown(inner):
+            return teams_md(encoded.decode(f"<{inner}>"))
 
 
 def paragraphs(text: str) -> str:
