@@ -24,7 +24,8 @@ from bot.teams.auth import MsalTokenProvider
 from bot.teams.chat import TeamsChat
 from bot.teams.connector import BotConnectorGateway
 from bot.teams.conversations import TeamsConversations
-from handlers.teams.listeners import TeamsWiring, register_teams
+from handlers.teams.listeners import register_teams
+from handlers.teams.wiring import TeamsWiring
 from storage.models import Person
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ Every builder truncates visibly instead of failing; none of them escapes: caller
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot.messages import limits
@@ -163,10 +163,10 @@ def packed_lines(lines: Sequence[str], budget: int, *, more: str = "… and {n} 
 # --- ticket vocabulary --------------------------------------------------------------------------
 
 
-def priority_label(priority: str) -> str:
-    """`🔴 Critical`; unknown values are shown escaped without an emoji."""
+def priority_label(priority: str, escape: Callable[[str], str] = mrkdwn) -> str:
+    """`🔴 Critical`; unknown values are shown escaped (mrkdwn unless said) without an emoji."""
     emoji = PRIORITY_EMOJI.get(priority)
-    name = mrkdwn(one_line(priority, 30)).replace("_", " ").capitalize()
+    name = escape(one_line(priority, 30)).replace("_", " ").capitalize()
     return f"{emoji} {name}" if emoji else name
 
 
@@ -177,14 +177,14 @@ def priority_text(priority: str) -> str:
     return f"{emoji} {name}" if emoji else name
 
 
-def state_label(state: str) -> str:
-    return STATE_LABELS.get(state) or mrkdwn(one_line(state, 30))
+def state_label(state: str, escape: Callable[[str], str] = mrkdwn) -> str:
+    return STATE_LABELS.get(state) or escape(one_line(state, 30))
 
 
-def affected_label(key: str | None) -> str:
+def affected_label(key: str | None, escape: Callable[[str], str] = mrkdwn) -> str:
     if not key:
         return "—"
-    return AFFECTED_CHOICES.get(key) or mrkdwn(one_line(key, 60))
+    return AFFECTED_CHOICES.get(key) or escape(one_line(key, 60))
 
 
 def who(person: PersonRef | None, *, default: str = "—") -> str:
@@ -202,12 +202,19 @@ def name_of(person: PersonRef) -> str:
     return mrkdwn(one_line(raw, 80))
 
 
-def people(persons: Sequence[PersonRef], budget: int, *, default: str = "—") -> str:
-    """Comma-separated mentions, ending in `+N more` when they do not fit in `budget` chars."""
+def people(
+    persons: Sequence[PersonRef],
+    budget: int,
+    *,
+    default: str = "—",
+    show: Callable[[PersonRef], str] = who,
+) -> str:
+    """Comma-separated people (mentions unless `show` says), ending in `+N more` when they do
+    not fit in `budget` chars."""
     shown: list[str] = []
     size = 0
     for index, person in enumerate(persons):
-        item = who(person)
+        item = show(person)
         suffix = len(f", +{len(persons)} more")
         if size + len(item) + 2 + suffix > budget:
             shown.append(f"+{len(persons) - index} more")

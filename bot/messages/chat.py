@@ -31,8 +31,8 @@ from bot.messages.blocks import (
     ticket_ref,
     who,
 )
-from bot.messages.card import card_fields, onsite_line, resolution_text
 from bot.messages.escape import mrkdwn, neutralise_encoded, one_line, truncate
+from bot.messages.facts import MRKDWN, card_fields, onsite_line, resolution_text
 from bot.messages.limits import Block
 from bot.messages.view import PersonRef, SlackMessage, TicketView, TimelineEntry
 
@@ -352,9 +352,9 @@ def status(
     if view.description.strip():
         blocks.append(section(truncate(mrkdwn(view.description), 1000)))
     if view.onsite is not None:
-        blocks.append(section(onsite_line(view)))
+        blocks.append(section(onsite_line(view, MRKDWN)))
     if view.resolution_note and view.state in ("awaiting_confirmation", "closed"):
-        blocks.append(section(resolution_text(view)))
+        blocks.append(section(resolution_text(view, MRKDWN)))
     if view.monitoring is not None:
         m = view.monitoring
         blocks.append(

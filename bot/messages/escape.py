@@ -1,12 +1,14 @@
 """Text safety for Slack mrkdwn, plain text and email headers: escaping, neutralising, truncation.
 
-Pure string functions; imports nothing from the rest of the project.
+Pure string functions; imports only bot.messages.encoded (the parse of Slack-encoded text).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+
+from bot.messages import encoded
 
 ZWSP = "\u200b"
 ELLIPSIS = "…"
@@ -15,12 +17,6 @@ TRUNCATION_MARKER = "… (truncated)"
 # C0/C1 controls except tab and newline, plus bidi overrides/isolates (they can disguise text).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _BROADCAST_WORD = re.compile(r"@(?=(?:here|channel|everyone))", re.IGNORECASE)
-# Anything Slack treats as a control sequence: `<...>` without nested angle brackets.
-_SEQUENCE = re.compile(r"<([^<>]*)>")
-_USER = re.compile(r"@([UW][A-Z0-9]+)(?:\|([^<>]*))?")
-_CHANNEL = re.compile(r"#([CG][A-Z0-9]+)(?:\|([^<>]*))?")
-_LINK = re.compile(r"((?:https?|mailto|tel|ftp):[^|<>\s]+)(?:\|([^<>]*))?", re.IGNORECASE)
-_SPECIAL = re.compile(r"!([a-z]+)(\^[^|<>]*)?(?:\|([^<>]*))?", re.IGNORECASE)
 _BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt);)")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -50,15 +46,7 @@ def neutralise_encoded(slack_text: str) -> str:
 
     `<!here>`, `<!channel>`, `<!everyone>`, `<!subteam^…>` become inert text; `<!date^…>` is kept.
     """
-    text = clean(slack_text)
-    out: list[str] = []
-    pos = 0
-    for match in _SEQUENCE.finditer(text):
-        out.append(_escape_loose(text[pos : match.start()]))
-        out.append(_neutralise_sequence(match.group(1)))
-        pos = match.end()
-    out.append(_escape_loose(text[pos:]))
-    return "".join(out)
+    return "".join(_neutralised(part) for part in encoded.parts(clean(slack_text)))
 
 
 def _escape_loose(text: str) -> str:
@@ -71,63 +59,51 @@ def _label(label: str) -> str:
     return neutralise_broadcasts(label.replace("|", "¦"))
 
 
-def _neutralise_sequence(inner: str) -> str:
-    if m := _USER.fullmatch(inner):
-        return f"<@{m.group(1)}>"
-    if m := _CHANNEL.fullmatch(inner):
-        return f"<#{m.group(1)}|{_label(m.group(2))}>" if m.group(2) else f"<#{m.group(1)}>"
-    if m := _LINK.fullmatch(inner):
-        return f"<{m.group(1)}|{_label(m.group(2))}>" if m.group(2) else f"<{m.group(1)}>"
-    if m := _SPECIAL.fullmatch(inner):
-        kind, arg, label = m.group(1).lower(), m.group(2), m.group(3)
-        if kind == "date" and arg:
+def _neutralised(part: encoded.Part) -> str:
+    match part:
+        case encoded.Text(text):
+            return _escape_loose(text)
+        case encoded.User(user):
+            return f"<@{user}>"
+        case encoded.Channel(channel, label):
+            return f"<#{channel}|{_label(label)}>" if label else f"<#{channel}>"
+        case encoded.Link(url, label):
+            return f"<{url}|{_label(label)}>" if label else f"<{url}>"
+        case encoded.Special("date", arg, label) if arg:
             return f"<!date{arg}|{_label(label)}>" if label else f"<!date{arg}>"
-        if kind == "subteam":
-            name = (label or "").lstrip("@") or "group"
-            return _inert_broadcast(_escape_loose(name))
-        return _inert_broadcast(_escape_loose(label.lstrip("@") if label else kind))
-    return _escape_loose(f"<{inner}>")
+        case encoded.Special("subteam", _, label):
+            return _inert_broadcast(_escape_loose(label.lstrip("@") or "group"))
+        case encoded.Special(kind, _, label):
+            return _inert_broadcast(_escape_loose(label.lstrip("@") if label else kind))
+        case encoded.Unknown(inner):
+            return _escape_loose(f"<{inner}>")
 
 
 def slack_to_plain(slack_text: str, names: Mapping[str, str]) -> str:
     """Slack-encoded text → plain text for email (mentions by name, links as `label (url)`)."""
-    text = clean(slack_text)
-    out: list[str] = []
-    pos = 0
-    for match in _SEQUENCE.finditer(text):
-        out.append(_decode(text[pos : match.start()]))
-        out.append(_plain_sequence(match.group(1), names))
-        pos = match.end()
-    out.append(_decode(text[pos:]))
-    return "".join(out)
+    return "".join(_plain(part, names) for part in encoded.parts(clean(slack_text)))
 
 
-def _decode(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _plain_sequence(inner: str, names: Mapping[str, str]) -> str:
-    if m := _USER.fullmatch(inner):
-        return "@" + (names.get(m.group(1)) or _decode(m.group(2) or "") or m.group(1))
-    if m := _CHANNEL.fullmatch(inner):
-        return "#" + (_decode(m.group(2) or "") or names.get(m.group(1)) or m.group(1))
-    if m := _LINK.fullmatch(inner):
-        url = _decode(m.group(1))
-        label = _decode(m.group(2) or "")
-        if url.lower().startswith("mailto:") and (not label or label == url[7:]):
-            return url[7:]
-        if not label or label in (url, url.split("://", 1)[-1]):
-            return url
-        return f"{label} ({url})"
-    if m := _SPECIAL.fullmatch(inner):
-        kind, arg, label = m.group(1).lower(), m.group(2) or "", _decode(m.group(3) or "")
-        if kind == "date":
-            return label
-        if kind == "subteam":
-            group_id = arg.lstrip("^")
-            return "@" + (label.lstrip("@") or names.get(group_id) or "group")
-        return "@" + (label.lstrip("@") or kind)
-    return _decode(f"<{inner}>")
+def _plain(part: encoded.Part, names: Mapping[str, str]) -> str:
+    match part:
+        case encoded.Text(text):
+            return encoded.decode(text)
+        case encoded.User(user, label):
+            return "@" + (names.get(user) or encoded.decode(label) or user)
+        case encoded.Channel(channel, label):
+            return "#" + (encoded.decode(label) or names.get(channel) or channel)
+        case encoded.Link(url, label):
+            return encoded.link_text(encoded.decode(url), encoded.decode(label))
+        case encoded.Special("date", _, label):
+            return encoded.decode(label)
+        case encoded.Special("subteam", arg, label):
+            return "@" + (
+                encoded.decode(label).lstrip("@") or names.get(arg.lstrip("^")) or "group"
+            )
+        case encoded.Special(kind, _, label):
+            return "@" + (encoded.decode(label).lstrip("@") or kind)
+        case encoded.Unknown(inner):
+            return encoded.decode(f"<{inner}>")
 
 
 def one_line(raw: str, limit: int) -> str:

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 from bot.messages import ids, limits
 from bot.messages.blocks import context, divider, fields_section, header, plain_line, section
-from bot.messages.card import card_fields, onsite_line, resolution_text
 from bot.messages.chat import INTERNAL_KINDS, timeline_line
 from bot.messages.escape import mrkdwn, one_line, safe_cut
+from bot.messages.facts import MRKDWN, card_fields, onsite_line, resolution_text
 from bot.messages.limits import Block
 from bot.messages.sla import slack_line
 from bot.messages.view import DeliveryView, TicketView, TimelineEntry
@@ -48,9 +48,9 @@ def detail_modal(
         blocks.append(section("*Description*"))
         blocks += [section(chunk) for chunk in description_chunks(view.description)]
     if view.onsite is not None:
-        blocks.append(section(onsite_line(view)))
+        blocks.append(section(onsite_line(view, MRKDWN)))
     if view.resolution_note and view.state in ("awaiting_confirmation", "closed"):
-        blocks.append(section(resolution_text(view)))
+        blocks.append(section(resolution_text(view, MRKDWN)))
 
     entries = [e for e in timeline if staff or not (e.internal or e.kind in INTERNAL_KINDS)]
     timeline_lines = [timeline_line(e, _TIMELINE_TEXT) for e in entries]

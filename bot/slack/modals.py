@@ -1,17 +1,17 @@
-"""Modal views (views.open payloads): create, assign, dispatch onsite, resolve, still broken."""
+"""Modal views (views.open payloads) of bot/messages/forms.py's forms: create, assign, dispatch
+onsite, resolve, still broken."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from bot.messages import ids, limits
+from bot.messages import forms, limits
 from bot.messages.blocks import (
     context,
     option,
     plain,
     plain_line,
-    priority_label,
     priority_text,
     section,
     state_label,
@@ -19,12 +19,12 @@ from bot.messages.blocks import (
     who,
 )
 from bot.messages.escape import one_line
+from bot.messages.forms import ChoiceField, Field, Form, TextField
 from bot.messages.limits import Block
-from bot.messages.view import AFFECTED_CHOICES, PRIORITIES, PRIORITY_HELP, PersonRef, TicketView
+from bot.messages.view import PersonRef, TicketView
 
 View = dict[str, object]
 
-RESOLVE_PLACEHOLDER = "e.g. ISP confirmed service restored; tested from two PCs"
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
@@ -53,40 +53,44 @@ def _modal(
     return view
 
 
-def _input(
-    pair: tuple[str, str],
-    label: str,
-    element: Block,
-    *,
-    optional: bool = False,
-    hint: str | None = None,
-) -> Block:
+def _block(field: Field) -> Block:
+    """One form field as an input block."""
+    element = _text_input(field) if isinstance(field, TextField) else _select(field)
     block: Block = {
         "type": "input",
-        "block_id": pair[0],
-        "label": plain_line(label, limits.INPUT_LABEL),
-        "element": {**element, "action_id": pair[1]},
-        "optional": optional,
+        "block_id": field.key[0],
+        "label": plain_line(field.label, limits.INPUT_LABEL),
+        "element": {**element, "action_id": field.key[1]},
+        "optional": not field.required,
     }
-    if hint:
-        block["hint"] = plain(hint, limits.INPUT_HINT)
+    if field.hint:
+        block["hint"] = plain(field.hint, limits.INPUT_HINT)
     return block
 
 
-def _text_input(
-    *,
-    multiline: bool = False,
-    max_length: int | None = None,
-    placeholder: str | None = None,
-    initial: str = "",
-) -> Block:
-    element: Block = {"type": "plain_text_input", "multiline": multiline}
-    if max_length:
-        element["max_length"] = max_length
-    if placeholder:
-        element["placeholder"] = plain_line(placeholder, limits.PLACEHOLDER_TEXT)
-    if initial:
-        element["initial_value"] = initial
+def _text_input(field: TextField) -> Block:
+    element: Block = {"type": "plain_text_input", "multiline": field.multiline}
+    if field.max_length:
+        element["max_length"] = field.max_length
+    if field.placeholder:
+        element["placeholder"] = plain_line(field.placeholder, limits.PLACEHOLDER_TEXT)
+    if field.initial:
+        element["initial_value"] = field.initial
+    return element
+
+
+def _select(field: ChoiceField) -> Block:
+    """Radio buttons for an expanded choice, else a static_select."""
+    options = [
+        option(c.label, c.value, _short_help(c.help) if c.help else None) for c in field.choices
+    ]
+    element: Block = {"type": "radio_buttons" if field.expanded else "static_select"}
+    if field.placeholder:
+        element["placeholder"] = plain_line(field.placeholder, limits.PLACEHOLDER_TEXT)
+    element["options"] = options
+    for choice, opt in zip(field.choices, options, strict=True):
+        if choice.value == field.initial:
+            element["initial_option"] = opt
     return element
 
 
@@ -103,189 +107,67 @@ def _ticket_context(view: TicketView) -> Block:
     return context([f"{ticket_ref(view)}\n{line}"])
 
 
+def _form_modal(form: Form, private_metadata: str, view: TicketView | None = None) -> View:
+    """`form` as a modal; a ticket's form (`view`) opens with the ticket it is about."""
+    blocks = [_ticket_context(view)] if view is not None else []
+    blocks += [_block(field) for field in form.fields]
+    title = f"{form.title} #{view.id}" if view is not None else form.title
+    return _modal(form.verb, title, private_metadata, blocks, submit=form.submit)
+
+
 def create_ticket_modal(private_metadata: str, *, initial_title: str = "") -> View:
     """The `/ticket` form; `initial_title` pre-fills the title (raw text)."""
-    priority_options = [
-        option(priority_label(p), p, _short_help(PRIORITY_HELP[p])) for p in PRIORITIES
-    ]
-    initial_priority = priority_options[PRIORITIES.index("medium")]
-    affected_options = [option(label, key) for key, label in AFFECTED_CHOICES.items()]
-    blocks = [
-        _input(
-            ids.IN_TITLE,
-            "Title",
-            _text_input(
-                max_length=150,
-                placeholder="e.g. Internet down at the main office",
-                initial=one_line(initial_title, 150),
-            ),
-        ),
-        _input(
-            ids.IN_DESCRIPTION,
-            "Description",
-            _text_input(
-                multiline=True,
-                max_length=limits.TEXT_OBJECT,
-                placeholder="What happened, since when, what you already tried",
-            ),
-            optional=True,
-        ),
-        _input(
-            ids.IN_PRIORITY,
-            "Priority",
-            {
-                "type": "radio_buttons",
-                "options": priority_options,
-                "initial_option": initial_priority,
-            },
-            hint="Critical: " + PRIORITY_HELP["critical"],
-        ),
-        _input(
-            ids.IN_AFFECTED,
-            "How many people are affected?",
-            {
-                "type": "static_select",
-                "placeholder": plain_line("Choose…", limits.PLACEHOLDER_TEXT),
-                "options": affected_options,
-            },
-            optional=True,
-        ),
-    ]
-    return _modal(ids.VIEW_CREATE, "New ticket", private_metadata, blocks, submit="Create")
+    return _form_modal(forms.new_ticket(initial_title), private_metadata)
 
 
-def _technician_select(
+def _technicians(
     technicians: Sequence[tuple[PersonRef, int]], current: PersonRef | None
-) -> tuple[Block | None, str | None]:
-    """A static_select of technicians ("Alice — 3 open"), and a note when some are left out.
-
-    Over 100 technicians, the least busy ones are kept (and always the current one).
-    """
-    seen: set[str] = set()
-    pool: list[tuple[PersonRef, int]] = []
-    for person, count in technicians:
-        sid = person.slack_id or ""
-        if _SLACK_USER_ID.fullmatch(sid) and sid not in seen:
-            seen.add(sid)
-            pool.append((person, count))
-    if not pool:
-        return None, None
-    current_id = current.slack_id if current else None
-    note = None
-    if len(pool) > limits.MAX_OPTIONS:
-        ranked = sorted(
-            range(len(pool)), key=lambda i: (pool[i][0].slack_id != current_id, pool[i][1])
-        )
-        keep = set(ranked[: limits.MAX_OPTIONS])
-        note = f"Showing the {limits.MAX_OPTIONS} least busy of {len(pool)} technicians."
-        pool = [item for i, item in enumerate(pool) if i in keep]
-
-    options: list[Block] = []
-    initial: Block | None = None
-    for person, count in pool:
-        suffix = f" — {count} open"
-        name = one_line(person.name or person.email or str(person.slack_id), 75 - len(suffix))
-        opt = option(name + suffix, str(person.slack_id))
-        options.append(opt)
-        if person.slack_id == current_id:
-            initial = opt
-    select: Block = {
-        "type": "static_select",
-        "placeholder": plain_line("Choose a technician", limits.PLACEHOLDER_TEXT),
-        "options": options,
-    }
-    if initial is not None:
-        select["initial_option"] = initial
-    return select, note
+) -> forms.Technicians | None:
+    """Those with a Slack user id (an option's value), at most a select's options."""
+    return forms.technicians(technicians, current, _slack_id, limits.MAX_OPTIONS)
 
 
-def _no_technicians() -> Block:
-    return section("No technicians are known yet. Set `TICKETBOT_TECHNICIANS` or invite them.")
+def _slack_id(person: PersonRef) -> str | None:
+    sid = person.slack_id or ""
+    return sid if _SLACK_USER_ID.fullmatch(sid) else None
+
+
+def _option_text(person: PersonRef, suffix: str) -> str:
+    """ "Alice — 3 open" within an option's 75 characters."""
+    return one_line(person.name or person.email or str(person.slack_id), 75 - len(suffix)) + suffix
+
+
+def _no_technicians(form: Form, view: TicketView, private_metadata: str) -> View:
+    setting = forms.NO_TECHNICIANS.format(setting="`TICKETBOT_TECHNICIANS`")
+    blocks = [_ticket_context(view), section(setting)]
+    title = f"{form.title} #{view.id}"
+    return _modal(form.verb, title, private_metadata, blocks, submit=None, close="Close")
+
+
+def _ticket_form(form: Form, view: TicketView, private_metadata: str) -> View:
+    if not form.fields:
+        return _no_technicians(form, view, private_metadata)
+    return _form_modal(form, private_metadata, view)
 
 
 def assign_modal(
     view: TicketView, technicians: Sequence[tuple[PersonRef, int]], private_metadata: str
 ) -> View:
     """`technicians`: (person, open-ticket count); option value = Slack user id."""
-    select, note = _technician_select(technicians, view.assignee)
-    blocks = [_ticket_context(view)]
-    if select is None:
-        blocks.append(_no_technicians())
-        return _modal(
-            ids.VIEW_ASSIGN,
-            f"Assign #{view.id}",
-            private_metadata,
-            blocks,
-            submit=None,
-            close="Close",
-        )
-    blocks.append(_input(ids.IN_ASSIGNEE, "Technician", select, hint=note))
-    return _modal(ids.VIEW_ASSIGN, f"Assign #{view.id}", private_metadata, blocks, submit="Assign")
+    offered = _technicians(technicians, view.assignee)
+    return _ticket_form(forms.assign(offered, _option_text), view, private_metadata)
 
 
 def dispatch_modal(
     view: TicketView, technicians: Sequence[tuple[PersonRef, int]], private_metadata: str
 ) -> View:
-    current = view.onsite.who if view.onsite else view.assignee
-    select, note = _technician_select(technicians, current)
-    blocks = [_ticket_context(view)]
-    if select is None:
-        blocks.append(_no_technicians())
-        return _modal(
-            ids.VIEW_DISPATCH,
-            f"Dispatch #{view.id}",
-            private_metadata,
-            blocks,
-            submit=None,
-            close="Close",
-        )
-    blocks += [
-        _input(ids.IN_ONSITE_WHO, "Who goes onsite", select, hint=note),
-        _input(
-            ids.IN_ONSITE_ETA,
-            "ETA",
-            _text_input(max_length=100, placeholder="e.g. 30 min, or 14:00"),
-        ),
-        _input(
-            ids.IN_ONSITE_NOTE,
-            "Note for the client",
-            _text_input(
-                multiline=True, max_length=1000, placeholder="e.g. Please have the server room open"
-            ),
-            optional=True,
-        ),
-    ]
-    return _modal(
-        ids.VIEW_DISPATCH, f"Dispatch #{view.id}", private_metadata, blocks, submit="Dispatch"
-    )
+    offered = _technicians(technicians, view.onsite.who if view.onsite else view.assignee)
+    return _ticket_form(forms.dispatch(offered, _option_text), view, private_metadata)
 
 
 def resolve_modal(view: TicketView, private_metadata: str) -> View:
-    blocks = [
-        _ticket_context(view),
-        _input(
-            ids.IN_VERIFICATION,
-            "How did you verify the fix?",
-            _text_input(multiline=True, max_length=2000, placeholder=RESOLVE_PLACEHOLDER),
-            hint="The submitter sees this and is asked to confirm the fix.",
-        ),
-    ]
-    return _modal(
-        ids.VIEW_RESOLVE, f"Resolve #{view.id}", private_metadata, blocks, submit="Resolve"
-    )
+    return _form_modal(forms.RESOLVE, private_metadata, view)
 
 
 def still_broken_modal(view: TicketView, private_metadata: str) -> View:
-    blocks = [
-        _ticket_context(view),
-        _input(
-            ids.IN_REASON,
-            "What is still not working?",
-            _text_input(
-                multiline=True, max_length=2000, placeholder="e.g. Still no internet on floor 2"
-            ),
-        ),
-    ]
-    return _modal(
-        ids.VIEW_STILL_BROKEN, f"Still broken #{view.id}", private_metadata, blocks, submit="Reopen"
-    )
+    return _form_modal(forms.STILL_BROKEN, private_metadata, view)

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.clock import Clock
-from bot.messages import card
 from bot.outbox.claims import Claimed, Deferred
 from bot.outbox.errors import DeliveryError
 from bot.outbox.pacing import Paces, paced
 from bot.outbox.recorded import Recorded, card_message
 from bot.service.views import ticket_view
+from bot.slack import card
 from bot.slack import storm_rows as storm
 from bot.slack.gateway import SlackGateway
 from storage.models import Ticket

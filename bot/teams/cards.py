@@ -12,14 +12,20 @@ import copy
 from collections.abc import Iterable, Sequence
 
 from bot.messages import ids
-from bot.messages.blocks import FINAL_STATES, PRIORITY_EMOJI, age
+from bot.messages.blocks import FINAL_STATES, PRIORITY_EMOJI
 from bot.messages.escape import one_line
+from bot.messages.facts import (
+    FINAL_LINES,
+    Markup,
+    card_facts,
+    onsite_line,
+    resolution_text,
+    summary_line,
+)
 from bot.messages.sla import TEAMS_COLOR, teams_line
 from bot.messages.view import (
-    AFFECTED_CHOICES,
     PRIORITIES,
     PRIORITY_HELP,
-    STATE_LABELS,
     PersonRef,
     TeamsMention,
     TeamsMessage,
@@ -29,8 +35,6 @@ from bot.teams.limits import (
     DESCRIPTION,
     MAX_ACTIONS,
     NAME,
-    NOTE,
-    RESOLUTION,
     SUMMARY,
     TITLE,
     Card,
@@ -43,15 +47,10 @@ Element = dict[str, object]
 SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 VERSION = "1.5"
-UNKNOWN_CLIENT = "⚠️ Unknown company — manager: please check"
 WEBHOOK_NOTE = (
     "This channel only receives notifications, so it has no buttons: to confirm the fix, or to "
     "say it is still broken, tell your IT provider (reply to their email) and they record it."
 )
-_FINAL_LINES = {
-    "closed": "🏁 Closed — confirmed fixed. This card is final.",
-    "cancelled": "🚫 Cancelled. This card is final.",
-}
 # Buttons that need a form: they open a dialog (task/fetch) instead of acting at once.
 DIALOG_VERBS = frozenset({ids.ASSIGN, ids.DISPATCH, ids.RESOLVE, ids.STILL_BROKEN})
 
@@ -142,44 +141,16 @@ def name(person: PersonRef | None, *, default: str = "—") -> str:
     return teams_md(one_line(person.name or person.email or "someone", NAME))
 
 
-def people(persons: Sequence[PersonRef], budget: int = 1000) -> str:
-    shown: list[str] = []
-    size = 0
-    for index, person in enumerate(persons):
-        item = name(person)
-        if size + len(item) + 2 + len(f", +{len(persons)} more") > budget:
-            shown.append(f"+{len(persons) - index} more")
-            break
-        shown.append(item)
-        size += len(item) + 2
-    return ", ".join(shown) or "—"
-
-
-def priority_label(priority: str) -> str:
-    """`🔴 Critical`; an unknown value is shown escaped, without an emoji."""
-    label = teams_md(one_line(priority, 30)).replace("_", " ").capitalize()
-    emoji = PRIORITY_EMOJI.get(priority)
-    return f"{emoji} {label}" if emoji else label
-
-
 def priority_choice(priority: str) -> str:
     """`🔴 Critical — Many staff can't work, …` for a choice list."""
-    return f"{priority_label(priority)} — {PRIORITY_HELP[priority]}"
-
-
-def state_label(state: str) -> str:
-    return STATE_LABELS.get(state) or teams_md(one_line(state, 30))
+    return f"{TEAMS_MD.priority(priority)} — {PRIORITY_HELP[priority]}"
 
 
 def ticket_title(view: TicketView, limit: int = TITLE) -> str:
     return f"#{view.id} {teams_md(one_line(view.title, limit))}"
 
 
-def summary_line(view: TicketView) -> str:
-    """`🔴 #12 Internet down at HQ — critical, new`."""
-    emoji = PRIORITY_EMOJI.get(view.priority, "")
-    priority = teams_md(one_line(view.priority, 30))
-    return f"{emoji} {ticket_title(view, 200)} — {priority}, {state_label(view.state).lower()}"
+TEAMS_MD = Markup(text=teams_md, bold="**", person=name, name=name, cut=clip)
 
 
 # --- the technician-channel ticket card ---------------------------------------------------------
@@ -199,7 +170,7 @@ def ticket_card(view: TicketView, *, mention: TeamsMention | None = None) -> Tea
         body.append(text_block(f"{at} {emoji} **#{view.id}** needs attention"))
         msteams["entities"] = [entity]
     body.append(text_block(ticket_title(view), size="Large", weight="Bolder", style="heading"))
-    body.append(fact_set(card_facts(view)))
+    body.append(fact_set(card_facts(view, TEAMS_MD)))
     for clock in view.sla:
         color = TEAMS_COLOR.get(clock.status)
         body.append(
@@ -209,14 +180,14 @@ def ticket_card(view: TicketView, *, mention: TeamsMention | None = None) -> Tea
         body.append(text_block(clip(teams_md(view.description), DESCRIPTION)))
     body += _monitoring_lines(view)
     if view.onsite is not None:
-        body.append(text_block(onsite_line(view)))
+        body.append(text_block(onsite_line(view, TEAMS_MD)))
     if view.resolution_note and view.state in ("awaiting_confirmation", "closed"):
-        body.append(text_block(resolution_text(view)))
+        body.append(text_block(resolution_text(view, TEAMS_MD)))
     if view.state in FINAL_STATES:
-        body.append(text_block(_FINAL_LINES[view.state], isSubtle=True))
+        body.append(text_block(FINAL_LINES[view.state], isSubtle=True))
     else:
         body += card_actions(view)
-    text = summary(summary_line(view))
+    text = summary(summary_line(view, TEAMS_MD))
     card = adaptive_card(body, fallback_text=text, msteams=msteams)
     if mention is None:
         return TeamsMessage(text=text, card=card)
@@ -239,33 +210,6 @@ def mention_entity(mention: TeamsMention) -> tuple[str, dict[str, object]]:
     return at, entity
 
 
-def card_facts(view: TicketView) -> list[tuple[str, str]]:
-    if view.client_unknown:
-        client = UNKNOWN_CLIENT
-    elif view.client_name:
-        client = teams_md(one_line(view.client_name, 200))
-        if view.client_match:
-            client += f" ({teams_md(one_line(view.client_match, 200))})"
-    else:
-        client = "—"
-    submitter = name(view.submitter)
-    if view.submitter.name and view.submitter.email:
-        submitter += f" ({teams_md(one_line(view.submitter.email, 200))})"
-    affected = "—"
-    if view.affected:
-        affected = AFFECTED_CHOICES.get(view.affected) or teams_md(one_line(view.affected, 60))
-    return [
-        ("Priority", priority_label(view.priority)),
-        ("State", state_label(view.state)),
-        ("Client", client),
-        ("Submitter", submitter),
-        ("Assignee", name(view.assignee, default="Unassigned")),
-        ("Helpers", people(view.helpers)),
-        ("Age", age(view.created_at, view.now)),
-        ("Affected", affected),
-    ]
-
-
 def _monitoring_lines(view: TicketView) -> list[Element]:
     lines: list[Element] = []
     if view.source == "monitoring":
@@ -284,24 +228,6 @@ def _monitoring_lines(view: TicketView) -> list[Element]:
             )
         )
     return lines
-
-
-def onsite_line(view: TicketView) -> str:
-    if view.onsite is None:
-        return ""
-    eta = teams_md(one_line(view.onsite.eta, 100))
-    line = f"🚗 **Onsite:** {name(view.onsite.who)} is on the way, ETA {eta}"
-    if view.onsite.note.strip():
-        line += "\n" + clip(teams_md(view.onsite.note), NOTE)
-    return line
-
-
-def resolution_text(view: TicketView) -> str:
-    note = clip(teams_md(view.resolution_note or ""), RESOLUTION)
-    lead = "✅ **Resolved — how it was verified:**"
-    if view.state == "awaiting_confirmation":
-        lead = "⏳ **Resolved, awaiting confirmation — how it was verified:**"
-    return f"{lead}\n{note}"
 
 
 def card_actions(view: TicketView) -> list[Element]:

@@ -1,4 +1,5 @@
-"""Teams dialogs (task modules): new ticket, assign, dispatch onsite, resolve, still broken.
+"""Teams dialogs (task modules) of bot/messages/forms.py's forms: new ticket, assign, dispatch
+onsite, resolve, still broken.
 
 Each function returns the dialog's Adaptive Card; `dialog_response` wraps one for a task/fetch
 answer. A submit arrives as `task/submit` with data `{"verb": <VIEW_* id>, "ticket": id, <input
@@ -9,32 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.messages import ids
+from bot.messages import forms
 from bot.messages.escape import ELLIPSIS, one_line
-from bot.messages.view import AFFECTED_CHOICES, PRIORITIES, PersonRef, TicketView
+from bot.messages.forms import ChoiceField, Field, Form, TextField
+from bot.messages.view import PersonRef, TicketView
 from bot.teams.cards import (
     CONTENT_TYPE,
+    TEAMS_MD,
     Element,
     adaptive_card,
     name,
-    priority_choice,
-    priority_label,
-    state_label,
     text_block,
     ticket_title,
 )
-from bot.teams.limits import (
-    CHOICE_TITLES_BYTES,
-    INPUT_TEXT,
-    MAX_CHOICES,
-    NAME,
-    Card,
-    cut_to,
-    encoded_size,
-)
+from bot.teams.limits import CHOICE_TITLES_BYTES, MAX_CHOICES, NAME, Card, cut_to, encoded_size
 
-RESOLVE_PLACEHOLDER = "e.g. ISP confirmed service restored; tested from two PCs"
-NO_TECHNICIANS = "No technicians are known yet. Set TICKETBOT_TECHNICIANS or invite them."
+NO_TECHNICIANS = forms.NO_TECHNICIANS.format(setting="TICKETBOT_TECHNICIANS")
 
 
 def dialog_response(title: str, card: Card) -> dict[str, object]:
@@ -50,30 +41,53 @@ def dialog_response(title: str, card: Card) -> dict[str, object]:
     }
 
 
-def _text_input(
-    pair: tuple[str, str],
-    label: str,
-    *,
-    required: bool,
-    multiline: bool = False,
-    max_length: int = INPUT_TEXT,
-    placeholder: str = "",
-    value: str = "",
-) -> Element:
+def _elements(field: Field) -> list[Element]:
+    """A form field as its input, and its hint under it: small for a text's, small and subtle for
+    a choice's. A choice whose options each explain themselves needs no hint."""
+    if isinstance(field, TextField):
+        hint = [text_block(field.hint, size="Small")] if field.hint else []
+        return [_text_input(field), *hint]
+    explained = any(choice.help for choice in field.choices)
+    hint = [text_block(field.hint, size="Small", isSubtle=True)] if field.hint else []
+    return [_choice_set(field), *([] if explained else hint)]
+
+
+def _text_input(field: TextField) -> Element:
     element: Element = {
         "type": "Input.Text",
-        "id": pair[0],
-        "label": label,
-        "isMultiline": multiline,
-        "maxLength": max_length,
-        "isRequired": required,
+        "id": field.key[0],
+        "label": field.label,
+        "isMultiline": field.multiline,
+        "maxLength": field.max_length,
+        "isRequired": field.required,
     }
-    if required:
-        element["errorMessage"] = f"{label} is required."
-    if placeholder:
-        element["placeholder"] = placeholder
-    if value:
-        element["value"] = value
+    if field.required:
+        element["errorMessage"] = f"{field.label} is required."
+    if field.placeholder:
+        element["placeholder"] = field.placeholder
+    if field.initial:
+        element["value"] = field.initial
+    return element
+
+
+def _choice_set(field: ChoiceField) -> Element:
+    element: Element = {
+        "type": "Input.ChoiceSet",
+        "id": field.key[0],
+        "label": field.label,
+        "style": "expanded" if field.expanded else "compact",
+    }
+    if field.required:
+        element["isRequired"] = True
+        element["errorMessage"] = field.missing
+    if field.placeholder:
+        element["placeholder"] = field.placeholder
+    if field.initial:
+        element["value"] = field.initial
+    element["choices"] = [
+        {"title": f"{c.label} — {c.help}" if c.help else c.label, "value": c.value}
+        for c in field.choices
+    ]
     return element
 
 
@@ -87,165 +101,64 @@ def _submit(title: str, verb: str, ticket: int | None = None) -> Element:
 def _ticket_context(view: TicketView) -> Element:
     assignee = name(view.assignee, default="unassigned")
     return text_block(
-        f"**{ticket_title(view, 200)}**\n{priority_label(view.priority)} · "
-        f"{state_label(view.state)} · {assignee}",
+        f"**{ticket_title(view, 200)}**\n{TEAMS_MD.priority(view.priority)} · "
+        f"{TEAMS_MD.state(view.state)} · {assignee}",
         isSubtle=True,
     )
 
 
+def _form_card(form: Form, view: TicketView | None = None) -> Card:
+    """`form` as a dialog's card; a ticket's form (`view`) opens with the ticket it is about.
+    A ticket's form without fields had no technicians to offer: it says so, with no button."""
+    body = [_ticket_context(view)] if view is not None else []
+    if view is not None and not form.fields:
+        return adaptive_card([*body, text_block(NO_TECHNICIANS)])
+    for field in form.fields:
+        body += _elements(field)
+    ticket = view.id if view is not None else None
+    return adaptive_card(body, actions=[_submit(form.submit, form.verb, ticket)])
+
+
 def new_ticket_dialog(initial_title: str = "") -> Card:
     """The *New ticket* form; `initial_title` (raw text) pre-fills the title."""
-    body: list[Element] = [
-        _text_input(
-            ids.IN_TITLE,
-            "Title",
-            required=True,
-            max_length=150,
-            placeholder="e.g. Internet down at the main office",
-            value=one_line(initial_title, 150),
-        ),
-        _text_input(
-            ids.IN_DESCRIPTION,
-            "Description",
-            required=False,
-            multiline=True,
-            placeholder="What happened, since when, what you already tried",
-        ),
-        {
-            "type": "Input.ChoiceSet",
-            "id": ids.IN_PRIORITY[0],
-            "label": "Priority",
-            "style": "expanded",
-            "isRequired": True,
-            "errorMessage": "Choose a priority.",
-            "value": "medium",
-            "choices": [{"title": priority_choice(p), "value": p} for p in PRIORITIES],
-        },
-        {
-            "type": "Input.ChoiceSet",
-            "id": ids.IN_AFFECTED[0],
-            "label": "How many people are affected?",
-            "style": "compact",
-            "placeholder": "Choose…",
-            "choices": [{"title": label, "value": key} for key, label in AFFECTED_CHOICES.items()],
-        },
-    ]
-    return adaptive_card(body, actions=[_submit("Create", ids.VIEW_CREATE)])
+    return _form_card(forms.new_ticket(initial_title))
 
 
-def _technician_choices(
+def _technicians(
     technicians: Sequence[tuple[PersonRef, int]], current: PersonRef | None
-) -> tuple[Element | None, str | None]:
-    """A ChoiceSet of technicians ("Alice — 3 open", value = PersonRef.key), and a note when some
-    are left out: over MAX_CHOICES, the least busy ones are kept, and always the current one."""
-    seen: set[str] = set()
-    pool: list[tuple[PersonRef, int]] = []
-    for person, count in technicians:
-        if person.key and person.key not in seen:
-            seen.add(person.key)
-            pool.append((person, count))
-    if not pool:
-        return None, None
-    current_key = current.key if current else None
-    note = None
-    if len(pool) > MAX_CHOICES:
-        ranked = sorted(range(len(pool)), key=lambda i: (pool[i][0].key != current_key, pool[i][1]))
-        keep = set(ranked[:MAX_CHOICES])
-        note = f"Showing the {MAX_CHOICES} least busy of {len(pool)} technicians."
-        pool = [item for i, item in enumerate(pool) if i in keep]
-    share = CHOICE_TITLES_BYTES // len(pool)
-    choices = []
-    for person, count in pool:
-        suffix = f" — {count} open"
+) -> forms.Technicians | None:
+    """Everyone with a key (a choice's value is PersonRef.key), at most MAX_CHOICES."""
+    return forms.technicians(technicians, current, lambda p: p.key or None, MAX_CHOICES)
+
+
+def _choice_titles(count: int) -> forms.NameFit:
+    """Names cut so that `count` choice titles stay within CHOICE_TITLES_BYTES."""
+    share = CHOICE_TITLES_BYTES // max(count, 1)
+
+    def title(person: PersonRef, suffix: str) -> str:
         label = one_line(person.name or person.email or person.key, NAME)
-        label = cut_to(label, share - encoded_size(suffix), ELLIPSIS)
-        choices.append({"title": label + suffix, "value": person.key})
-    element: Element = {
-        "type": "Input.ChoiceSet",
-        "id": "",
-        "style": "compact",
-        "isRequired": True,
-        "errorMessage": "Choose a technician.",
-        "placeholder": "Choose a technician",
-        "choices": choices,
-    }
-    if current_key and current_key in {p.key for p, _ in pool}:
-        element["value"] = current_key
-    return element, note
+        return cut_to(label, share - encoded_size(suffix), ELLIPSIS) + suffix
 
-
-def _no_technicians(view: TicketView) -> Card:
-    return adaptive_card([_ticket_context(view), text_block(NO_TECHNICIANS)])
+    return title
 
 
 def assign_dialog(view: TicketView, technicians: Sequence[tuple[PersonRef, int]]) -> Card:
     """`technicians`: (person, open-ticket count); the current assignee is preselected."""
-    select, note = _technician_choices(technicians, view.assignee)
-    if select is None:
-        return _no_technicians(view)
-    select.update(id=ids.IN_ASSIGNEE[0], label="Technician")
-    body = [_ticket_context(view), select]
-    if note:
-        body.append(text_block(note, size="Small", isSubtle=True))
-    return adaptive_card(body, actions=[_submit("Assign", ids.VIEW_ASSIGN, view.id)])
+    offered = _technicians(technicians, view.assignee)
+    titles = _choice_titles(len(offered.offered) if offered else 0)
+    return _form_card(forms.assign(offered, titles), view)
 
 
 def dispatch_dialog(view: TicketView, technicians: Sequence[tuple[PersonRef, int]]) -> Card:
     """Who goes onsite (preselected: the one already sent, else the assignee), ETA and a note."""
-    current = view.onsite.who if view.onsite else view.assignee
-    select, note = _technician_choices(technicians, current)
-    if select is None:
-        return _no_technicians(view)
-    select.update(id=ids.IN_ONSITE_WHO[0], label="Who goes onsite")
-    body = [_ticket_context(view), select]
-    if note:
-        body.append(text_block(note, size="Small", isSubtle=True))
-    body += [
-        _text_input(
-            ids.IN_ONSITE_ETA,
-            "ETA",
-            required=True,
-            max_length=100,
-            placeholder="e.g. 30 min, or 14:00",
-        ),
-        _text_input(
-            ids.IN_ONSITE_NOTE,
-            "Note for the client",
-            required=False,
-            multiline=True,
-            max_length=1000,
-            placeholder="e.g. Please have the server room open",
-        ),
-    ]
-    return adaptive_card(body, actions=[_submit("Dispatch", ids.VIEW_DISPATCH, view.id)])
+    offered = _technicians(technicians, view.onsite.who if view.onsite else view.assignee)
+    titles = _choice_titles(len(offered.offered) if offered else 0)
+    return _form_card(forms.dispatch(offered, titles), view)
 
 
 def resolve_dialog(view: TicketView) -> Card:
-    body = [
-        _ticket_context(view),
-        _text_input(
-            ids.IN_VERIFICATION,
-            "How did you verify the fix?",
-            required=True,
-            multiline=True,
-            max_length=2000,
-            placeholder=RESOLVE_PLACEHOLDER,
-        ),
-        text_block("The submitter sees this and is asked to confirm the fix.", size="Small"),
-    ]
-    return adaptive_card(body, actions=[_submit("Resolve", ids.VIEW_RESOLVE, view.id)])
+    return _form_card(forms.RESOLVE, view)
 
 
 def still_broken_dialog(view: TicketView) -> Card:
-    body = [
-        _ticket_context(view),
-        _text_input(
-            ids.IN_REASON,
-            "What is still not working?",
-            required=True,
-            multiline=True,
-            max_length=2000,
-            placeholder="e.g. Still no internet on floor 2",
-        ),
-    ]
-    return adaptive_card(body, actions=[_submit("Reopen", ids.VIEW_STILL_BROKEN, view.id)])
+    return _form_card(forms.STILL_BROKEN, view)

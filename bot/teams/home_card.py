@@ -10,6 +10,7 @@ from bot.messages.escape import one_line
 from bot.messages.sla import TEAMS_COLOR, teams_line
 from bot.messages.view import TeamsMessage
 from bot.teams.cards import (
+    TEAMS_MD,
     Element,
     action_sets,
     adaptive_card,
@@ -17,7 +18,6 @@ from bot.teams.cards import (
     execute,
     fact_set,
     name,
-    state_label,
     summary,
     text_block,
 )
@@ -86,7 +86,7 @@ def _row(data: HomeData, t: HomeTicket) -> list[Element]:
     title = teams_md(one_line(t.title, 150))
     client = f" · {teams_md(one_line(t.client_name, 80))}" if t.client_name else ""
     lines: list[Element] = [
-        text_block(f"{emoji} **#{t.id}** {title} — {state_label(t.state)}{client}".strip()),
+        text_block(f"{emoji} **#{t.id}** {title} — {TEAMS_MD.state(t.state)}{client}".strip()),
         text_block(
             f"Assignee: {name(t.assignee, default='unassigned')}", isSubtle=True, spacing="None"
         ),

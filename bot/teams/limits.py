@@ -23,11 +23,8 @@ MAX_CHOICES = 100
 # Our own per-field caps, so a card is readable before MAX_CARD_BYTES is ever reached.
 TITLE = 300
 DESCRIPTION = 3000
-NOTE = 1000
-RESOLUTION = 2000
 SUMMARY = 1000  # the activity's notification text
 NAME = 80
-INPUT_TEXT = 3000  # maxLength of a free-text dialog field
 # What the titles of one ChoiceSet may take of MAX_CARD_BYTES (100 long names would not fit).
 CHOICE_TITLES_BYTES = 14_000
 # fit_card never cuts a text below this many characters.

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.messages import card, email, limits
 from bot.messages import chat as messages
+from bot.messages import email, limits
 from bot.messages.view import OnsiteView, PersonRef, SlackMessage, TicketView, TimelineEntry
-from bot.slack import modals
+from bot.slack import card, modals
 from tests.messages.factories import DANA, NOW, SAM, make_view
 from tests.slack.validator import assert_no_pings, validate_message, validate_view
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.messages.card import ticket_card
 from bot.messages.sla import fallback_time, slack_line, teams_line
 from bot.messages.view import SlaClock
+from bot.slack.card import ticket_card
 from bot.teams import cards as adaptive
 from tests.messages.factories import NOW, make_view
 from tests.slack.validator import assert_no_pings, validate_message

@@ -10,6 +10,7 @@ import pytest
 
 from bot.messages import ids
 from bot.messages.escape import TRUNCATION_MARKER, ZWSP
+from bot.messages.facts import UNKNOWN_CLIENT
 from bot.messages.view import (
     PRIORITIES,
     STATE_LABELS,
@@ -119,7 +120,7 @@ def test_card_shows_what_slacks_card_shows() -> None:
 
 def test_unknown_client_is_flagged() -> None:
     card = adaptive.ticket_card(make_view(client_unknown=True)).card
-    assert adaptive.UNKNOWN_CLIENT in _text(card)
+    assert UNKNOWN_CLIENT in _text(card)
 
 
 def test_buttons_route_like_slack() -> None:

@@ -8,11 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.messages import alerts, card, ids
+from bot.messages import alerts, ids
 from bot.messages import chat as messages
 from bot.messages.alerts import StormLine
 from bot.messages.escape import TRUNCATION_MARKER
 from bot.messages.view import MonitoringView, OnsiteView, SlackMessage, TicketView
+from bot.slack import card
 from bot.teams.cards import WEBHOOK_NOTE, webhook_envelope
 from bot.teams.from_blocks import from_slack
 from tests.messages.factories import DANA, EMAIL_ONLY, LEE, MIA, NOW, SAM, entry, make_view

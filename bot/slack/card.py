@@ -1,4 +1,5 @@
-"""The technician-channel ticket card, posted once and then updated in place with chat.update."""
+"""The technician-channel ticket card in Block Kit, posted once and then updated in place with
+chat.update; its facts are bot/messages/facts.py's."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ from bot.messages.blocks import (
     FINAL_STATES,
     PRIORITY_EMOJI,
     actions,
-    affected_label,
-    age,
     button,
     check_mention,
     context,
@@ -16,24 +15,22 @@ from bot.messages.blocks import (
     fields_section,
     header,
     link,
-    name_of,
     option,
-    people,
     priority_label,
     section,
-    state_label,
-    who,
 )
-from bot.messages.escape import mrkdwn, one_line, truncate
+from bot.messages.escape import mrkdwn
+from bot.messages.facts import (
+    FINAL_LINES,
+    MRKDWN,
+    card_fields,
+    onsite_line,
+    resolution_text,
+    summary_line,
+)
 from bot.messages.limits import Block
 from bot.messages.sla import slack_line
 from bot.messages.view import PRIORITIES, SlackMessage, TicketView
-
-UNKNOWN_CLIENT = "⚠️ Unknown company — manager: please check"
-_FINAL_LINES = {
-    "closed": "🏁 Closed — confirmed fixed. This card is final.",
-    "cancelled": "🚫 Cancelled. This card is final.",
-}
 
 
 def ticket_card(view: TicketView, *, mention: str | None = None) -> SlackMessage:
@@ -59,70 +56,19 @@ def ticket_card(view: TicketView, *, mention: str | None = None) -> SlackMessage
         line = "📟 Raised by monitoring" + (f" · {source}" if view.source_link else "")
         blocks.append(context([line], bid("source")))
     if view.onsite is not None:
-        blocks.append(section(onsite_line(view), bid("onsite")))
+        blocks.append(section(onsite_line(view, MRKDWN), bid("onsite")))
     if view.resolution_note and view.state in ("awaiting_confirmation", "closed"):
-        blocks.append(section(resolution_text(view), bid("resolution")))
+        blocks.append(section(resolution_text(view, MRKDWN), bid("resolution")))
     if view.state in FINAL_STATES:
-        blocks.append(context([_FINAL_LINES[view.state]], bid("final")))
+        blocks.append(context([FINAL_LINES[view.state]], bid("final")))
     else:
         blocks.append(actions(card_actions(view), bid("actions")))
 
-    text = summary_line(view)
+    text = summary_line(view, MRKDWN)
     return SlackMessage(
         text=fallback(f"{ping} {text}" if ping else text),
         blocks=limits.fit_blocks(blocks, limits.MAX_BLOCKS_MESSAGE),
     )
-
-
-def summary_line(view: TicketView) -> str:
-    """`🔴 #12 Internet down at HQ — critical, new` (safe mrkdwn)."""
-    emoji = PRIORITY_EMOJI.get(view.priority, "")
-    title = mrkdwn(one_line(view.title, 200))
-    state = state_label(view.state).lower()
-    return f"{emoji} #{view.id} {title} — {mrkdwn(one_line(view.priority, 30))}, {state}".strip()
-
-
-def card_fields(view: TicketView) -> list[str]:
-    if view.client_unknown:
-        client = UNKNOWN_CLIENT
-    elif view.client_name:
-        client = mrkdwn(one_line(view.client_name, 200))
-        if view.client_match:
-            client += f" ({mrkdwn(one_line(view.client_match, 200))})"
-    else:
-        client = "—"
-    submitter = who(view.submitter)
-    if not submitter.startswith("<@") and view.submitter.name and view.submitter.email:
-        email = mrkdwn(one_line(view.submitter.email, 200))
-        submitter = f"{name_of(view.submitter)} ({email})"
-    return [
-        f"*Priority*\n{priority_label(view.priority)}",
-        f"*State*\n{state_label(view.state)}",
-        f"*Client*\n{client}",
-        f"*Submitter*\n{submitter}",
-        f"*Assignee*\n{who(view.assignee, default='Unassigned')}",
-        f"*Helpers*\n{people(view.helpers, 1000)}",
-        f"*Age*\n{age(view.created_at, view.now)}",
-        f"*Affected*\n{affected_label(view.affected)}",
-    ]
-
-
-def onsite_line(view: TicketView) -> str:
-    if view.onsite is None:
-        return ""
-    eta = mrkdwn(one_line(view.onsite.eta, 100))
-    line = f"🚗 *Onsite:* {who(view.onsite.who)} is on the way, ETA {eta}"
-    if view.onsite.note.strip():
-        line += "\n" + truncate(mrkdwn(view.onsite.note), 1000)
-    return line
-
-
-def resolution_text(view: TicketView) -> str:
-    note = truncate(mrkdwn(view.resolution_note or ""), 2000)
-    lead = "✅ *Resolved — how it was verified:*"
-    if view.state == "awaiting_confirmation":
-        lead = "⏳ *Resolved, awaiting confirmation — how it was verified:*"
-    return f"{lead}\n{note}"
 
 
 def priority_options() -> list[Block]:

@@ -7,8 +7,9 @@ import pytest
 
 from bot.messages import ids
 from bot.messages.blocks import age
-from bot.messages.card import UNKNOWN_CLIENT, ticket_card
+from bot.messages.facts import UNKNOWN_CLIENT
 from bot.messages.view import PRIORITIES, STATE_LABELS, OnsiteView, PersonRef
+from bot.slack.card import ticket_card
 from tests.messages.factories import DANA, EMAIL_ONLY, LEE, NOW, SAM, make_view
 from tests.slack.validator import assert_no_pings, validate_message
 
