@@ -24,7 +24,8 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
 from bot.domain.clock import ManualClock
-from bot.sandbox import SlackEmulator, render_text
+from bot.sandbox.slack.emulator import SlackEmulator
+from bot.sandbox.slack.render import render_text
 
 SECRET = "emulator-signing-secret"
 TOKEN = "xoxb-emulator-test"
