@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.messages import ids
-from bot.sandbox.slack.emulator import render_text
+from bot.sandbox.slack.render import render_text
 from bot.sandbox.stack import CAST, Stack
 
 
