@@ -44,7 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.messages import ids  # noqa: E402
-from bot.sandbox.slack.emulator import SlackEmulator, sign  # noqa: E402
+from bot.sandbox.slack.emulator import SlackEmulator  # noqa: E402
+from bot.sandbox.slack.wire import sign  # noqa: E402
 
 TECH, MANAGER, TECHS, EMPLOYEE, CLIENT = "CTECHS", "UMAYA", ("UTOM", "UTARA"), "UERIN", "CACMEHELP"
 

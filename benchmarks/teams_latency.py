@@ -41,7 +41,8 @@ from sqlalchemy import select  # noqa: E402
 from bot.app.clients import ClientSpec, add_client  # noqa: E402
 from bot.domain.clock import SystemClock  # noqa: E402
 from bot.messages import ids  # noqa: E402
-from bot.sandbox.slack.emulator import SlackEmulator, sign  # noqa: E402
+from bot.sandbox.slack.emulator import SlackEmulator  # noqa: E402
+from bot.sandbox.slack.wire import sign  # noqa: E402
 from bot.sandbox.stack import CLIENT_TENANT, MSP_TENANT, TEAMS_APP_ID  # noqa: E402
 from bot.sandbox.teams.connector import BotConnector, TeamsChannel  # noqa: E402
 from storage.engine import make_engine, make_session_factory  # noqa: E402

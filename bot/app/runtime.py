@@ -25,7 +25,7 @@ from starlette.types import ASGIApp
 
 from bot.alerts.ingest import AlertPolicy, AlertService
 from bot.alerts.web import alert_routes
-from bot.app.scheduler import Periodic, Scheduler
+from bot.app.scheduler import Scheduler
 from bot.app.web import build_health_app, build_web_app
 from bot.config.settings import Settings
 from bot.domain.clock import Clock, SystemClock
@@ -41,7 +41,7 @@ from bot.service.lifecycle_metrics import LifecycleMetrics
 from bot.service.notify.matrix import Notifier, NotifySettings
 from bot.service.sla import SlaPolicy
 from bot.service.timers import digest, monthly_report
-from bot.service.timers.runner import TimerRunner, build_timers, timer_job
+from bot.service.timers.runner import TICK, TimerRunner, build_timers
 from bot.slack.bolt_app import build_bolt_app
 from bot.slack.gateway import SlackGateway
 from bot.teams.workflows import WorkflowsGateway
@@ -95,7 +95,7 @@ class Runtime:
     gateway: SlackGateway | None  # None: Slack is off (an MSP on Teams only)
     directory: Directory
     membership: Membership | None
-    members_refresh: Periodic  # a worker's: from Slack/Teams into the database; a web's: a reload
+    members_refresh: str  # a job: a worker's from Slack/Teams into the database; a web's a reload
     scheduler: Scheduler
     clock: Clock
     service: TicketService
@@ -108,7 +108,7 @@ class Runtime:
     teams: TeamsParts | None = None
     timers: TimerRunner | None = None  # fires due timers (the scheduler's "timers" job)
     home: HomeViewers | None = None  # App Home publishing (Slack)
-    home_refresh: Periodic | None = None  # a worker's: republishes Homes after ticket changes
+    home_refresh: str | None = None  # a worker's job: republishes Homes after ticket changes
     _server: uvicorn.Server | None = None
     _server_thread: threading.Thread | None = None
     _socket_handler: Any = None
@@ -119,7 +119,7 @@ class Runtime:
         for dispatcher in self.dispatchers:
             dispatcher.release_orphaned_claims()
         # Slack unreachable at start: serve with what the database holds; the scheduler retries.
-        self.members_refresh.run(self.clock.now())
+        self.scheduler.run_now(self.members_refresh)
         self.scheduler.start()
         for dispatcher in self.dispatchers:
             dispatcher.start()
@@ -262,9 +262,6 @@ def build_runtime(
             serve=role.serves,
             on_api_error=lambda kind: metrics.api_errors.labels("teams", kind).inc(),
         )
-    members_refresh = _members_job(role, settings, sessions, directory, membership, teams)
-    scheduler = Scheduler(clock=clock)
-    scheduler.add(members_refresh)
     email = None
     if settings.smtp is not None and settings.email_from:
         email = EmailSender(settings.smtp, settings.email_from)
@@ -319,21 +316,25 @@ def build_runtime(
         LifecycleMetrics(metrics),
     )
     home = None
-    home_refresh = None
     if gateway is not None:
         home = HomeViewers(sessions=sessions, directory=directory, writer=writer, clock=clock)
-        if role.works:
-            home_refresh = Periodic("home-refresh", home.refresh, every=HOME_REFRESH)
-            scheduler.add(home_refresh)
     timers = build_timers(settings)
     timer_runner = None
     if role.works:
         timer_runner = TimerRunner(
             session_factory=sessions, timers=timers, notifier=notifier, clock=clock
         )
-        scheduler.add(timer_job(timer_runner))
         digest.start(settings, sessions, timers, clock.now())
         monthly_report.start(settings, sessions, timers, clock.now())
+    scheduler = Scheduler()
+    members_refresh = _add_members_job(
+        scheduler, role, settings, sessions, directory, membership, teams
+    )
+    home_refresh = None
+    if home is not None and role.works:
+        home_refresh = scheduler.add("home-refresh", home.refresh, every=HOME_REFRESH)
+    if timer_runner is not None:
+        scheduler.add("timers", timer_runner.fire_due, every=TICK, retry=TICK)
     sla = SlaPolicy.of(settings)
     service = TicketService(
         session_factory=sessions,
@@ -450,29 +451,30 @@ def _delivery_channels(role: ProcessRole, *, slack: bool, teams: bool) -> list[s
     return channels
 
 
-def _members_job(
+def _add_members_job(
+    scheduler: Scheduler,
     role: ProcessRole,
     settings: Settings,
     sessions: sessionmaker[Session],
     directory: Directory,
     membership: Membership | None,
     teams: TeamsParts | None,
-) -> Periodic:
-    """A worker reads who the technicians are from Slack and Teams and stores it; a web process
-    only reloads what the workers stored (no Slack or Teams call)."""
+) -> str:
+    """The members job: a worker reads who the technicians are from Slack and Teams and stores
+    it; a web process only reloads what the workers stored (no Slack or Teams call)."""
     if not role.works:
 
         def reload() -> None:
             with sessions() as s:
                 directory.load_roles(s)
 
-        return Periodic("members-load", reload, every=WEB_ROLES_RELOAD)
+        return scheduler.add("members-load", reload, every=WEB_ROLES_RELOAD)
     refreshes: list[Callable[[], None]] = []
     if membership is not None:
         refreshes.append(membership.refresh)
     if teams is not None:
         refreshes.append(teams.membership.refresh)
-    return Periodic("members-refresh", lambda: _all(refreshes), every=settings.members_refresh)
+    return scheduler.add("members-refresh", lambda: _all(refreshes), every=settings.members_refresh)
 
 
 def _all(refreshes: list[Callable[[], None]]) -> None:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.cli.demo import (
+from bot.cli.demo_slack import (
     TECH_TITLE,
     TechnicianSteps,
     failed,

@@ -19,7 +19,7 @@ import yaml
 
 from bot.alerts.web import alert_routes
 from bot.app.web import health_routes
-from bot.cli.main import _parser
+from bot.cli.parser import build_parser
 from bot.config.settings import KEYS
 from bot.telemetry.metrics import Metrics
 
@@ -61,7 +61,7 @@ def ticketbot_services() -> dict[str, dict[str, Any]]:
 def parses(argv: list[str]) -> Any:
     """`ticketbot argv` as the real CLI parses it (argparse exits on anything it refuses)."""
     try:
-        return _parser().parse_args(argv)
+        return build_parser().parse_args(argv)
     except SystemExit as e:  # pragma: no cover - the assertion message is the point
         raise AssertionError(f"ticketbot refuses {argv}") from e
 

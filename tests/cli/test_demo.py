@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bot.cli.demo import failed
+from bot.cli.demo_slack import failed
 from bot.cli.main import main
 
 CA_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from bot.sandbox import MailSink
+from bot.sandbox.mail import MailSink
 
 
 def mail(subject: str, to: str = "dana@client.example") -> EmailMessage:

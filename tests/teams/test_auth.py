@@ -30,7 +30,8 @@ from microsoft_teams.api import (
 
 from bot.app.runtime import uvicorn_config
 from bot.app.web import build_web_app
-from bot.sandbox.teams.connector import Auth, BotConnector
+from bot.sandbox.teams.connector import BotConnector
+from bot.sandbox.teams.login import Auth
 from bot.teams.app import TeamsBot, TeamsOptions, build_teams_bot
 from bot.teams.auth import MsalTokenProvider, TokenError, uses_instance_discovery
 from bot.teams.sdk import ActivityContext, TokenCredentials

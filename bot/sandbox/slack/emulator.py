@@ -1,71 +1,30 @@
 """Local Slack emulator: loopback Web API, signed HTTP / Socket Mode delivery, what Slack shows.
 
-`SlackEmulator` is the façade over the sibling modules; stdlib + websockets, nothing of the bot.
+`SlackEmulator` is the façade over the sibling modules (what people do to the bot: `driving`; what
+Slack shows: `showing`); stdlib + websockets, nothing of the bot.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Literal
 
-from bot.sandbox.slack import events, interactions, response_url
-from bot.sandbox.slack.blocks import block_errors, view_errors
-from bot.sandbox.slack.delivery import USER_AGENT, Courier
+from bot.sandbox.slack import response_url
+from bot.sandbox.slack.delivery import Courier
+from bot.sandbox.slack.driving import Driving
 from bot.sandbox.slack.faults import Faults
-from bot.sandbox.slack.records import (
-    JSON,
-    ApiCall,
-    Channel,
-    Delivery,
-    DeliveryKind,
-    Ephemeral,
-    Message,
-    ResponsePost,
-    Stats,
-    User,
-    View,
-)
-from bot.sandbox.slack.render import render_text
-from bot.sandbox.slack.response_url import RESPONSE_URL_MAX_USES
+from bot.sandbox.slack.records import Channel, Stats, User
+from bot.sandbox.slack.showing import Showing
 from bot.sandbox.slack.socket_mode import SocketModeServer
-from bot.sandbox.slack.web_api import PERMALINK_HOST, TRIGGER_TTL, WebApi
-from bot.sandbox.slack.wire import LoopbackServer, sign
-from bot.sandbox.slack.workspace import VIEW_STACK_MAX, Workspace
-from bot.sandbox.waiting import wait_for_change
-
-__all__ = [
-    "JSON",
-    "PERMALINK_HOST",
-    "RESPONSE_URL_MAX_USES",
-    "TRIGGER_TTL",
-    "USER_AGENT",
-    "VIEW_STACK_MAX",
-    "ApiCall",
-    "Channel",
-    "Delivery",
-    "DeliveryKind",
-    "Ephemeral",
-    "Faults",
-    "Message",
-    "ResponsePost",
-    "SlackEmulator",
-    "Stats",
-    "User",
-    "View",
-    "block_errors",
-    "render_text",
-    "sign",
-    "view_errors",
-]
-
-T = TypeVar("T")
+from bot.sandbox.slack.web_api import WebApi
+from bot.sandbox.slack.wire import LoopbackServer
+from bot.sandbox.slack.workspace import Workspace
 
 
-class SlackEmulator:
+class SlackEmulator(Driving, Showing):
     """A one-workspace Slack on 127.0.0.1: Web API for the bot, delivery methods for tests.
 
     `now` drives ts values, trigger expiry and rate pacing; request signatures always use the
@@ -249,211 +208,6 @@ class SlackEmulator:
         with self._ws.cond:
             return list(self._ws.channel_or_raise(channel).members)
 
-    # -- delivery -------------------------------------------------------------------------
-
-    def send_raw(
-        self,
-        body: bytes,
-        content_type: str = "application/json",
-        *,
-        signature: str | None = None,
-        timestamp: str | int | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Delivery:
-        """POST exactly `body` to the bot (HTTP); signed correctly unless `signature` is given.
-
-        `signature=""` / `timestamp=""` leave that header out.
-        """
-        return self._courier.send_raw(
-            body,
-            content_type,
-            signature=signature,
-            timestamp=None if timestamp is None else str(timestamp),
-            headers=headers,
-        )
-
-    def redeliver(
-        self, delivery_or_event_id: Delivery | str, retry_num: int = 1, reason: str = "http_timeout"
-    ) -> Delivery:
-        """Send an earlier event again, byte for byte, marked as Slack retry `retry_num`."""
-        event_id = (
-            delivery_or_event_id.event_id
-            if isinstance(delivery_or_event_id, Delivery)
-            else delivery_or_event_id
-        )
-        return self._courier.redeliver(event_id, retry_num, reason)
-
-    def _deliver(self, kind: DeliveryKind, payload: JSON) -> Delivery:
-        return self._courier.deliver(kind, payload)
-
-    def _deliver_events(self, outbound: events.Outbound) -> Delivery:
-        """The first event's delivery; Slack sends nothing when the bot is not in the channel."""
-        if not outbound.payloads:
-            return events.not_member(outbound.channel)
-        first, *rest = outbound.payloads
-        delivery = self._deliver("events_api", first)
-        for payload in rest:
-            self._deliver("events_api", payload)
-        return delivery
-
-    # -- driving the bot like Slack does --------------------------------------------------
-
-    def slash_command(
-        self, user: str, channel: str, text: str = "", command: str = "/ticket"
-    ) -> Delivery:
-        """`user` types `{command} {text}` in `channel`; fresh trigger_id and response_url."""
-        with self._ws.cond:
-            payload = interactions.slash_command(self._ws, user, channel, text, command)
-        return self._deliver("slash_commands", payload)
-
-    def click(
-        self, user: str, channel: str, ts: str, action_id: str, *, value: str | None = None
-    ) -> Delivery:
-        """`user` clicks the button `action_id` (and `value`, if given) on message `ts`.
-
-        Raises AssertionError unless the message's current blocks contain that button.
-        """
-        with self._ws.cond:
-            payload = interactions.click(self._ws, user, channel, ts, action_id, value)
-        return self._deliver("interactive", payload)
-
-    def select(
-        self, user: str, channel: str, ts: str, action_id: str, option_value: str
-    ) -> Delivery:
-        """`user` picks `option_value` in the select `action_id` on message `ts`.
-
-        static/radio/overflow: the option must exist; users_select: `option_value` is a user id.
-        """
-        with self._ws.cond:
-            payload = interactions.select(self._ws, user, channel, ts, action_id, option_value)
-        return self._deliver("interactive", payload)
-
-    def submit_view(
-        self, user: str, view_id: str | None = None, values: Mapping[str, Any] | None = None
-    ) -> Delivery:
-        """`user` fills in and submits their top open modal (or `view_id`).
-
-        `values` maps input block_id → raw value (or → {action_id: raw value}); raw values are
-        turned into the state shape Slack sends for each element type. Required inputs left empty
-        and unknown block/action ids raise AssertionError (Slack's client would not submit).
-        """
-        with self._ws.cond:
-            view, payload = interactions.view_submission(self._ws, user, view_id, values)
-        delivery = self._deliver("interactive", payload)
-        if delivery.status == 200:
-            with self._ws.cond:
-                interactions.apply_view_response(self._ws, view, delivery)
-                self._ws.changed()
-        return delivery
-
-    def click_view(
-        self, user: str, action_id: str, *, value: str | None = None, view_id: str | None = None
-    ) -> Delivery:
-        """`user` clicks a button in their top open modal (or `view_id`, e.g. the Home tab)."""
-        with self._ws.cond:
-            payload = interactions.view_click(self._ws, user, action_id, value, view_id)
-        return self._deliver("interactive", payload)
-
-    def open_home(self, user: str) -> Delivery:
-        """`user` opens the app's Home tab (`app_home_opened`)."""
-        with self._ws.cond:
-            payload = events.app_home_opened(self._ws, user)
-        return self._deliver("events_api", payload)
-
-    def post_message(
-        self,
-        user: str,
-        channel: str,
-        text: str,
-        *,
-        thread_ts: str | None = None,
-        broadcast: bool = False,
-    ) -> tuple[str, Delivery]:
-        """A person posts `text` (Slack-encoded: `<@U…>`, `&lt;`) in `channel` or a thread.
-
-        Returns the new ts and the delivery of its `message` event (status 0 if the bot is not
-        in the channel, as Slack would not send it). Mentions of the bot also send `app_mention`.
-        """
-        with self._ws.cond:
-            outbound = events.user_message(
-                self._ws,
-                user,
-                channel,
-                text,
-                thread_ts=thread_ts,
-                broadcast=broadcast,
-                app_mention=self.app_mention_events,
-            )
-        return outbound.ts, self._deliver_events(outbound)
-
-    def post_bot_message(
-        self,
-        channel: str,
-        *,
-        text: str = "",
-        attachments: list[JSON] | None = None,
-        blocks: list[JSON] | None = None,
-        bot_id: str = "BALERT",
-        username: str = "Alertmanager",
-        subtype: str | None = "bot_message",
-        thread_ts: str | None = None,
-    ) -> tuple[str, Delivery]:
-        """A monitoring integration posts (webhook shape; subtype=None gives a modern app's)."""
-        with self._ws.cond:
-            outbound = events.bot_message(
-                self._ws,
-                channel,
-                text=text,
-                attachments=attachments,
-                blocks=blocks,
-                bot_id=bot_id,
-                username=username,
-                subtype=subtype,
-                thread_ts=thread_ts,
-            )
-        return outbound.ts, self._deliver_events(outbound)
-
-    def edit_bot_message(
-        self, channel: str, ts: str, *, text: str = "", attachments: list[JSON] | None = None
-    ) -> Delivery:
-        """An integration edits its own message (as Zabbix does on recovery)."""
-        with self._ws.cond:
-            outbound = events.bot_message_changed(
-                self._ws, channel, ts, text=text, attachments=attachments
-            )
-        return self._deliver_events(outbound)
-
-    def join_channel(self, user: str, channel: str) -> Delivery:
-        """`user` joins `channel` → `member_joined_channel` (if the bot is in the channel)."""
-        with self._ws.cond:
-            outbound = events.member_joined(self._ws, user, channel)
-        return self._deliver_events(outbound)
-
-    def leave_channel(self, user: str, channel: str) -> Delivery:
-        """`user` leaves `channel` → `member_left_channel` (if the bot is in the channel)."""
-        with self._ws.cond:
-            outbound = events.member_left(self._ws, user, channel)
-        return self._deliver_events(outbound)
-
-    def deactivate_user(self, user: str) -> Delivery:
-        """An admin deactivates `user`'s account → `user_change` with `deleted: true`."""
-        with self._ws.cond:
-            self._ws.user_or_raise(user).deleted = True
-            payload = events.user_change(self._ws, user)
-        return self._deliver("events_api", payload)
-
-    def edit_message(self, user: str, channel: str, ts: str, new_text: str) -> Delivery:
-        """`user` edits their message → `message_changed`."""
-        with self._ws.cond:
-            outbound = events.message_changed(self._ws, user, channel, ts, new_text)
-        return self._deliver_events(outbound)
-
-    def delete_message(self, user: str, channel: str, ts: str) -> Delivery:
-        """`user` deletes their message → `message_deleted`."""
-        with self._ws.cond:
-            outbound = events.message_deleted(self._ws, user, channel, ts)
-        return self._deliver_events(outbound)
-
     # -- Socket Mode ----------------------------------------------------------------------
 
     def wait_socket_connected(self, timeout: float = 5.0) -> None:
@@ -475,113 +229,3 @@ class SlackEmulator:
     def disconnect_sockets(self, reason: str = "refresh_requested") -> int:
         """Send Slack's `disconnect` frame to every Socket Mode connection."""
         return self._socket.disconnect(reason)
-
-    # -- what Slack shows -----------------------------------------------------------------
-
-    def messages(self, channel: str, *, include_deleted: bool = False) -> list[Message]:
-        """Top-level messages of `channel` (a user id means the bot's DM), oldest first."""
-        with self._ws.cond:
-            channel_id = self._ws.dm_by_user.get(channel, channel)
-            return [
-                copy.deepcopy(m)
-                for m in self._ws.messages.get(channel_id, [])
-                if (not m.is_reply or m.reply_broadcast) and (include_deleted or not m.deleted)
-            ]
-
-    def replies(
-        self, channel: str, thread_ts: str, *, include_deleted: bool = False
-    ) -> list[Message]:
-        with self._ws.cond:
-            channel_id = self._ws.dm_by_user.get(channel, channel)
-            return [
-                copy.deepcopy(m)
-                for m in self._ws.messages.get(channel_id, [])
-                if m.thread_ts == thread_ts and m.is_reply and (include_deleted or not m.deleted)
-            ]
-
-    def message(self, channel: str, ts: str) -> Message:
-        with self._ws.cond:
-            channel_id = self._ws.dm_by_user.get(channel, channel)
-            found = self._ws.by_key.get((channel_id, ts))
-            if found is None:
-                raise AssertionError(f"no message {ts} in {channel_id}")
-            return copy.deepcopy(found)
-
-    def dm_channel(self, user: str) -> str:
-        """The id of the bot's DM with `user` (opened now if it was never used)."""
-        with self._ws.cond:
-            return self._ws.dm_for(self._ws.user_or_raise(user).id).id
-
-    def dms(self, user: str) -> list[Message]:
-        """Top-level messages in the bot's DM with `user`."""
-        return self.messages(self.dm_channel(user))
-
-    def ephemerals(self, user: str, channel: str | None = None) -> list[Ephemeral]:
-        with self._ws.cond:
-            return [
-                copy.deepcopy(e)
-                for e in self._ws.ephemerals
-                if e.user == user and (channel is None or e.channel == channel) and not e.deleted
-            ]
-
-    def views(self, user: str) -> list[View]:
-        """Modals opened for `user` (open and closed), in opening order."""
-        with self._ws.cond:
-            return [copy.deepcopy(v) for v in self._ws.views.values() if v.user == user]
-
-    def view(self, view_id: str) -> View:
-        with self._ws.cond:
-            found = self._ws.views.get(view_id) or next(
-                (h for h in self._ws.homes.values() if h.id == view_id), None
-            )
-            if found is None:
-                raise AssertionError(f"no view {view_id}")
-            return copy.deepcopy(found)
-
-    def home_view(self, user: str) -> View | None:
-        with self._ws.cond:
-            home = self._ws.homes.get(user)
-            return copy.deepcopy(home) if home else None
-
-    @property
-    def responses(self) -> list[ResponsePost]:
-        with self._ws.cond:
-            return list(self._ws.responses)
-
-    @property
-    def calls(self) -> list[ApiCall]:
-        with self._ws.cond:
-            return list(self._ws.calls)
-
-    def calls_to(self, method: str) -> list[ApiCall]:
-        return [c for c in self.calls if c.method == method]
-
-    @property
-    def deliveries(self) -> list[Delivery]:
-        with self._ws.cond:
-            return list(self._ws.deliveries)
-
-    def user_names(self) -> dict[str, str]:
-        with self._ws.cond:
-            return {u.id: u.name for u in self._ws.users.values()}
-
-    def render(self, message: Message | Ephemeral | Mapping[str, Any]) -> str:
-        """`render_text` with this workspace's user names."""
-        return render_text(message, names=self.user_names())
-
-    def wait_for(
-        self, predicate: Callable[[], T], timeout: float = 5.0, *, description: str | None = None
-    ) -> T:
-        """Wait until `predicate()` is truthy (re-checked after every API call/delivery); return it.
-
-        The predicate runs without the emulator's lock, so it may query the bot's database.
-        Raises AssertionError after `timeout` seconds, naming the predicate and the last calls.
-        """
-        ws = self._ws
-
-        def describe() -> str:
-            recent = ", ".join(f"{c.method}={'ok' if c.ok else c.error}" for c in ws.calls[-8:])
-            what = description or getattr(predicate, "__qualname__", repr(predicate))
-            return f"{what}; last API calls: [{recent or 'none'}]"
-
-        return wait_for_change(ws.cond, lambda: ws.generation, predicate, timeout, describe)

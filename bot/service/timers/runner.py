@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app.scheduler import Periodic
 from bot.config.settings import Settings
 from bot.domain.clock import Clock
 from bot.service.notify.matrix import Notifier
@@ -181,15 +180,6 @@ class TimerRunner:
             if row is not None and row.state == PENDING:
                 row.due_at = now + self._retry_after
                 row.updated_at = now
-
-
-def timer_job(runner: TimerRunner, *, every: timedelta = TICK) -> Periodic:
-    """The scheduler job that fires due timers every `every`."""
-
-    def work() -> None:
-        runner.fire_due()
-
-    return Periodic("timers", work, every=every, retry=every)
 
 
 def build_timers(settings: Settings) -> Timers:

@@ -14,7 +14,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.sandbox.teams.connector import BOT_SCOPE, BotConnector
+from bot.sandbox.teams.connector import BotConnector
+from bot.sandbox.teams.login import BOT_SCOPE
 
 APP_ID = "00000000-0000-4000-8000-00000000b07a"
 TENANT = "11111111-1111-4111-8111-111111111111"
