@@ -22,13 +22,13 @@ from bot.alerts.model import Alert, AlertStatus
 from bot.alerts.severity import priority_for
 from bot.alerts.title import clean_title
 from bot.domain.clock import Clock
+from bot.domain.text import CONTROL_CHARS, TEXT_MAX, TITLE_MAX
 from bot.domain.tickets import State
 from bot.messages.escape import one_line
 from bot.service.notify.matrix import Notifier
 from bot.service.sla import SlaPolicy
 from bot.service.timers.escalation import REPING, EscalationPolicy, kinds
 from bot.service.timers.schedule import Timers
-from bot.service.use_cases import CONTROL_CHARS, TEXT_MAX, TITLE_MAX
 from bot.service.views import ticket_view
 from storage.bulk import insert_rows
 from storage.models import (

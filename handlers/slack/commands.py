@@ -15,7 +15,7 @@ from bot.messages import ids
 from bot.reports import Month
 from bot.reports.summary import report_summary
 from bot.service import ForbiddenError, NotFoundError, TicketService, UserInputError
-from bot.service.use_cases import Actor
+from bot.service.actor import Actor
 from bot.slack import modals
 from handlers.errors import internal_error_message, user_message
 

@@ -24,7 +24,7 @@ from bot.messages.escape import mrkdwn
 from bot.messages.view import AFFECTED_CHOICES, PRIORITIES, SlackMessage
 from bot.people.directory import TeamsUser
 from bot.service import NotFoundError, TicketService
-from bot.service.use_cases import Actor
+from bot.service.actor import Actor
 from bot.teams import cards as adaptive
 from bot.teams import dialogs as teams_dialogs
 from bot.teams.conversations import ConversationRef, TeamsConversations, split_thread

@@ -10,6 +10,7 @@ from bot.domain.clock import ManualClock
 from bot.outbox.writer import OutboxWriter
 from bot.people.directory import Directory
 from bot.service import TicketService
+from bot.service.actor import Actor
 from bot.service.notify.matrix import (
     Notifier,
     NotifySettings,
@@ -17,7 +18,6 @@ from bot.service.notify.matrix import (
     client_stream,
     dm_stream,
 )
-from bot.service.use_cases import Actor
 from storage.models import ChatMessage, OutboxRow
 from tests.fakes import EMPLOYEE, MANAGER, TECHNICIAN
 
