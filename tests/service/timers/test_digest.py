@@ -16,7 +16,8 @@ from bot.outbox.writer import OutboxWriter
 from bot.people.directory import Directory
 from bot.service import TicketService
 from bot.service.actor import Actor
-from bot.service.notify.matrix import Notifier, NotifySettings
+from bot.service.notify.matrix import Notifier
+from bot.service.notify.settings import NotifySettings
 from bot.service.timers import digest
 from bot.service.timers.digest import DIGEST, DailyDigest
 from bot.service.timers.escalation import EscalationPolicy, kinds
