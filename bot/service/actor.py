@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.people.directory import Profile
+from bot.people.identity import Profile
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.domain import tickets
@@ -16,6 +16,13 @@ from bot.service.errors import ForbiddenError, NotFoundError
 from bot.service.unit_of_work import UnitOfWork
 from bot.service.views import deliveries, monitoring_view, person_ref, timeline
 from storage.models import ChatMessage, Ticket, TicketHelper
+
+_OPEN_PER_ASSIGNEE = (
+    select(Ticket.assignee_id, func.count())
+    .where(Ticket.state.in_(("assigned", "in_progress", "awaiting_confirmation")))
+    .where(Ticket.assignee_id.is_not(None))
+    .group_by(Ticket.assignee_id)
+)
 
 
 @dataclass(frozen=True)
@@ -80,8 +87,11 @@ class Queries(UnitOfWork):
             )
 
     def technicians_with_load(self) -> list[tuple[PersonRef, int]]:
+        """The technicians, each with their open tickets' count (for the Assign modal)."""
         with self._sessions() as s:
-            counts = self._directory.open_counts(s)
+            counts = {
+                int(pid): int(n) for pid, n in s.execute(_OPEN_PER_ASSIGNEE) if pid is not None
+            }
             people = self._directory.people(s, self._directory.technicians)
             return [(person_ref(p), counts.get(p.id, 0)) for p in people]
 

@@ -18,7 +18,8 @@ from bot.domain.clock import Clock
 from bot.domain.text import TEXT_MAX
 from bot.domain.tickets import Event, Role, State
 from bot.messages.view import TicketView
-from bot.people.directory import Directory, Profile
+from bot.people.directory import Directory
+from bot.people.identity import Profile
 from bot.service.actor import Actor
 from bot.service.errors import NotFoundError
 from bot.service.notify.matrix import Notifier

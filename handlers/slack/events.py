@@ -17,7 +17,7 @@ from bot.alerts.chat import ChatAlertRules, classify_message
 from bot.alerts.ingest import AlertService
 from bot.domain.tickets import TransitionError
 from bot.messages import chat as messages
-from bot.people.directory import SlackUser
+from bot.people.identity import SlackUser
 from bot.people.membership import Membership
 from bot.service import ServiceError, TicketService
 from bot.service.actor import Actor

@@ -22,7 +22,7 @@ from bot.messages import chat as messages
 from bot.messages import ids
 from bot.messages.escape import mrkdwn
 from bot.messages.view import AFFECTED_CHOICES, PRIORITIES, SlackMessage
-from bot.people.directory import TeamsUser
+from bot.people.identity import TeamsUser
 from bot.service import NotFoundError, TicketService
 from bot.service.actor import Actor
 from bot.teams import cards as adaptive

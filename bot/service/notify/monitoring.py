@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.messages import alerts, email
 from bot.messages import chat as messages
 from bot.messages.view import TicketView
-from bot.people.directory import TEAMS_PREFIX
+from bot.people.identity import TEAMS_PREFIX
 from bot.service.notify.audiences import Audiences
 from bot.service.notify.mail import Mail
 from bot.service.notify.routes import Routes

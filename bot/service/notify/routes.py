@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.messages.view import SlackMessage, TeamsMessage
-from bot.people.directory import TEAMS_PREFIX, person_key
+from bot.people.identity import TEAMS_PREFIX, person_key
 from bot.service.notify.rows import Rows, message_fields
 from bot.service.notify.streams import stream
 from storage.models import Person, Ticket

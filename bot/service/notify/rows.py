@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from bot.messages.view import SlackMessage
 from bot.outbox.writer import OutboxWriter
-from bot.people.directory import TEAMS_PREFIX, Directory
+from bot.people.directory import Directory
+from bot.people.identity import TEAMS_PREFIX
 from bot.service.lifecycle_metrics import LifecycleMetrics
 from bot.service.notify.settings import NotifySettings
 from bot.service.notify.streams import stream
