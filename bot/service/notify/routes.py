@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from bot.messages.view import SlackMessage, TeamsMessage
 from bot.people.identity import TEAMS_PREFIX, person_key
 from bot.service.notify.rows import Rows, message_fields
-from bot.service.notify.streams import stream
+from bot.service.notify.streams import Surface, stream
 from storage.models import Person, Ticket
 
 
@@ -203,23 +203,17 @@ class Routes(Rows):
 
     def digest(self, session: Session, msg: SlackMessage) -> None:
         """The daily digest: a new post in each technician channel (no ticket)."""
-        if self._settings.tech_channel:
-            payload = {"channel": self._settings.tech_channel, **message_fields(msg)}
-            self._outbox.add(
-                session,
-                channel="slack",
-                kind="post",
-                stream=stream("slack", "digest"),
-                payload=payload,
-                target=self._settings.tech_channel,
-            )
-        if self._settings.teams_tech_channel:
-            payload = {"conversation": self._settings.teams_tech_channel, **message_fields(msg)}
-            self._outbox.add(
-                session,
-                channel="teams",
-                kind="post",
-                stream=stream("teams", "digest"),
-                payload=payload,
-                target=self._settings.teams_tech_channel,
-            )
+        channels: tuple[tuple[Surface, str, str | None], ...] = (
+            ("slack", "channel", self._settings.tech_channel),
+            ("teams", "conversation", self._settings.teams_tech_channel),
+        )
+        for surface, field, channel in channels:
+            if channel:
+                self._outbox.add(
+                    session,
+                    channel=surface,
+                    kind="post",
+                    stream=stream(surface, "digest"),
+                    payload={field: channel, **message_fields(msg)},
+                    target=channel,
+                )

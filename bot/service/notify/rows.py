@@ -100,15 +100,7 @@ class Rows:
         """A Teams row; `target` (the conversation, for pacing) defaults to where it lands."""
         if target is None and kind in ("card", "post"):
             target = self._teams_target(ticket, payload)
-        self._outbox.add(
-            session,
-            channel="teams",
-            kind=kind,
-            stream=stream,
-            payload=dict(payload),
-            ticket_id=ticket.id,
-            target=target,
-        )
+        self._row("teams", session, ticket, stream, kind, payload, target)
 
     def _teams_target(self, ticket: Ticket, payload: Mapping[str, object]) -> str | None:
         anchor = payload.get("anchor")
@@ -148,14 +140,29 @@ class Rows:
         kind: str,
         payload: Mapping[str, object],
     ) -> None:
+        self._row(
+            "slack", session, ticket, stream, kind, payload, self._target(ticket, kind, payload)
+        )
+
+    def _row(
+        self,
+        channel: str,
+        session: Session,
+        ticket: Ticket,
+        stream: str,
+        kind: str,
+        payload: Mapping[str, object],
+        target: str | None,
+    ) -> None:
+        """A ticket's row; `target`: the conversation it is paced in (None: not paced)."""
         self._outbox.add(
             session,
-            channel="slack",
+            channel=channel,
             kind=kind,
             stream=stream,
             payload=dict(payload),
             ticket_id=ticket.id,
-            target=self._target(ticket, kind, payload),
+            target=target,
         )
 
     def _target(self, ticket: Ticket, kind: str, payload: Mapping[str, object]) -> str | None:
