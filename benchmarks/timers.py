@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.domain.clock import SystemClock  # noqa: E402
 from bot.outbox.writer import OutboxWriter  # noqa: E402
 from bot.people.directory import Directory  # noqa: E402
-from bot.service.notify.matrix import Notifier, NotifySettings  # noqa: E402
+from bot.service.notify.matrix import Notifier  # noqa: E402
+from bot.service.notify.settings import NotifySettings  # noqa: E402
 from bot.service.timers.escalation import EscalationPolicy, kinds  # noqa: E402
 from bot.service.timers.runner import TimerRunner  # noqa: E402
 from bot.service.timers.schedule import Timers  # noqa: E402

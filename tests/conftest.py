@@ -15,7 +15,8 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.clock import ManualClock
-from bot.people.directory import Directory, SlackUser
+from bot.people.directory import Directory
+from bot.people.identity import SlackUser
 from bot.telemetry.logs import JsonFormatter
 from storage.engine import make_engine, make_session_factory
 from storage.migrate import upgrade

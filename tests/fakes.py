@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import Engine, event
 
-from bot.people.directory import SlackUser
+from bot.people.identity import SlackUser
 
 MANAGER = "UMAYA"
 TECHNICIAN = "UTOM"

@@ -1,7 +1,7 @@
 """Alert ingestion: alerts → one open ticket per problem, one transaction per delivery.
 
 Dedup by group key; repeats only count; recovery is an update, never a close; a burst of new alert
-tickets becomes a storm shown as one summary message.
+tickets becomes a storm shown as one summary message (bot.alerts.storms).
 """
 
 from __future__ import annotations
@@ -10,48 +10,31 @@ import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from bot.alerts.hosts import host_hints, match_domain
+from bot.alerts.clients import client_for
+from bot.alerts.instances import Changes, alert_title, still_firing, upsert_instances
 from bot.alerts.model import Alert, AlertStatus
 from bot.alerts.severity import priority_for
-from bot.alerts.title import clean_title
+from bot.alerts.storms import Storms
 from bot.domain.clock import Clock
+from bot.domain.text import CONTROL_CHARS, TEXT_MAX
 from bot.domain.tickets import State
 from bot.messages.escape import one_line
 from bot.service.notify.matrix import Notifier
 from bot.service.sla import SlaPolicy
 from bot.service.timers.escalation import REPING, EscalationPolicy, kinds
 from bot.service.timers.schedule import Timers
-from bot.service.use_cases import CONTROL_CHARS, TEXT_MAX, TITLE_MAX
 from bot.service.views import ticket_view
-from storage.bulk import insert_rows
-from storage.models import (
-    AlertGroup,
-    AlertInstance,
-    AlertStorm,
-    AlertStormTicket,
-    ChatMessage,
-    Client,
-    ClientAlertLabel,
-    ClientDomain,
-    Ticket,
-    alert_instances_table,
-    ticket_events_table,
-)
+from storage.models import AlertGroup, AlertInstance, Ticket, ticket_events_table
 
 log = logging.getLogger(__name__)
 
-STORM_WINDOW = timedelta(minutes=1)
-_CLIENTS = "ticketbot.alert_clients"  # Session.info: clients and labels read for a delivery
-_STORM = "ticketbot.storm"  # Session.info: the storm this delivery's tickets join
-_STORM_JOINS = "ticketbot.storm_joins"  # Session.info: storm id → (storm, tickets joined)
-_STORM_LOCK = 0x7469636B_73746D  # pg_advisory_xact_lock key: starting an alert storm
 ACTOR = "monitoring"
 
 
@@ -93,6 +76,9 @@ class AlertService:
         self._policy = policy
         self._timers = timers or Timers.of(kinds(EscalationPolicy()))
         self._sla = sla or SlaPolicy.of_defaults()
+        self._storms = Storms(
+            notifier, channel=policy.tech_channel, threshold=policy.storm_threshold
+        )
 
     def ingest(self, alerts: Sequence[Alert]) -> IngestResult:
         """Store `alerts` and write their notifications; retried once on a concurrent insert."""
@@ -124,7 +110,7 @@ class AlertService:
         for key, items in groups.items():
             group = found.get(_hash(key))
             self._ingest_group(s, key, group, _latest_per_fingerprint(items), now, result)
-        self._close_storms(s, now)
+        self._storms.count_joined(s, now)
         return result
 
     def _ingest_group(
@@ -160,17 +146,17 @@ class AlertService:
                 )
                 s.add(group)
                 s.flush()
-                self._upsert_instances(s, group, items, now, opening=True, new_group=True)
+                upsert_instances(s, group, items, now, opening=True, new_group=True)
                 return
             if ticket is not None:
                 group.ticket = ticket
             group.status = status.value
             group.last_seen_at, group.notifications = now, group.notifications + 1
             s.flush()
-            self._upsert_instances(s, group, items, now, opening=True)
+            upsert_instances(s, group, items, now, opening=True)
             return
         assert group is not None  # an open ticket was found through its group
-        changes = self._upsert_instances(s, group, items, now)
+        changes = upsert_instances(s, group, items, now)
         group.last_seen_at, group.notifications = now, group.notifications + 1
         if not (changes.joined or changes.again or changes.recovered):
             return  # a repeat: counted, never announced
@@ -181,7 +167,7 @@ class AlertService:
             self._timeline(s, ticket, "alert_update", _summary(changes), now)
             self._notify.alerts_joined(s, ticket, view, changes.joined, changes.again)
         if changes.recovered:
-            still = self._still_firing(s, group)
+            still = still_firing(s, group)
             if still == 0:
                 group.status = AlertStatus.RESOLVED.value
                 at = max((a.ends_at for a in items if a.ends_at), default=now)
@@ -242,9 +228,9 @@ class AlertService:
     # ---- a new ticket ----------------------------------------------------------------------
     def _open(self, s: Session, firing: list[Alert], previous: int | None, now: datetime) -> Ticket:
         first = firing[0]
-        client, client_match = self._client_for(s, firing)
+        client, client_match = client_for(s, firing)
         priority = self._priority(first)
-        title = _title(first.title)
+        title = alert_title(first.title)
         ticket = Ticket(
             title=title,
             description=_description(firing, previous),
@@ -265,7 +251,7 @@ class AlertService:
         s.flush()
         text = f"{priority} — {title}" + (f" (follows #{previous})" if previous else "")
         self._timeline(s, ticket, "created", text, now, data={"alert": first.group_key[:500]})
-        storm, started = self._storm_for(s, ticket, now)
+        storm, started = self._storms.join(s, ticket, now)
         labels = {k: str(v) for k, v in first.labels.items()}
         self._notify.alert_raised(
             s,
@@ -284,209 +270,6 @@ class AlertService:
     def _priority(self, alert: Alert) -> str:
         tool = alert.tool or (alert.source if alert.source != "slack" else None)
         return priority_for(tool, alert.severity, self._policy.severity_map)
-
-    def _client_for(self, s: Session, alerts: list[Alert]) -> tuple[Client | None, str | None]:
-        """The client and how it was found: an explicit client name, else a client's alert
-        label, else a `client` label naming a client, else a host name the alerts mention under
-        a client's domain. Clients, labels and domains are read once per delivery."""
-        known = self._clients(s)
-        for name in dict.fromkeys(a.client.strip().lower() for a in alerts if a.client):
-            if name in known.named:
-                return known.named[name], "named by the alert"
-        pairs = {(k, str(v)) for a in alerts for k, v in a.labels.items()}
-        for (key, value), client in known.labelled:
-            if (key, value) in pairs:
-                return client, f"label {key}={value}"
-        for value in dict.fromkeys(v.lower() for k, v in sorted(pairs) if k == "client" and v):
-            if value in known.named:
-                return known.named[value], f"label client={value}"
-        for alert in alerts:
-            found = match_domain(host_hints(alert), known.domains)
-            if found is not None:
-                hint, client = found
-                return client, hint.describe()
-        return None, None
-
-    def _clients(self, s: Session) -> _KnownClients:
-        """Clients by lower-cased name, (label, client) in the order labels were added, and
-        clients by domain (lower-case)."""
-        cached: _KnownClients | None = s.info.get(_CLIENTS)
-        if cached is None:
-            clients = s.scalars(select(Client).order_by(Client.id)).all()
-            named: dict[str, Client] = {}
-            for client in clients:
-                named.setdefault(client.name.lower(), client)
-            by_id = {client.id: client for client in clients}
-            labels = s.scalars(select(ClientAlertLabel).order_by(ClientAlertLabel.id)).all()
-            labelled = [((row.key, row.value), by_id[row.client_id]) for row in labels]
-            domains = {
-                row.domain.strip().rstrip(".").lower(): by_id[row.client_id]
-                for row in s.scalars(select(ClientDomain).order_by(ClientDomain.domain))
-            }
-            cached = s.info[_CLIENTS] = _KnownClients(named, labelled, domains)
-        return cached
-
-    def _storm_for(
-        self, s: Session, ticket: Ticket, now: datetime
-    ) -> tuple[AlertStorm | None, bool]:
-        """Join the running storm, or start one when this minute's new alert tickets pass the
-        threshold; tickets of the minute whose cards are not posted yet join it too.
-
-        A running storm's count moves in `_close_storms`, at the end of the transaction, so that
-        concurrent deliveries hold its row only briefly.
-        """
-        since = now - STORM_WINDOW
-        channel = self._policy.tech_channel
-        if channel is None:  # a storm summary is a Slack message: in Teams, one card each
-            return None, False
-        storm = self._running_storm(s, channel, since)
-        if storm is None and s.bind is not None and s.bind.dialect.name == "postgresql":
-            # One storm per channel: a concurrent delivery deciding the same waits here, then
-            # finds the storm this one started.
-            s.execute(select(func.pg_advisory_xact_lock(_STORM_LOCK)))
-            storm = self._running_storm(s, channel, since)
-        if storm is not None:
-            s.add(AlertStormTicket(storm_id=storm.id, ticket_id=ticket.id, added_at=now))
-            joined: dict[int, tuple[AlertStorm, int]] = s.info.setdefault(_STORM_JOINS, {})
-            _, count = joined.get(storm.id, (storm, 0))
-            joined[storm.id] = (storm, count + 1)
-            return storm, False
-        recent = s.scalar(
-            select(func.count())
-            .select_from(Ticket)
-            .where(Ticket.source == "monitoring", Ticket.created_at >= since)
-        )
-        if int(recent or 0) <= self._policy.storm_threshold:
-            return None, False
-        carded = select(ChatMessage.ticket_id).where(ChatMessage.role == "card")
-        waiting = s.scalars(
-            select(Ticket.id).where(
-                Ticket.source == "monitoring",
-                Ticket.created_at >= since,
-                Ticket.id != ticket.id,
-                Ticket.id.not_in(carded),
-            )
-        ).all()
-        storm = AlertStorm(
-            channel=channel, started_at=now, last_ticket_at=now, ticket_count=len(waiting) + 1
-        )
-        s.add(storm)
-        s.flush()
-        s.info[_STORM] = storm
-        for ticket_id in [*waiting, ticket.id]:
-            s.add(AlertStormTicket(storm_id=storm.id, ticket_id=ticket_id, added_at=now))
-        for ticket_id in waiting:
-            self._notify.storm_card(s, ticket_id)
-        self._notify.storm_changed(s, storm)
-        return storm, True
-
-    def _running_storm(self, s: Session, channel: str, since: datetime) -> AlertStorm | None:
-        """The storm running in the channel; once found, remembered for the delivery."""
-        storm: AlertStorm | None = s.info.get(_STORM)
-        if storm is None:
-            storm = s.scalar(
-                select(AlertStorm)
-                .where(AlertStorm.channel == channel, AlertStorm.last_ticket_at >= since)
-                .order_by(AlertStorm.id.desc())
-                .limit(1)
-            )
-            if storm is not None:
-                s.info[_STORM] = storm
-        return storm
-
-    def _close_storms(self, s: Session, now: datetime) -> None:
-        """Count this delivery's tickets into the storms they joined, then have each summary
-        refreshed. The count is one atomic UPDATE; it locks the storm row until commit, and
-        only then is the summary's outbox row looked at (see Dispatcher._storm)."""
-        joined: dict[int, tuple[AlertStorm, int]] = s.info.pop(_STORM_JOINS, {})
-        for storm_id, (storm, count) in joined.items():
-            s.execute(
-                update(AlertStorm)
-                .where(AlertStorm.id == storm_id)
-                .values(ticket_count=AlertStorm.ticket_count + count, last_ticket_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            self._notify.storm_changed(s, storm)
-
-    # ---- instances -------------------------------------------------------------------------
-    def _upsert_instances(
-        self,
-        s: Session,
-        group: AlertGroup,
-        items: list[Alert],
-        now: datetime,
-        *,
-        opening: bool = False,
-        new_group: bool = False,
-    ) -> _Changes:
-        """Store each alert's latest word; say which joined, fired again or recovered."""
-        changes = _Changes()
-        known: dict[str, AlertInstance] = {}
-        if not new_group:  # a group inserted just now has no instances to look up
-            known = {
-                row.fingerprint: row
-                for row in s.scalars(
-                    select(AlertInstance).where(
-                        AlertInstance.group_id == group.id,
-                        AlertInstance.fingerprint.in_([a.fingerprint for a in items]),
-                    )
-                )
-            }
-        fresh: list[dict[str, Any]] = []
-        for alert in items:
-            row = known.get(alert.fingerprint)
-            title = _title(alert.title)
-            if row is None:
-                fresh.append(
-                    {
-                        "group_id": group.id,
-                        "fingerprint": alert.fingerprint,
-                        "status": alert.status.value,
-                        "title": title,
-                        "labels": dict(alert.labels),
-                        "starts_at": alert.starts_at,
-                        "ends_at": alert.ends_at,
-                        "seen": 1,
-                        "first_seen_at": now,
-                        "last_seen_at": now,
-                    }
-                )
-                if alert.status is AlertStatus.FIRING and not opening:
-                    changes.joined.append(title)
-                continue
-            if row.status != alert.status.value and not opening:
-                if alert.status is AlertStatus.FIRING:
-                    changes.again.append(title)
-                else:
-                    changes.recovered.append(title)
-            s.execute(
-                update(AlertInstance)
-                .where(AlertInstance.id == row.id)
-                .values(
-                    status=alert.status.value,
-                    title=title,
-                    starts_at=alert.starts_at or row.starts_at,
-                    ends_at=alert.ends_at,
-                    seen=AlertInstance.seen + 1,
-                    last_seen_at=now,
-                )
-            )
-        # Straight to the connection: the group row they refer to is flushed already.
-        insert_rows(s.connection(), alert_instances_table, fresh)
-        return changes
-
-    def _still_firing(self, s: Session, group: AlertGroup) -> int:
-        return int(
-            s.scalar(
-                select(func.count())
-                .select_from(AlertInstance)
-                .where(
-                    AlertInstance.group_id == group.id,
-                    AlertInstance.status == AlertStatus.FIRING.value,
-                )
-            )
-            or 0
-        )
 
     def _timeline(
         self,
@@ -515,20 +298,6 @@ class AlertService:
             ticket.updated_at = now
 
 
-@dataclass(frozen=True)
-class _KnownClients:
-    named: dict[str, Client]
-    labelled: list[tuple[tuple[str, str], Client]]
-    domains: dict[str, Client]
-
-
-@dataclass
-class _Changes:
-    joined: list[str] = field(default_factory=list)
-    again: list[str] = field(default_factory=list)
-    recovered: list[str] = field(default_factory=list)
-
-
 def _latest_per_fingerprint(items: list[Alert]) -> list[Alert]:
     """A delivery may repeat an alert (generic lists); its last word counts."""
     latest: dict[str, Alert] = {}
@@ -541,14 +310,7 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _title(raw: str) -> str:
-    """No mentions, status tags or markers, whatever the source (bot.alerts.title)."""
-    text = CONTROL_CHARS.sub("", raw or "")
-    title = one_line(clean_title(text), TITLE_MAX)
-    return title or "Monitoring alert"
-
-
-def _summary(changes: _Changes) -> str:
+def _summary(changes: Changes) -> str:
     parts = []
     if changes.joined:
         parts.append(f"{len(changes.joined)} alert(s) joined")

@@ -38,7 +38,8 @@ from bot.people.directory import Directory
 from bot.people.membership import Membership
 from bot.service import TicketService
 from bot.service.lifecycle_metrics import LifecycleMetrics
-from bot.service.notify.matrix import Notifier, NotifySettings
+from bot.service.notify.matrix import Notifier
+from bot.service.notify.settings import NotifySettings
 from bot.service.sla import SlaPolicy
 from bot.service.timers import digest, monthly_report
 from bot.service.timers.runner import TICK, TimerRunner, build_timers

@@ -15,7 +15,8 @@ from bot.config.settings import Settings
 from bot.domain.clock import Clock
 from bot.home.reader import HomeReader
 from bot.messages.view import TeamsMention
-from bot.people.directory import Directory, TeamsUser
+from bot.people.directory import Directory
+from bot.people.identity import TeamsUser
 from bot.people.membership import TeamsMembership
 from bot.people.teams_member import TeamsMember
 from bot.service import TicketService

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.people.directory import Directory, SlackUser, TeamsUser, UserLookup
+from bot.people.directory import Directory
+from bot.people.identity import SlackUser, TeamsUser, UserLookup
 from storage.models import Person
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.outbox.errors import DeliveryError
-from bot.people.directory import SlackUser
+from bot.people.identity import SlackUser
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from bot.alerts.ingest import AlertService
 from bot.config.alerts import ChatAlertRules
 from bot.domain.tickets import TransitionError
 from bot.messages import chat as messages
-from bot.people.directory import SlackUser
+from bot.people.identity import SlackUser
 from bot.people.membership import Membership
 from bot.service import ServiceError, TicketService
-from bot.service.use_cases import Actor
+from bot.service.actor import Actor
 
 log = logging.getLogger(__name__)
 

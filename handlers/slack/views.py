@@ -11,7 +11,7 @@ from slack_bolt import Ack, App
 from bot.domain.tickets import MissingInputError
 from bot.messages import ids
 from bot.service import ConflictError, TicketService, UserInputError
-from bot.service.use_cases import Actor
+from bot.service.actor import Actor
 from bot.telemetry.logs import about_ticket
 from handlers.errors import internal_error_message, user_message
 

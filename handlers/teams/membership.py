@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from bot.people.directory import TeamsUser
+from bot.people.identity import TeamsUser
 from bot.teams.conversations import split_thread
 from handlers.teams.activity import Incoming, dump, parse
 from handlers.teams.wiring import TeamsWiring, remember

@@ -12,7 +12,7 @@ from bot.messages import chat as messages
 from bot.messages.escape import mrkdwn
 from bot.messages.view import SlackMessage
 from bot.service import NotFoundError, TicketService
-from bot.service.use_cases import Actor
+from bot.service.actor import Actor
 from bot.teams import cards as adaptive
 from bot.teams.home_card import home_card
 from handlers.errors import internal_error_message, user_message

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 
 from bot.messages import ids
 from bot.sandbox.stack import CAST, Stack
-from bot.service.use_cases import Actor
+from bot.service.actor import Actor
 from bot.slack.home import PAGE_ROWS
 from storage.models import OutboxRow, Person, tickets_table
 from tests.acceptance.helpers import (

@@ -26,8 +26,8 @@ from bot.sandbox.process import BotProcess
 from bot.sandbox.slack.emulator import SlackEmulator
 from bot.sandbox.slack.records import ApiCall
 from bot.sandbox.stack import wait_until
+from bot.service.actor import Actor
 from bot.service.timers.escalation import SILENT_REMIND
-from bot.service.use_cases import Actor
 from storage.engine import make_engine, make_session_factory
 from storage.models import OutboxRow, TicketEvent, Timer
 from tests.outbox.rows import pending_mails, pending_posts

@@ -15,7 +15,7 @@ from bot.home.refresh import HomeViewers
 from bot.outbox.writer import OutboxWriter
 from bot.people.directory import Directory
 from bot.service import TicketService
-from bot.service.use_cases import Actor
+from bot.service.actor import Actor
 from storage.models import OutboxRow, tickets_table
 from tests.fakes import EMPLOYEE, MANAGER, TECHNICIAN, Statements
 from tests.service.test_use_cases import _build_service

@@ -17,7 +17,7 @@ from bot.outbox.admin import retry
 from bot.outbox.writer import OutboxWriter
 from bot.sandbox.slack.emulator import SlackEmulator
 from bot.sandbox.stack import CAST, Stack, wait_until
-from bot.service.notify.matrix import card_stream, client_stream
+from bot.service.notify.streams import stream
 from storage.models import OutboxRow
 from tests.acceptance.helpers import bot_messages, card, client_root, ok, replies
 
@@ -71,14 +71,16 @@ def test_an_edit_waits_for_its_mirror_from_another_stream_without_counting_attem
     stack.emu.faults.fail_channel(CAST.client_channel, DOWN, clock=clock)
     mirror = _queue(
         stack,
-        client_stream(1),
+        stream("slack", "client", 1),
         "post",
         anchor="client_root",
         record_role="mirror",
         source=SOURCE,
         text="the mirror",
     )
-    edit = _queue(stack, card_stream(1), "update_mirror", source=SOURCE, text="the mirror, edited")
+    edit = _queue(
+        stack, stream("slack", "card", 1), "update_mirror", source=SOURCE, text="the mirror, edited"
+    )
     queued_at = clock.now()
     wait_until(
         lambda: _row(stack, mirror).attempts >= 1 and _row(stack, edit).next_attempt_at > queued_at,
@@ -103,14 +105,14 @@ def test_a_row_whose_message_is_parked_is_parked_too_and_both_go_when_retried(
     stack.emu.faults.add("chat.postMessage", "is_archived", channel=CAST.client_channel)
     mirror = _queue(
         stack,
-        client_stream(1),
+        stream("slack", "client", 1),
         "post",
         anchor="client_root",
         record_role="mirror",
         source=SOURCE,
         text="the mirror",
     )
-    edit = _queue(stack, card_stream(1), "delete_mirror", source=SOURCE)
+    edit = _queue(stack, stream("slack", "card", 1), "delete_mirror", source=SOURCE)
     wait_until(
         lambda: _row(stack, edit).status == "parked",
         15,

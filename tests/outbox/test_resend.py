@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.domain.clock import ManualClock
 from bot.email.sender import EmailSender
 from bot.sandbox.stack import CAST, Stack
-from bot.service.notify.matrix import client_stream
+from bot.service.notify.streams import stream
 from bot.slack.gateway import SlackGateway
 from storage.models import ChatMessage, OutboxRow
 from tests.acceptance.helpers import client_root, mails_to, ok, replies
@@ -56,7 +56,7 @@ def _held_mirror(stack: Stack, clock: ManualClock, text: str) -> int:
         clock.now(),
         channel="slack",
         kind="post",
-        stream=client_stream(1),
+        stream=stream("slack", "client", 1),
         payload={
             "anchor": "client_root",
             "record_role": "mirror",
@@ -209,7 +209,7 @@ def test_on_sqlite_a_restart_takes_back_its_interrupted_rows_at_once_and_checks_
             clock.now(),
             channel="slack",
             kind="post",
-            stream=client_stream(1),
+            stream=stream("slack", "client", 1),
             payload={"anchor": "client_root", "text": "posted before the crash", "blocks": []},
             ticket_id=1,
             target=CAST.client_channel,

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app.clients import ClientSpec, add_client
 from bot.domain.clock import ManualClock
-from bot.people.directory import REMEMBER_PEOPLE_FOR, Directory, SlackUser
+from bot.people.directory import Directory
+from bot.people.identity import SlackUser
+from bot.people.remembered import REMEMBER_PEOPLE_FOR
 from storage.models import Client, Person
 from tests.fakes import EMPLOYEE, Statements, StaticUsers
 

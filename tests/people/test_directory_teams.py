@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.clock import ManualClock
 from bot.domain.tickets import Role
-from bot.people.directory import Directory, SlackUser, TeamsUser
+from bot.people.directory import Directory
+from bot.people.identity import SlackUser, TeamsUser
 from storage.models import Person, Ticket
 from tests.fakes import StaticUsers
 

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.domain.clock import ManualClock
 from bot.domain.tickets import Role
 from bot.outbox.errors import DeliveryError
-from bot.people.directory import REMEMBER_PEOPLE_FOR, Directory, SlackUser
+from bot.people.directory import Directory
+from bot.people.identity import SlackUser
 from bot.people.membership import Membership
+from bot.people.remembered import REMEMBER_PEOPLE_FOR
 from storage.models import Ticket
 from tests.fakes import MANAGER, TECHNICIAN
 

@@ -17,13 +17,14 @@ from bot.domain.clock import ManualClock
 from bot.outbox.writer import OutboxWriter
 from bot.people.directory import Directory
 from bot.service import TicketService
-from bot.service.notify.matrix import Notifier, NotifySettings
+from bot.service.actor import Actor
+from bot.service.notify.matrix import Notifier
+from bot.service.notify.settings import NotifySettings
 from bot.service.sla import SlaPolicy
 from bot.service.timers import sla as sla_timers
 from bot.service.timers.escalation import EscalationPolicy, kinds
 from bot.service.timers.runner import TimerRunner
 from bot.service.timers.schedule import Timers
-from bot.service.use_cases import Actor
 from storage.models import (
     AlertStorm,
     AlertStormTicket,

@@ -21,8 +21,9 @@ from bot.domain.clock import ManualClock
 from bot.outbox.writer import OutboxWriter
 from bot.people.directory import Directory
 from bot.service import TicketService
-from bot.service.notify.matrix import Notifier, NotifySettings
-from bot.service.use_cases import Actor
+from bot.service.actor import Actor
+from bot.service.notify.matrix import Notifier
+from bot.service.notify.settings import NotifySettings
 from bot.service.views import timeline
 from storage.engine import make_engine
 from storage.models import OutboxRow, Person, Ticket, TicketEvent, tickets_table
@@ -182,7 +183,7 @@ def test_change_that_lost_a_race_is_retried_and_applied_once(
     clock.advance(timedelta(minutes=1))
     rival = Rival(pg_engine, pg_url, raced, times=1)
     try:
-        with caplog.at_level(logging.INFO, logger="bot.service.use_cases"):
+        with caplog.at_level(logging.INFO, logger="bot.service.unit_of_work"):
             change(pg_service, raced)
     finally:
         rival.close()

@@ -20,7 +20,8 @@ from bot.email.sender import EmailSender, build_message
 from bot.outbox.writer import OutboxWriter
 from bot.people.directory import Directory
 from bot.sandbox.mail import MailSink
-from bot.service.notify.matrix import Notifier, NotifySettings
+from bot.service.notify.matrix import Notifier
+from bot.service.notify.settings import NotifySettings
 from bot.service.timers import monthly_report
 from bot.service.timers.monthly_report import MONTHLY_REPORT, MonthlyReport
 from bot.service.timers.runner import TimerRunner

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.domain.clock import ManualClock
 from bot.outbox.writer import OutboxWriter
 from bot.people.directory import Directory
-from bot.service.notify.matrix import Notifier, NotifySettings
+from bot.service.notify.matrix import Notifier
+from bot.service.notify.settings import NotifySettings
 from bot.service.timers.runner import TimerRunner
 from bot.service.timers.schedule import Firing, TimerKind, Timers
 from storage.models import Timer

@@ -10,14 +10,10 @@ from bot.domain.clock import ManualClock
 from bot.outbox.writer import OutboxWriter
 from bot.people.directory import Directory
 from bot.service import TicketService
-from bot.service.notify.matrix import (
-    Notifier,
-    NotifySettings,
-    card_stream,
-    client_stream,
-    dm_stream,
-)
-from bot.service.use_cases import Actor
+from bot.service.actor import Actor
+from bot.service.notify.matrix import Notifier
+from bot.service.notify.settings import NotifySettings
+from bot.service.notify.streams import stream
 from storage.models import ChatMessage, OutboxRow
 from tests.fakes import EMPLOYEE, MANAGER, TECHNICIAN
 
@@ -84,10 +80,10 @@ def test_each_slack_row_joins_the_stream_of_the_conversation_it_lands_in(
         f"dm:{TECHNICIAN}",
     }
     expected = {
-        "card": card_stream(tid),
-        "client": client_stream(tid),
-        f"dm:{MANAGER}": dm_stream(MANAGER),
-        f"dm:{TECHNICIAN}": dm_stream(TECHNICIAN),
+        "card": stream("slack", "card", tid),
+        "client": stream("slack", "client", tid),
+        f"dm:{MANAGER}": stream("slack", "dm", MANAGER),
+        f"dm:{TECHNICIAN}": stream("slack", "dm", TECHNICIAN),
     }
     assert [stream for _, _, stream in seen] == [expected[where] for _, where, _ in seen], seen
 
