@@ -11,7 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from bot.app.runtime import WEB_ROLES_RELOAD, ProcessRole, Runtime, build_runtime
+from bot.app.process import Runtime
+from bot.app.roles import ProcessRole
+from bot.app.runtime import WEB_ROLES_RELOAD, build_runtime
 from bot.config.settings import Settings
 from bot.domain.clock import ManualClock
 from bot.sandbox.slack.emulator import SlackEmulator
