@@ -1,5 +1,5 @@
 """Wires one ticketbot process from its role: database, Slack and Teams clients, service,
-dispatchers, Bolt, the Teams bot, HTTP."""
+delivery, Bolt, the Teams bot, HTTP."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.alerts.ingest import AlertPolicy, AlertService
 from bot.alerts.web import alert_routes
+from bot.app.delivery import build_dispatchers, build_routes
 from bot.app.process import Runtime
 from bot.app.roles import ProcessRole
 from bot.app.scheduler import Periodic, Scheduler
@@ -26,7 +27,9 @@ from bot.domain.clock import Clock, SystemClock
 from bot.email.sender import EmailSender
 from bot.home.reader import HomeReader
 from bot.home.refresh import HomeViewers
-from bot.outbox.dispatcher import Dispatcher, DispatchPolicy
+from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.policy import DispatchPolicy
+from bot.outbox.shared import Outbox
 from bot.outbox.writer import OutboxWriter, Written
 from bot.people.directory import Directory
 from bot.people.membership import Membership
@@ -38,7 +41,6 @@ from bot.service.timers import digest, monthly_report
 from bot.service.timers.runner import TimerRunner, build_timers, timer_job
 from bot.slack.bolt_app import build_bolt_app
 from bot.slack.gateway import SlackGateway
-from bot.teams.workflows import WorkflowsGateway
 from bot.telemetry.db_gauges import DatabaseCollector
 from bot.telemetry.metrics import Metrics
 from handlers.slack import listeners as slack_listeners
@@ -119,33 +121,28 @@ def build_runtime(
     email = None
     if settings.smtp is not None and settings.email_from:
         email = EmailSender(settings.smtp, settings.email_from)
-    channels = _delivery_channels(role, slack=gateway is not None, teams=teams is not None)
-    webhooks = WorkflowsGateway()
     home_reader = HomeReader(
         reads=make_session_factory(engine, read_only=True),
         directory=directory,
         clock=clock,
         workspace_url=str((identity or {}).get("url") or "") or None,
     )
-    dispatchers = tuple(
-        Dispatcher(
-            session_factory=sessions,
-            clock=clock,
+    dispatchers: tuple[Dispatcher, ...] = ()  # a web process delivers nothing
+    if role.works:
+        outbox = Outbox(sessions, clock=clock, metrics=metrics)
+        routes = build_routes(
+            outbox,
             slack=gateway,
-            email=email,
             tech_channel=settings.tech_channel,
-            metrics=metrics,
-            policy=replace(policy or DispatchPolicy(), lease=settings.outbox_lease),
-            worker_id=f"outbox-{channel}",
-            channels=(channel,),
+            home=home_reader,
             teams=teams.chat if teams is not None else None,
             teams_tech_channel=settings.teams_tech_channel,
             teams_mention=teams.critical_mention if teams is not None else None,
-            webhooks=webhooks,
-            home=home_reader,
+            email=email,
         )
-        for channel in channels
-    )
+        dispatchers = build_dispatchers(
+            outbox, routes, replace(policy or DispatchPolicy(), lease=settings.outbox_lease)
+        )
 
     def wake_dispatchers(written: Written) -> None:
         for d in dispatchers:
@@ -287,18 +284,6 @@ def build_runtime(
         home=home,
         home_refresh=home_refresh,
     )
-
-
-def _delivery_channels(role: ProcessRole, *, slack: bool, teams: bool) -> list[str]:
-    """The outbox channels this process delivers, one dispatcher each (none in a web process)."""
-    if not role.works:
-        return []
-    channels = ["email", "webhook"]
-    if slack:
-        channels.insert(0, "slack")
-    if teams:
-        channels.insert(1, "teams")
-    return channels
 
 
 def _members_job(

@@ -22,7 +22,7 @@ from bot.app.process import Runtime
 from bot.app.runtime import build_runtime
 from bot.config.settings import Settings
 from bot.domain.clock import Clock, SystemClock
-from bot.outbox.dispatcher import DispatchPolicy
+from bot.outbox.policy import DispatchPolicy
 from bot.sandbox.mail import MailSink
 from bot.sandbox.slack.emulator import SlackEmulator
 from bot.sandbox.teams.connector import BotConnector
