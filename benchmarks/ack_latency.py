@@ -252,7 +252,8 @@ def serve_floor() -> None:
     from slack_bolt import Ack, App
     from slack_bolt.authorization import AuthorizeResult
 
-    from bot.app.runtime import SLACK_THREADS, tune_gc, uvicorn_config
+    from bot.app.process import tune_gc, uvicorn_config
+    from bot.app.runtime import SLACK_THREADS
     from bot.app.web import build_web_app
     from bot.telemetry.metrics import Metrics
 

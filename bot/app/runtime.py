@@ -1,30 +1,25 @@
 """Wires one ticketbot process from its role: database, Slack and Teams clients, service,
-dispatchers, Bolt, the Teams bot, HTTP."""
+delivery, Bolt, the Teams bot, HTTP."""
 
 from __future__ import annotations
 
-import gc
 import logging
-import socket
-import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
-from enum import StrEnum
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import uvicorn
-from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.types import ASGIApp
 
 from bot.alerts.ingest import AlertPolicy, AlertService
 from bot.alerts.web import alert_routes
+from bot.app.delivery import build_dispatchers, build_routes
+from bot.app.process import Runtime
+from bot.app.roles import ProcessRole
 from bot.app.scheduler import Scheduler
 from bot.app.web import build_health_app, build_web_app
 from bot.config.settings import Settings
@@ -32,7 +27,9 @@ from bot.domain.clock import Clock, SystemClock
 from bot.email.sender import EmailSender
 from bot.home.reader import HomeReader
 from bot.home.refresh import HomeViewers
-from bot.outbox.dispatcher import Dispatcher, DispatchPolicy
+from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.policy import DispatchPolicy
+from bot.outbox.shared import Outbox
 from bot.outbox.writer import OutboxWriter, Written
 from bot.people.directory import Directory
 from bot.people.membership import Membership
@@ -45,7 +42,6 @@ from bot.service.timers import digest, monthly_report
 from bot.service.timers.runner import TICK, TimerRunner, build_timers
 from bot.slack.bolt_app import build_bolt_app
 from bot.slack.gateway import SlackGateway
-from bot.teams.workflows import WorkflowsGateway
 from bot.telemetry.db_gauges import DatabaseCollector
 from bot.telemetry.metrics import Metrics
 from handlers.slack import listeners as slack_listeners
@@ -66,149 +62,6 @@ SLACK_THREADS = 8
 HOME_REFRESH = timedelta(seconds=20)
 # How often a web process reloads the technicians the workers stored (one query).
 WEB_ROLES_RELOAD = timedelta(minutes=1)
-
-
-class ProcessRole(StrEnum):
-    """What one process does (`ticketbot run --role`). Several processes share their state
-    through PostgreSQL only; on SQLite one process does everything."""
-
-    ALL = "all"
-    WEB = "web"  # Slack, Teams and alert intake: writes rows, sends nothing
-    WORKER = "worker"  # outbox delivery, storm summaries, timers, the directory refresh
-
-    @property
-    def serves(self) -> bool:
-        """Serves Slack (HTTP or Socket Mode), Teams and the alert webhooks."""
-        return self is not ProcessRole.WORKER
-
-    @property
-    def works(self) -> bool:
-        """Runs the background work: delivery, storm summaries, timers, refreshes."""
-        return self is not ProcessRole.WEB
-
-
-@dataclass
-class Runtime:
-    role: ProcessRole
-    settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    gateway: SlackGateway | None  # None: Slack is off (an MSP on Teams only)
-    directory: Directory
-    membership: Membership | None
-    members_refresh: str  # a job: a worker's from Slack/Teams into the database; a web's a reload
-    scheduler: Scheduler
-    clock: Clock
-    service: TicketService
-    alerts: AlertService
-    dispatchers: tuple[Dispatcher, ...]
-    bolt: App | None
-    web: ASGIApp
-    slack_pool: ThreadPoolExecutor
-    metrics: Metrics
-    teams: TeamsParts | None = None
-    timers: TimerRunner | None = None  # fires due timers (the scheduler's "timers" job)
-    home: HomeViewers | None = None  # App Home publishing (Slack)
-    home_refresh: str | None = None  # a worker's job: republishes Homes after ticket changes
-    _server: uvicorn.Server | None = None
-    _server_thread: threading.Thread | None = None
-    _socket_handler: Any = None
-
-    def start_background(self) -> None:
-        """Learn the technicians and keep them current; a worker also starts delivering the
-        outbox."""
-        for dispatcher in self.dispatchers:
-            dispatcher.release_orphaned_claims()
-        # Slack unreachable at start: serve with what the database holds; the scheduler retries.
-        self.scheduler.run_now(self.members_refresh)
-        self.scheduler.start()
-        for dispatcher in self.dispatchers:
-            dispatcher.start()
-
-    def serve_http(self, sock: socket.socket | None = None, *, in_thread: bool = False) -> None:
-        """Serve the HTTP endpoints with uvicorn (on `sock`, or settings.host:port)."""
-        server = uvicorn.Server(uvicorn_config(self.web, self.settings.host, self.settings.port))
-        self._server = server
-        sockets = [sock] if sock is not None else None
-        if in_thread:
-            server.config.install_signal_handlers = False  # type: ignore[attr-defined]
-            thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
-            self._server_thread = thread
-            thread.start()
-        else:
-            tune_gc()
-            server.run(sockets=sockets)
-
-    def wait_http_started(self, timeout: float = 10.0) -> None:
-        """Block until uvicorn (started with in_thread=True) accepts connections."""
-        server = self._server
-        if server is None:
-            raise RuntimeError("serve_http was not called")
-        deadline = time.monotonic() + timeout
-        tick = threading.Event()
-        while not server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("HTTP server did not start")
-            tick.wait(0.01)
-
-    def start_socket_mode(self) -> None:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        token = self.settings.slack_app_token
-        if token is None or self.bolt is None:
-            raise RuntimeError("Socket Mode needs SLACK_APP_TOKEN and a process that serves Slack")
-        handler = SocketModeHandler(self.bolt, app_token=token.reveal(), concurrency=16)
-        handler.connect()  # type: ignore[no-untyped-call]
-        self._socket_handler = handler
-
-    def stop(self) -> None:
-        if self._socket_handler is not None:
-            self._socket_handler.close()
-            self._socket_handler = None
-        if self._server is not None:
-            self._server.should_exit = True
-            if self._server_thread is not None:
-                self._server_thread.join(10)
-            self._server = None
-        self.scheduler.stop()
-        for dispatcher in self.dispatchers:
-            dispatcher.stop()
-        self.slack_pool.shutdown(wait=False)
-        if self.teams is not None:
-            self.teams.close()
-        self.engine.dispose()
-
-
-def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
-    """How uvicorn serves the HTTP endpoints (the ack benchmark's floor server uses it too)."""
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        log_config=None,  # uvicorn's lines go through the root logger: LOG_FORMAT applies
-        access_log=False,
-        lifespan="off",
-        timeout_keep_alive=30,
-        # Nothing here reads the client's address, and Slack reads neither header: each costs a
-        # little on every ack.
-        proxy_headers=False,
-        server_header=False,
-        date_header=False,
-    )
-
-
-def tune_gc() -> None:
-    """For a process that serves from here on (not for tests, which serve in a thread).
-
-    Everything built so far (modules, mappers, settings) lives as long as the process: frozen,
-    the cycle collector stops walking it, and a full collection pauses every request for ~10 ms
-    instead of ~70 ms. Requests allocate thousands of objects each, almost all freed by reference
-    counting; collecting cycles every 10,000 allocations instead of every 700 cuts the collector's
-    time about sevenfold.
-    """
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
 
 
 def build_runtime(
@@ -266,33 +119,28 @@ def build_runtime(
     email = None
     if settings.smtp is not None and settings.email_from:
         email = EmailSender(settings.smtp, settings.email_from)
-    channels = _delivery_channels(role, slack=gateway is not None, teams=teams is not None)
-    webhooks = WorkflowsGateway()
     home_reader = HomeReader(
         reads=make_session_factory(engine, read_only=True),
         directory=directory,
         clock=clock,
         workspace_url=str((identity or {}).get("url") or "") or None,
     )
-    dispatchers = tuple(
-        Dispatcher(
-            session_factory=sessions,
-            clock=clock,
+    dispatchers: tuple[Dispatcher, ...] = ()  # a web process delivers nothing
+    if role.works:
+        outbox = Outbox(sessions, clock=clock, metrics=metrics)
+        routes = build_routes(
+            outbox,
             slack=gateway,
-            email=email,
             tech_channel=settings.tech_channel,
-            metrics=metrics,
-            policy=replace(policy or DispatchPolicy(), lease=settings.outbox_lease),
-            worker_id=f"outbox-{channel}",
-            channels=(channel,),
+            home=home_reader,
             teams=teams.chat if teams is not None else None,
             teams_tech_channel=settings.teams_tech_channel,
             teams_mention=teams.critical_mention if teams is not None else None,
-            webhooks=webhooks,
-            home=home_reader,
+            email=email,
         )
-        for channel in channels
-    )
+        dispatchers = build_dispatchers(
+            outbox, routes, replace(policy or DispatchPolicy(), lease=settings.outbox_lease)
+        )
 
     def wake_dispatchers(written: Written) -> None:
         for d in dispatchers:
@@ -438,18 +286,6 @@ def build_runtime(
         home=home,
         home_refresh=home_refresh,
     )
-
-
-def _delivery_channels(role: ProcessRole, *, slack: bool, teams: bool) -> list[str]:
-    """The outbox channels this process delivers, one dispatcher each (none in a web process)."""
-    if not role.works:
-        return []
-    channels = ["email", "webhook"]
-    if slack:
-        channels.insert(0, "slack")
-    if teams:
-        channels.insert(1, "teams")
-    return channels
 
 
 def _add_members_job(

@@ -17,7 +17,8 @@ def run(args: argparse.Namespace) -> int:
     from storage.migrate import SchemaState, schema_state, upgrade
 
     settings = Settings.from_mapping(os.environ)
-    from bot.app.runtime import ProcessRole, build_runtime
+    from bot.app.roles import ProcessRole
+    from bot.app.runtime import build_runtime
     from bot.outbox.errors import DeliveryError
     from storage.engine import make_engine
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -89,9 +89,10 @@ class Claims:
         self._held: set[int] = set()  # claimed here and not finished yet
         self._held_lock = threading.Lock()
 
-    def queries(self, *, storms: bool) -> LaneQueries:
-        """Only future times count for `next_due`: rows already due but not claimed wait
-        behind their stream."""
+    def queries(self, *, kind: str | None, others: Collection[str] = ()) -> LaneQueries:
+        """A lane's queries: for rows of `kind`, or (None) of every kind but `others` (which
+        have lanes of their own). Only future times count for `next_due`: rows already due but
+        not claimed wait behind their stream."""
         o = outbox_table.c
         earlier = outbox_table.alias("earlier")
         blocked = exists().where(
@@ -120,12 +121,12 @@ class Claims:
             ~blocked,
             or_(o.target.is_(None), o.target.not_in(bindparam("paced", expanding=True))),
         )
-        mine = o.kind == "storm" if storms else o.kind != "storm"
+        mine = [o.kind == kind] if kind is not None else [o.kind != other for other in others]
         if self._channels is not None:
-            mine = and_(mine, o.channel.in_(self._channels))
-        claim = query.where(mine).order_by(o.id).limit(self._policy.batch)
+            mine.append(o.channel.in_(self._channels))
+        claim = query.where(*mine).order_by(o.id).limit(self._policy.batch)
         next_due = select(func.min(o.next_attempt_at)).where(
-            mine, o.status == "pending", o.next_attempt_at > now
+            *mine, o.status == "pending", o.next_attempt_at > now
         )
         return LaneQueries(claim, next_due)
 

@@ -1,7 +1,7 @@
-"""The outbox dispatcher: lanes (threads) that claim due rows and route each to its channel.
+"""The outbox dispatcher: lanes (threads) that claim due rows and hand each to its channel's route.
 
-Claiming is in claims.py, pacing in pacing.py, what each channel does in the *_route.py modules
-and the storm summaries in storm_summary.py.
+Claiming is in claims.py, pacing in pacing.py, what a route is in route.py; each surface builds
+its own routes.
 """
 
 from __future__ import annotations
@@ -9,36 +9,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.domain.clock import Clock
-from bot.email.sender import EmailSender
-from bot.home.reader import HomeReader
-from bot.home.refresh import KIND as HOME_KIND
-from bot.messages.view import TeamsMention
 from bot.outbox.claims import Claimed, Claims, Deferred, LaneQueries, Orphaned
 from bot.outbox.errors import DeliveryError
 from bot.outbox.listen import OutboxListener
-from bot.outbox.pacing import PaceRule, Paces
 from bot.outbox.policy import DispatchPolicy
-from bot.outbox.recorded import Recorded
+from bot.outbox.route import Lane, Route
+from bot.outbox.shared import Outbox
 from bot.outbox.writer import Written
-from bot.slack.gateway import SlackGateway
-from bot.slack.home_route import HomeRoute
-from bot.slack.route import SlackRoute
-from bot.slack.storm_summary import UPDATES, StormSummaries
-from bot.teams.chat import TeamsChat
-from bot.teams.route import TeamsRoute
-from bot.teams.webhook_route import WebhookRoute
-from bot.teams.workflows import WorkflowsGateway
 from bot.telemetry.logs import about_ticket
 from bot.telemetry.metrics import Metrics
-from storage.engine import make_session_factory
 
 __all__ = ["DispatchPolicy", "Dispatcher"]
 
@@ -46,115 +30,57 @@ log = logging.getLogger(__name__)
 
 
 class Dispatcher:
-    """Delivers outbox rows. One per process; safe to run in several processes on PostgreSQL."""
+    """Delivers outbox rows through `routes`. Safe to run in several processes on PostgreSQL."""
 
     def __init__(
         self,
+        outbox: Outbox,
+        routes: Mapping[str, Route],
         *,
-        session_factory: sessionmaker[Session],
-        clock: Clock,
-        slack: SlackGateway | None,
-        email: EmailSender | None,
-        tech_channel: str | None,
-        metrics: Metrics | None = None,
         policy: DispatchPolicy | None = None,
         worker_id: str = "dispatcher",
         channels: tuple[str, ...] | None = None,
-        teams: TeamsChat | None = None,
-        teams_tech_channel: str | None = None,
-        teams_mention: Callable[[], TeamsMention | None] | None = None,
-        webhooks: WorkflowsGateway | None = None,
-        home: HomeReader | None = None,
     ) -> None:
-        bind = session_factory.kw["bind"]
-        # Its own transactions are short: on SQLite they go before the requests' (and reads need
-        # not wait for writers at all), so that delivery keeps up with a burst of requests.
-        sessions = make_session_factory(bind, write_first=True)
-        reads = make_session_factory(bind, read_only=True)
-        self._clock = clock
-        self._email = email
-        self._metrics = metrics or Metrics()
+        self._clock = outbox.clock
+        self._metrics = outbox.metrics
         self._policy = policy or DispatchPolicy()
-        skip_locked = bind.dialect.name == "postgresql"
-        # One post of the technician channel's burst is kept for an alert storm's summary, so
-        # that it shows at once even when the storm's first cards have just gone out.
-        reserve = {tech_channel: 1.0} if tech_channel and self._policy.channel_burst > 1 else {}
-        # Each outbox channel paces its own conversations (their targets never coincide).
-        self._paces = Paces(
-            sessions,
-            {
-                "slack": PaceRule(
-                    self._policy.channel_rate, self._policy.channel_burst, reserved=reserve
-                ),
-                "teams": PaceRule(self._policy.teams_rate, self._policy.teams_burst),
-                "webhook": PaceRule(self._policy.webhook_rate, self._policy.webhook_burst),
-                # chat.update of storm summaries: Slack's Tier 3 (about 50 a minute, bursts).
-                UPDATES: PaceRule(50 / 60, 20),
-            },
-            reads=reads,
-        )
-        self._claims = Claims(
-            sessions=sessions,
-            clock=clock,
-            policy=self._policy,
-            metrics=self._metrics,
-            channels=channels,
-            skip_locked=skip_locked,
-        )
-        self._reads = reads
-        recorded = Recorded(sessions=sessions, reads=reads, clock=clock)
-        self._slack = SlackRoute(
-            slack=slack,
-            tech_channel=tech_channel,
-            paces=self._paces,
-            recorded=recorded,
-            reads=reads,
-            clock=clock,
-        )
-        self._home = HomeRoute(slack=slack, reader=home, reads=reads)
-        self._teams = TeamsRoute(
-            teams=teams,
-            tech_channel=teams_tech_channel,
-            mention=teams_mention,
-            paces=self._paces,
-            recorded=recorded,
-            reads=reads,
-            clock=clock,
-        )
-        self._webhooks = WebhookRoute(
-            webhooks=webhooks,
-            teams=self._teams,
-            paces=self._paces,
-            reads=reads,
-            clock=clock,
-        )
-        self._storms = StormSummaries(
-            slack=self._slack,
-            claims=self._claims,
-            sessions=sessions,
-            reads=reads,
-            clock=clock,
-            metrics=self._metrics,
-            paces=self._paces,
-            row_locks=skip_locked,
-        )
-        self._worker_id = worker_id
+        self._routes = dict(routes)
         # Which outbox channels this worker delivers (None: all); one worker per channel keeps a
         # slow mail server from delaying Slack, and the other way round.
         self._channels = channels
+        mine = [r for c, r in self._routes.items() if channels is None or c in channels]
+        # The paces of the conversations this worker sends to (those its routes take from).
+        self._paces = outbox.paces
+        self._pace_names = frozenset(name for route in mine for name in route.paces)
+        for route in mine:
+            self._paces.add(route.paces)
+        self._claims = Claims(
+            sessions=outbox.sessions,
+            clock=self._clock,
+            policy=self._policy,
+            metrics=self._metrics,
+            channels=channels,
+            skip_locked=outbox.postgres,
+        )
+        self._reads = outbox.reads
+        self._worker_id = worker_id
         self._stop = threading.Event()
-        # Storm summaries have a lane (a thread) of their own: a pass through a busy channel's
-        # posts must not hold up the one message that stands for a whole storm.
-        lanes = [_Lane("rest", self._claims.queries(storms=False))]
-        if channels is None or "slack" in channels:
-            lanes.append(_Lane("storm", self._claims.queries(storms=True)))
+        # Some kinds have a lane (a thread) of their own (an alert storm's summary, for one): a
+        # pass through a busy channel's posts must not hold up the one message that stands for
+        # a whole storm.
+        own = {kind: lane for route in mine for kind, lane in route.lanes.items()}
+        self._own_lanes = frozenset(own)
+        lanes = [_Lane(None, self._claims.queries(kind=None, others=self._own_lanes))]
+        lanes += [_Lane(k, self._claims.queries(kind=k), route=r) for k, r in own.items()]
         self._lanes = tuple(lanes)
         # Whether this worker delivers any channel whose conversations are paced.
-        self._paced = channels is None or any(c in ("slack", "teams", "webhook") for c in channels)
+        self._paced = bool(self._pace_names)
         self._keeper: threading.Thread | None = None
         # On PostgreSQL, rows other processes commit wake this one at once.
         self._listener = (
-            OutboxListener(bind, self._heard, name=f"{worker_id}-listen") if skip_locked else None
+            OutboxListener(outbox.bind, self._heard, name=f"{worker_id}-listen")
+            if outbox.postgres
+            else None
         )
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -181,9 +107,13 @@ class Dispatcher:
         channel, kind, target = row
         if self._channels is not None and channel not in self._channels:
             return False
-        if (kind == "storm") != lane.storms:
+        if not self._in_lane(lane, kind):
             return False
         return target is None or self._available(channel, target, now) >= 1.0
+
+    def _in_lane(self, lane: _Lane, kind: str) -> bool:
+        """Whether rows of `kind` are claimed by `lane`."""
+        return kind == lane.kind if lane.kind is not None else kind not in self._own_lanes
 
     def _available(self, channel: str, target: str, now: datetime) -> float:
         return self._paces.available(channel, target, now)
@@ -193,7 +123,7 @@ class Dispatcher:
             return
         self._stop.clear()
         for lane in self._lanes:
-            name = self._worker_id if lane.name == "rest" else f"{self._worker_id}-{lane.name}"
+            name = self._worker_id if lane.kind is None else f"{self._worker_id}-{lane.kind}"
             lane.thread = threading.Thread(target=self._loop, args=(lane,), name=name, daemon=True)
             lane.thread.start()
         self._keeper = threading.Thread(
@@ -261,8 +191,8 @@ class Dispatcher:
         wait = self._policy.poll_interval
         if due is not None:
             wait = min(wait, (due - now).total_seconds())
-        if not lane.storms:
-            free = self._paces.next_free_in(now)
+        if lane.kind is None:
+            free = self._paces.next_free_in(now, self._pace_names)
             if free is not None:
                 wait = min(wait, free)
         return max(wait, 0.001)
@@ -272,20 +202,20 @@ class Dispatcher:
         """Claim and deliver one batch of the lane's rows; returns how many were attempted."""
         now = self._clock.now()
         paced: list[str] = []
-        if self._paced and not lane.storms:  # storm rows name no target
+        if self._paced and lane.kind is None:  # the rows of a lane of their own name no target
             self._paces.look(now)
-            paced = self._paces.blocked(now)
+            paced = self._paces.blocked(now, self._pace_names)
         rows = self._claims.claim(lane.queries.claim, paced, self._available)
         for row in rows:
             with about_ticket(row.ticket_id):
-                self._deliver_one(row)
+                self._deliver_one(lane, row)
         return len(rows)
 
-    def _deliver_one(self, row: Claimed) -> None:
+    def _deliver_one(self, lane: _Lane, row: Claimed) -> None:
         row_id, channel, attempts = row.id, row.channel, row.attempts
         try:
-            if row.kind == "storm":  # finishes its own row
-                self._storms.deliver(row)
+            if lane.route is not None:  # finishes its own row
+                lane.route.deliver(row, self._claims)
                 return
             result = self._route(row)
         except Deferred as d:
@@ -309,28 +239,19 @@ class Dispatcher:
         self._metrics.outbox_delivered.labels(channel=channel).inc()
 
     def _route(self, row: Claimed) -> dict[str, Any]:
-        if row.channel == "email":
-            if self._email is None:
-                return {"skipped": "email is off"}
-            return {"message_id": self._email.send(row.payload)}
-        if row.channel == "teams":
-            return self._teams.deliver(row)
-        if row.channel == "webhook":
-            return self._webhooks.deliver(row)
-        if row.kind == HOME_KIND:
-            return self._home.deliver(row)
-        return self._slack.deliver(row)
+        route = self._routes.get(row.channel)
+        if route is None:
+            raise DeliveryError(f"no route for outbox channel {row.channel!r}", transient=False)
+        return route.deliver(row)
 
 
 @dataclass
 class _Lane:
-    """One delivery thread of a dispatcher, with the rows it claims and its wake-up call."""
+    """One delivery thread of a dispatcher, with the rows it claims and its wake-up call: the
+    rows of `kind`, delivered by `route`, or (None) every other row, each by its channel's."""
 
-    name: str
+    kind: str | None
     queries: LaneQueries
+    route: Lane | None = None
     wake: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
-
-    @property
-    def storms(self) -> bool:
-        return self.name == "storm"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -66,7 +66,8 @@ class PaceRule:
 
 
 class Paces:
-    """The paces of every channel's targets (their targets never coincide across channels).
+    """The paces of every route's targets, by pace name (a route's main pace is named after its
+    outbox channel; their targets never coincide across channels).
 
     `look` reads the targets out of budget (at most every LOOK_EVERY seconds, on PostgreSQL
     only); `blocked`, `available` and `next_free_in` answer from that reading and this
@@ -87,6 +88,10 @@ class Paces:
         self._postgres = sessions.kw["bind"].dialect.name == "postgresql"
         self._looked: float | None = None  # time.monotonic() of the last reading
         self._lock = threading.Lock()  # takes in memory (SQLite)
+
+    def add(self, rules: Mapping[str, PaceRule]) -> None:
+        """Pace these too (a dispatcher adds its routes' paces before it starts)."""
+        self._rules = {**self._rules, **rules}  # a new dict: other threads read it without a lock
 
     def take(
         self, channel: str, target: str, now: datetime, *, urgent: bool = False
@@ -171,13 +176,15 @@ class Paces:
             ).all()
         self._seen = {(r.channel, r.target): (float(r.tat), r.paused_until) for r in rows}
 
-    def blocked(self, now: datetime) -> list[str]:
-        """Targets with no ordinary post left in their budget, as last looked at."""
+    def blocked(self, now: datetime, names: Collection[str] | None = None) -> list[str]:
+        """Targets with no ordinary post left in their budget, as last looked at (of the paces
+        `names`, or of all)."""
         at = _seconds(now)
         return sorted(
             target
             for (channel, target), (tat, paused) in self._seen.items()
-            if self._rules[channel].available(target, tat, paused, at) < 1.0
+            if (names is None or channel in names)
+            and self._rules[channel].available(target, tat, paused, at) < 1.0
         )
 
     def available(self, channel: str, target: str, now: datetime) -> float:
@@ -189,12 +196,14 @@ class Paces:
         tat, paused = self._seen.get((channel, target), (0.0, None))
         return rule.available(target, tat, paused, _seconds(now))
 
-    def next_free_in(self, now: datetime) -> float | None:
-        """Seconds until some target out of budget may take an ordinary post again."""
+    def next_free_in(self, now: datetime, names: Collection[str] | None = None) -> float | None:
+        """Seconds until some target out of budget (of the paces `names`, or of all) may take an
+        ordinary post again."""
         at = _seconds(now)
         waits = [
             self._rules[channel].free_at(target, tat, paused) - at
             for (channel, target), (tat, paused) in self._seen.items()
+            if names is None or channel in names
         ]
         return min((w for w in waits if w > 0), default=None)
 

@@ -1,4 +1,5 @@
-"""How the outbox is delivered: batches, lease, retries and each channel's pace."""
+"""How the outbox is delivered: batches, lease, retries and polling (each route paces its own
+conversations)."""
 
 from __future__ import annotations
 
@@ -18,14 +19,3 @@ class DispatchPolicy:
     # Every commit wakes the dispatcher; under load one pass per `pass_gap` seconds serves them all
     # (each pass scans the outbox, so a pass per commit would cost more than the commits).
     pass_gap: float = 0.05
-    # chat.postMessage per second per channel: Slack allows about 1; a little under it, because
-    # network jitter can land two posts a second apart here less than a second apart there.
-    channel_rate: float = 0.9
-    channel_burst: int = 3
-    # Teams allows a bot 7 messages a second per conversation but 60 in 30 seconds: 2 a second
-    # sustained; a little under it.
-    teams_rate: float = 1.8
-    teams_burst: int = 4
-    # Power Automate throttles a flow's trigger above a few requests a second.
-    webhook_rate: float = 1.0
-    webhook_burst: int = 2

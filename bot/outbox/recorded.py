@@ -17,12 +17,20 @@ RECORDER_POLL = timedelta(seconds=0.5)
 
 
 class Recorded:
+    """The messages recorded on one surface (`ChatMessage.surface`)."""
+
     def __init__(
-        self, *, sessions: sessionmaker[Session], reads: sessionmaker[Session], clock: Clock
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        reads: sessionmaker[Session],
+        clock: Clock,
+        surface: str,
     ) -> None:
         self._sessions = sessions
         self._reads = reads
         self._clock = clock
+        self._surface = surface
 
     def find(
         self,
@@ -31,7 +39,6 @@ class Recorded:
         role: str,
         source: tuple[str, ...] | None = None,
         root: bool = False,
-        surface: str = "slack",
     ) -> tuple[str, str] | None:
         """The latest message recorded with `role`; with `root`, the thread it belongs to."""
         if ticket_id is None:
@@ -39,7 +46,7 @@ class Recorded:
         query = select(ChatMessage).where(
             ChatMessage.ticket_id == ticket_id,
             ChatMessage.role == role,
-            ChatMessage.surface == surface,
+            ChatMessage.surface == self._surface,
         )
         if source is not None:
             query = query.where(
@@ -66,12 +73,11 @@ class Recorded:
         Orphaned: this one is parked too, naming it; `ticketbot outbox retry` of both sends
         them in turn.
         """
-        surface = "teams" if row.channel == "teams" else "slack"
-        found = self.find(row.ticket_id, role=role, source=source, root=root, surface=surface)
+        found = self.find(row.ticket_id, role=role, source=source, root=root)
         if found is None and row.ticket_id is not None:
             self._wait_for_recorder(row, role, source)
             # Its row may have been delivered between the two reads: the message is in by now.
-            found = self.find(row.ticket_id, role=role, source=source, root=root, surface=surface)
+            found = self.find(row.ticket_id, role=role, source=source, root=root)
         return found
 
     def _wait_for_recorder(self, row: Claimed, role: str, source: tuple[str, ...] | None) -> None:
@@ -112,7 +118,6 @@ class Recorded:
         source: tuple[str | None, ...] | None,
         *,
         rendered_version: int | None = None,
-        surface: str = "slack",
     ) -> None:
         """Record a posted message (once: a re-send that found its earlier post may find it
         recorded too)."""
@@ -126,7 +131,7 @@ class Recorded:
                 ChatMessage(
                     ticket_id=ticket_id,
                     role=role,
-                    surface=surface,
+                    surface=self._surface,
                     channel=channel,
                     ts=ts,
                     thread_ts=thread_ts,

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from bot.app.clients import ClientSpec, add_client
-from bot.app.runtime import Runtime, build_runtime
+from bot.app.process import Runtime
+from bot.app.runtime import build_runtime
 from bot.config.settings import Settings
 from bot.domain.clock import Clock, SystemClock
-from bot.outbox.dispatcher import DispatchPolicy
+from bot.outbox.policy import DispatchPolicy
 from bot.sandbox.mail import MailSink
 from bot.sandbox.slack.emulator import SlackEmulator
 from bot.sandbox.teams.connector import BotConnector

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.home.reader import HomeReader
 from bot.outbox.claims import Claimed
-from bot.outbox.errors import DeliveryError
 from bot.slack.gateway import SlackGateway
 from bot.slack.home import home_view
 from storage.models import HomeViewer
@@ -18,8 +17,8 @@ class HomeRoute:
     def __init__(
         self,
         *,
-        slack: SlackGateway | None,
-        reader: HomeReader | None,
+        slack: SlackGateway,
+        reader: HomeReader,
         reads: sessionmaker[Session],
     ) -> None:
         self._slack = slack
@@ -27,8 +26,6 @@ class HomeRoute:
         self._reads = reads
 
     def deliver(self, row: Claimed) -> dict[str, Any]:
-        if self._slack is None or self._reader is None:
-            raise DeliveryError("Slack is not configured", transient=False)
         user = str(row.payload["user"])
         with self._reads() as s:
             viewer = s.get(HomeViewer, user)

@@ -6,13 +6,11 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.domain.clock import Clock
 from bot.outbox.claims import Claimed, Deferred
 from bot.outbox.errors import DeliveryError
-from bot.outbox.pacing import Paces, paced
-from bot.outbox.recorded import Recorded, card_message
+from bot.outbox.pacing import PaceRule, paced
+from bot.outbox.recorded import card_message
+from bot.outbox.shared import Outbox
 from bot.service.views import ticket_view
 from bot.slack import card
 from bot.slack import storm_rows as storm
@@ -20,6 +18,12 @@ from bot.slack.gateway import SlackGateway
 from storage.models import Ticket
 
 log = logging.getLogger(__name__)
+
+# The outbox channel, and the name of its pace: chat.postMessage per conversation.
+CHANNEL = "slack"
+# Slack allows about 1 post a second per channel; a little under it, because network jitter can
+# land two posts a second apart here less than a second apart there.
+POSTS = PaceRule(0.9, 3)
 
 # Channel errors where a client-thread root may instead go to the submitter's DM.
 NOT_POSTABLE = ("channel_not_found", "not_in_channel", "is_archived", "restricted_action")
@@ -30,28 +34,13 @@ EPHEMERAL_FALLBACK = ("user_not_in_channel", "channel_not_found", "not_in_channe
 
 
 class SlackRoute:
-    def __init__(
-        self,
-        *,
-        slack: SlackGateway | None,
-        tech_channel: str | None,
-        paces: Paces,
-        recorded: Recorded,
-        reads: sessionmaker[Session],
-        clock: Clock,
-    ) -> None:
-        self._slack = slack
+    def __init__(self, outbox: Outbox, *, slack: SlackGateway, tech_channel: str | None) -> None:
+        self.api = slack
         self._tech_channel = tech_channel
-        self._paces = paces
-        self._recorded = recorded
-        self._reads = reads
-        self._clock = clock
-
-    @property
-    def api(self) -> SlackGateway:
-        if self._slack is None:
-            raise DeliveryError("Slack is not configured", transient=False)
-        return self._slack
+        self._paces = outbox.paces
+        self._recorded = outbox.recorded("slack")
+        self._reads = outbox.reads
+        self._clock = outbox.clock
 
     def deliver(self, row: Claimed) -> dict[str, Any]:
         ticket_id, kind, p = row.ticket_id, row.kind, row.payload
@@ -93,7 +82,7 @@ class SlackRoute:
                 return found
         return paced(
             self._paces,
-            "slack",
+            CHANNEL,
             channel,
             self._clock.now,
             lambda: self.api.post(channel, outbox_id=row.id, **message),

@@ -5,48 +5,37 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.domain.clock import Clock
 from bot.messages import alerts
 from bot.outbox.claims import Claimed, Claims, Deferred
-from bot.outbox.pacing import Paces
+from bot.outbox.pacing import PaceRule
+from bot.outbox.shared import Outbox
 from bot.slack import storm_rows as storm
-from bot.slack.route import SlackRoute
-from bot.telemetry.metrics import Metrics
+from bot.slack.route import CHANNEL, SlackRoute
 from storage.models import AlertStorm
 
+# The outbox kind of a storm's summary: delivered in a lane of its own.
+KIND = "storm"
 # The shortest gap between two renders of a storm summary while tickets keep joining it.
 STORM_REFRESH = timedelta(seconds=0.3)
 
-# The pace (bot.outbox.pacing) of chat.update of storm summaries.
+# The pace (bot.outbox.pacing) of chat.update of storm summaries: Slack's Tier 3 (about 50 a
+# minute, bursts).
 UPDATES = "slack_update"
+UPDATES_PACE = PaceRule(50 / 60, 20)
 
 
 class StormSummaries:
-    def __init__(
-        self,
-        *,
-        slack: SlackRoute,
-        claims: Claims,
-        sessions: sessionmaker[Session],
-        reads: sessionmaker[Session],
-        clock: Clock,
-        metrics: Metrics,
-        paces: Paces,
-        row_locks: bool,
-    ) -> None:
+    def __init__(self, outbox: Outbox, *, slack: SlackRoute) -> None:
         self._slack = slack
-        self._claims = claims
-        self._sessions = sessions
-        self._reads = reads
-        self._clock = clock
-        self._metrics = metrics
-        self._row_locks = row_locks
+        self._sessions = outbox.sessions
+        self._reads = outbox.reads
+        self._clock = outbox.clock
+        self._metrics = outbox.metrics
+        self._row_locks = outbox.postgres
         self._updated: dict[int, datetime] = {}  # storm id → its summary's last chat.update
-        self._paces = paces
+        self._paces = outbox.paces
 
-    def deliver(self, row: Claimed) -> None:
+    def deliver(self, row: Claimed, claims: Claims) -> None:
         """Post the summary once, then keep it current (coalescing updates).
 
         The row is finished in the transaction that locks the storm: a delivery adding tickets
@@ -58,7 +47,7 @@ class StormSummaries:
         with self._reads() as s:
             snap = storm.snapshot(s, storm_id)
         if snap is None:
-            self._claims.finish(
+            claims.finish(
                 row_id, status="done", result={"skipped": "storm gone"}, count_attempt=True
             )
             return
@@ -84,7 +73,7 @@ class StormSummaries:
             else:
                 current.summary_ts, current.rendered_count = ts, shown
                 if current.ticket_count > shown:  # more joined meanwhile: render again soon
-                    self._claims.finish(
+                    claims.finish(
                         row_id,
                         status="pending",
                         next_at=self._clock.now() + STORM_REFRESH,
@@ -92,8 +81,8 @@ class StormSummaries:
                         session=s,
                     )
                     return
-            self._claims.finish(row_id, status="done", result=result, count_attempt=True, session=s)
-        self._metrics.outbox_delivered.labels(channel="slack").inc()
+            claims.finish(row_id, status="done", result=result, count_attempt=True, session=s)
+        self._metrics.outbox_delivered.labels(channel=CHANNEL).inc()
 
     def _update(
         self, storm_id: int, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]

@@ -1,21 +1,23 @@
-"""What each Teams outbox kind does: the channel card, thread and DM posts, edits, mirrors."""
+"""What each Teams outbox kind does: the channel card, thread and DM posts, edits, mirrors; and
+a row's message as Teams shows it."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.domain.clock import Clock
 from bot.messages.view import SlackMessage, TeamsMention, TeamsMessage
 from bot.outbox.claims import Claimed
 from bot.outbox.errors import DeliveryError
-from bot.outbox.pacing import Paces, paced
-from bot.outbox.recorded import Recorded, card_message
+from bot.outbox.pacing import PaceRule, paced
+from bot.outbox.recorded import card_message
+from bot.outbox.route import Lane
+from bot.outbox.shared import Outbox
 from bot.service.views import ticket_view
 from bot.teams import cards as adaptive
 from bot.teams.chat import TeamsChat
@@ -25,30 +27,70 @@ from storage.models import Person, Ticket
 
 log = logging.getLogger(__name__)
 
+# The outbox channel, and the name of its pace: the bot's posts per conversation.
+CHANNEL = "teams"
+# Teams allows a bot 7 messages a second per conversation but 60 in 30 seconds: 2 a second
+# sustained; a little under it.
+PACE = PaceRule(1.8, 4)
+
+
+class TeamsRendering:
+    """A row's message as a Teams card: rendered for Teams when written (`card`), else the
+    Slack rendering translated; `ping` adds the technician channel's mention."""
+
+    def __init__(
+        self,
+        *,
+        reads: sessionmaker[Session],
+        mention: Callable[[], TeamsMention | None] | None,
+    ) -> None:
+        self._reads = reads
+        self._mention = mention
+
+    def message(self, p: dict[str, Any]) -> TeamsMessage:
+        if isinstance(p.get("card"), dict):
+            return TeamsMessage(text=str(p.get("text") or ""), card=p["card"])
+        msg = from_slack(
+            SlackMessage(str(p.get("text") or ""), p.get("blocks") or []), self._names(p)
+        )
+        mention = self.mention() if p.get("ping") else None
+        return adaptive.with_mention(msg, mention) if mention is not None else msg
+
+    def mention(self) -> TeamsMention | None:
+        """Who a critical card notifies in the technician channel (None: nobody)."""
+        return self._mention() if self._mention is not None else None
+
+    def _names(self, p: dict[str, Any]) -> dict[str, str]:
+        """Slack id → name, for the Slack mentions a message carries (most carry none)."""
+        if "<@" not in json.dumps(p):
+            return {}
+        with self._reads() as s:
+            rows = s.execute(
+                select(Person.slack_user_id, Person.name).where(Person.slack_user_id.is_not(None))
+            ).all()
+        return {sid: name for sid, name in rows if sid}
+
 
 class TeamsRoute:
     def __init__(
         self,
+        outbox: Outbox,
         *,
-        teams: TeamsChat | None,
+        chat: TeamsChat,
         tech_channel: str | None,
-        mention: Callable[[], TeamsMention | None] | None,
-        paces: Paces,
-        recorded: Recorded,
-        reads: sessionmaker[Session],
-        clock: Clock,
+        rendering: TeamsRendering,
     ) -> None:
-        self._teams = teams
+        self.paces: Mapping[str, PaceRule] = {CHANNEL: PACE}
+        self.lanes: Mapping[str, Lane] = {}
+        self._teams = chat
         self._tech_channel = tech_channel
-        self._mention = mention
-        self._paces = paces
-        self._recorded = recorded
-        self._reads = reads
-        self._clock = clock
+        self._rendering = rendering
+        self._paces = outbox.paces
+        self._recorded = outbox.recorded("teams")
+        self._reads = outbox.reads
+        self._clock = outbox.clock
 
     def deliver(self, row: Claimed) -> dict[str, Any]:
-        if self._teams is None:
-            raise DeliveryError("Teams is not configured", transient=False)
         kind, p = row.kind, row.payload
         if row.interrupted and kind == "post":
             # The Bot Connector cannot be searched for an earlier post (a card is: it is
@@ -64,34 +106,23 @@ class TeamsRoute:
             found = self._recorded.needed(row, role=p["role"])
             if found is None:
                 return {"skipped": f"no {p['role']} message"}
-            self._teams.update(found[0], found[1], self.message(p))
+            self._teams.update(found[0], found[1], self._rendering.message(p))
             return {"conversation": found[0], "id": found[1]}
         if kind in ("update_mirror", "delete_mirror"):
             mirror = self._recorded.needed(row, role="mirror", source=tuple(p["source"]))
             if mirror is None:
                 return {"skipped": "mirror not found"}
             if kind == "update_mirror":
-                self._teams.update(mirror[0], mirror[1], self.message(p))
+                self._teams.update(mirror[0], mirror[1], self._rendering.message(p))
             else:
                 self._teams.delete(mirror[0], mirror[1])
             return {"conversation": mirror[0], "id": mirror[1]}
         raise DeliveryError(f"unknown Teams outbox kind {kind!r}", transient=False)
 
-    def message(self, p: dict[str, Any]) -> TeamsMessage:
-        """A row's message as a Teams card: rendered for Teams when written (`card`), else the
-        Slack rendering translated; `ping` adds the technician channel's mention."""
-        if isinstance(p.get("card"), dict):
-            return TeamsMessage(text=str(p.get("text") or ""), card=p["card"])
-        msg = from_slack(
-            SlackMessage(str(p.get("text") or ""), p.get("blocks") or []), self._names(p)
-        )
-        mention = self._mention() if p.get("ping") and self._mention else None
-        return adaptive.with_mention(msg, mention) if mention is not None else msg
-
     def _card(self, row: Claimed) -> dict[str, Any]:
         """Post the card in the Teams technician channel once; then update it in place."""
         teams, channel, ticket_id = self._teams, self._tech_channel, int(row.ticket_id or 0)
-        if teams is None or channel is None:
+        if channel is None:
             return {"skipped": "no Teams technician channel"}
         with self._reads() as s:
             ticket = s.get(Ticket, ticket_id)
@@ -103,30 +134,23 @@ class TeamsRoute:
                 return {"skipped": "card already current"}
             target = (existing.channel, existing.ts) if existing else None
         ping = bool(row.payload.get("mention")) and target is None
-        mention = self._mention() if ping and self._mention is not None else None
+        mention = self._rendering.mention() if ping else None
         msg = adaptive.ticket_card(view, mention=mention)
         if target is not None:
             teams.update(target[0], target[1], msg)
             self._recorded.rendered(target[0], target[1], view.version)
             return {"conversation": target[0], "id": target[1], "version": view.version}
         posted, activity_id = paced(
-            self._paces, "teams", row.target, self._clock.now, lambda: teams.post(channel, msg)
+            self._paces, CHANNEL, row.target, self._clock.now, lambda: teams.post(channel, msg)
         )
         self._recorded.record(
-            ticket_id,
-            "card",
-            posted,
-            activity_id,
-            None,
-            None,
-            rendered_version=view.version,
-            surface="teams",
+            ticket_id, "card", posted, activity_id, None, None, rendered_version=view.version
         )
         return {"conversation": posted, "id": activity_id, "version": view.version}
 
     def _post(self, row: Claimed, teams: TeamsChat) -> dict[str, Any]:
         p = row.payload
-        msg = self.message(p)
+        msg = self._rendering.message(p)
         thread: str | None = None
         anchor = p.get("anchor")
         if anchor:
@@ -142,7 +166,7 @@ class TeamsRoute:
             raise DeliveryError("Teams post without a conversation", transient=False)
         posted, activity_id = paced(
             self._paces,
-            "teams",
+            CHANNEL,
             row.target,
             self._clock.now,
             lambda: teams.post(conversation, msg, thread=thread),
@@ -153,17 +177,5 @@ class TeamsRoute:
         if role and row.ticket_id is not None:
             root = thread or split_thread(conversation)[1]
             source = p.get("source") or (None, None)
-            self._recorded.record(
-                row.ticket_id, role, posted, activity_id, root, tuple(source), surface="teams"
-            )
+            self._recorded.record(row.ticket_id, role, posted, activity_id, root, tuple(source))
         return {"conversation": posted, "id": activity_id}
-
-    def _names(self, p: dict[str, Any]) -> dict[str, str]:
-        """Slack id → name, for the Slack mentions a message carries (most carry none)."""
-        if "<@" not in json.dumps(p):
-            return {}
-        with self._reads() as s:
-            rows = s.execute(
-                select(Person.slack_user_id, Person.name).where(Person.slack_user_id.is_not(None))
-            ).all()
-        return {sid: name for sid, name in rows if sid}

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, select
 
-from bot.app.runtime import ProcessRole, build_runtime
+from bot.app.roles import ProcessRole
+from bot.app.runtime import build_runtime
 from bot.config.settings import Settings
 from bot.domain.clock import ManualClock, SystemClock
 from bot.outbox.writer import OutboxWriter

@@ -13,6 +13,7 @@ from bot.messages import ids
 from bot.outbox.admin import list_rows
 from bot.sandbox.stack import Stack
 from bot.sandbox.teams.records import TeamsUser
+from bot.teams.route import PACE
 from storage.models import OutboxRow
 from tests.acceptance.helpers import ticket
 from tests.acceptance.teams_helpers import cast, chat, post, say, shown, teams_card, verbs
@@ -117,8 +118,8 @@ def test_teams_is_served_beside_slack_socket_mode(database_url: str) -> None:
 
 
 def test_posts_to_one_conversation_keep_teams_pace(stack: Stack) -> None:
-    """A burst of updates reaches the client's chat at most `teams_rate` a second after the
-    first `teams_burst` (Teams throttles a bot per conversation)."""
+    """A burst of updates reaches the client's chat at most `PACE.rate` a second after the
+    first `PACE.burst` (Teams throttles a bot per conversation)."""
     tc, teams = cast(stack), stack.teams
     assert teams is not None
     say(stack, tc.employee, "ticket Slow VPN")
@@ -134,9 +135,8 @@ def test_posts_to_one_conversation_keep_teams_pace(stack: Stack) -> None:
         if c.method == "POST" and c.conversation_id == chat_id and "step" in json.dumps(c.body)
     ]
     assert len(times) == 8
-    policy = stack.policy
     # A token bucket lets at most `burst + rate × t` posts through in any t seconds.
-    assert times[-1] - times[0] >= (8 - policy.teams_burst) / policy.teams_rate * 0.95
+    assert times[-1] - times[0] >= (8 - PACE.burst) / PACE.rate * 0.95
 
 
 def test_a_ticket_opened_critical_posts_its_card_with_the_mention(stack: Stack) -> None:

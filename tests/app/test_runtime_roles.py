@@ -10,7 +10,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from bot.app.runtime import WEB_ROLES_RELOAD, ProcessRole, Runtime, build_runtime
+from bot.app.process import Runtime
+from bot.app.roles import ProcessRole
+from bot.app.runtime import WEB_ROLES_RELOAD, build_runtime
 from bot.config.settings import Settings
 from bot.domain.clock import ManualClock
 from bot.sandbox.slack.emulator import SlackEmulator

@@ -101,7 +101,7 @@ def test_a_live_process_extends_the_leases_it_holds(
         )
         for n in range(3)
     ]
-    claimed = claims.claim(claims.queries(storms=False).claim, [], lambda *_: 1.0)
+    claimed = claims.claim(claims.queries(kind=None).claim, [], lambda *_: 1.0)
     assert sorted(r.id for r in claimed) == ids
 
     clock.advance(LEASE / 2)

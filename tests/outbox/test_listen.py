@@ -11,8 +11,11 @@ from sqlalchemy import Engine
 
 from bot.config.email import SmtpSettings
 from bot.domain.clock import SystemClock
+from bot.email.route import EmailRoute
 from bot.email.sender import EmailSender
-from bot.outbox.dispatcher import Dispatcher, DispatchPolicy
+from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.policy import DispatchPolicy
+from bot.outbox.shared import Outbox
 from bot.outbox.writer import OutboxWriter
 from bot.sandbox.mail import MailSink
 from bot.sandbox.stack import wait_until
@@ -38,20 +41,23 @@ def sink() -> Iterator[MailSink]:
         yield s
 
 
-def test_a_worker_hears_rows_another_process_commits(
-    engines: tuple[Engine, Engine], sink: MailSink
-) -> None:
-    web, worker_engine = engines
-    worker = Dispatcher(
-        session_factory=make_session_factory(worker_engine),
-        clock=SystemClock(),
-        slack=None,
-        email=EmailSender(SmtpSettings.from_url(sink.url), "helpdesk@msp.example"),
-        tech_channel=None,
+def _mail_worker(engine: Engine, sink: MailSink) -> Dispatcher:
+    """A worker process that delivers email only."""
+    email = EmailRoute(EmailSender(SmtpSettings.from_url(sink.url), "helpdesk@msp.example"))
+    return Dispatcher(
+        Outbox(make_session_factory(engine), clock=SystemClock()),
+        {"email": email},
         policy=DispatchPolicy(poll_interval=POLL),
         channels=("email",),
         worker_id="worker",
     )
+
+
+def test_a_worker_hears_rows_another_process_commits(
+    engines: tuple[Engine, Engine], sink: MailSink
+) -> None:
+    web, worker_engine = engines
+    worker = _mail_worker(worker_engine, sink)
     worker.start()
     try:
         assert worker.listener is not None
@@ -87,16 +93,7 @@ def test_a_transaction_too_big_to_describe_still_wakes_the_worker(
 ) -> None:
     """Its notification names only the channels (a notification holds 8000 bytes)."""
     web, worker_engine = engines
-    worker = Dispatcher(
-        session_factory=make_session_factory(worker_engine),
-        clock=SystemClock(),
-        slack=None,
-        email=EmailSender(SmtpSettings.from_url(sink.url), "helpdesk@msp.example"),
-        tech_channel=None,
-        policy=DispatchPolicy(poll_interval=POLL),
-        channels=("email",),
-        worker_id="worker",
-    )
+    worker = _mail_worker(worker_engine, sink)
     worker.start()
     try:
         assert worker.listener is not None

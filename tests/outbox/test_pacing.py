@@ -78,6 +78,16 @@ def test_other_channels_keep_their_whole_burst(paces: Paces) -> None:
     assert paces.available("teams", "19:conversation", T0) == 4.0
 
 
+def test_each_dispatcher_reads_only_the_paces_its_routes_take_from(paces: Paces) -> None:
+    """One Paces serves every dispatcher of a process."""
+    assert [paces.take("slack", "CCLIENT", T0) for _ in range(3)] == [None, None, None]
+    paces.look(T0)
+    assert paces.blocked(T0, ["slack"]) == ["CCLIENT"]
+    assert paces.next_free_in(T0, ["slack"]) == pytest.approx(1 / 0.9)
+    assert paces.blocked(T0, ["teams"]) == []
+    assert paces.next_free_in(T0, ["teams"]) is None
+
+
 def test_a_retry_after_pause_stops_urgent_posts_too(paces: Paces) -> None:
     until = T0 + timedelta(seconds=30)
     paces.pause("slack", TECH, until)

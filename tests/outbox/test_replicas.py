@@ -13,10 +13,16 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.domain.clock import SystemClock
+from bot.email.route import EmailRoute
 from bot.email.sender import EmailSender
-from bot.outbox.dispatcher import Dispatcher, DispatchPolicy
+from bot.home.reader import HomeReader
+from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.policy import DispatchPolicy
+from bot.outbox.shared import Outbox
 from bot.outbox.writer import OutboxWriter
+from bot.people.directory import Directory
 from bot.sandbox.stack import CAST, Stack
+from bot.slack.delivery import SlackDelivery
 from bot.slack.gateway import SlackGateway
 from bot.telemetry.metrics import Metrics
 from storage.engine import make_engine, make_session_factory
@@ -47,20 +53,16 @@ def others(stack: Stack, pg_url: str) -> Iterator[list[Dispatcher]]:
     for n in range(OTHERS):
         engine = make_engine(pg_url)
         engines.append(engine)
-        dispatchers.append(
-            Dispatcher(
-                session_factory=make_session_factory(engine),
-                clock=SystemClock(),
-                slack=SlackGateway(
-                    WebClient(token=stack.emu.bot_token, base_url=stack.emu.api_url)
-                ),
-                email=EmailSender(stack.settings.smtp, "helpdesk@msp.example"),
-                tech_channel=CAST.tech_channel,
-                metrics=Metrics(),
-                policy=POLICY,
-                worker_id=f"replica-{n}",
-            )
-        )
+        clock = SystemClock()
+        outbox = Outbox(make_session_factory(engine), clock=clock, metrics=Metrics())
+        slack = SlackGateway(WebClient(token=stack.emu.bot_token, base_url=stack.emu.api_url))
+        directory = Directory(lookup=slack, clock=clock, managers=[CAST.manager])
+        home = HomeReader(reads=outbox.reads, directory=directory, clock=clock)
+        routes = {
+            "slack": SlackDelivery(outbox, slack=slack, tech_channel=CAST.tech_channel, home=home),
+            "email": EmailRoute(EmailSender(stack.settings.smtp, "helpdesk@msp.example")),
+        }
+        dispatchers.append(Dispatcher(outbox, routes, policy=POLICY, worker_id=f"replica-{n}"))
     yield dispatchers
     for d in dispatchers:
         d.stop()

@@ -28,7 +28,7 @@ from microsoft_teams.api import (
     MessageActivity,
 )
 
-from bot.app.runtime import uvicorn_config
+from bot.app.process import uvicorn_config
 from bot.app.web import build_web_app
 from bot.sandbox.teams.connector import BotConnector
 from bot.sandbox.teams.login import Auth
