@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bot.config.problems import Problem
 from bot.config.teams import REGISTRATION
-
-if TYPE_CHECKING:
-    from bot.config.settings import Settings
 
 # Any of them means Slack is wanted; an MSP on Teams only sets none of them.
 _SLACK_KEYS = (
@@ -20,6 +17,17 @@ _SLACK_KEYS = (
     "SLACK_APP_TOKEN",
     "TICKETBOT_TECH_CHANNEL",
 )
+
+
+class Read(Protocol):
+    """What the rules read of the settings built from the keys no section refused."""
+
+    @property
+    def teams_app_id(self) -> str | None: ...
+    @property
+    def teams_tech_channel(self) -> str | None: ...
+    @property
+    def managers(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,7 @@ class Given:
         return key in self.keys
 
 
-def rule_problems(settings: Settings, given: Given, *, require_chat: bool) -> Iterator[Problem]:
+def rule_problems(settings: Read, given: Given, *, require_chat: bool) -> Iterator[Problem]:
     """Every rule broken. `settings` holds the keys no section refused (the others at their
     defaults); `require_chat`: the command talks to technicians (`run`)."""
     registration = [key for key in REGISTRATION if given.has(key)]
@@ -70,7 +78,7 @@ def rule_problems(settings: Settings, given: Given, *, require_chat: bool) -> It
         )
 
 
-def _slack_problems(settings: Settings, given: Given) -> Iterator[Problem]:
+def _slack_problems(settings: Read, given: Given) -> Iterator[Problem]:
     """What Slack needs when technicians work in it (the Slack keys given, or Teams not set up)."""
     if not given.has("SLACK_BOT_TOKEN"):
         yield Problem(
