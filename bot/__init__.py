@@ -1,1 +1,1 @@
-"""ticketbot: a chatops helpdesk for IT managed-service providers (Slack and email)."""
+"""ticketbot: a chatops helpdesk for IT managed-service providers (Slack, Teams and email)."""

@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 
 from bot.domain.tickets import TransitionError
-from bot.service import ServiceError
+from bot.service.errors import ServiceError
 from bot.slack.request import NOT_SLACK_SHAPED, SHAPE_ERRORS, shape_error_line
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.reports import Month
+from bot.reports.month import Month
 
 TEAMS_WORD = "ticket"  # Teams has no slash commands: a message starting with it is one
 HELP_WORDS = ("help", "?", "-h", "--help")

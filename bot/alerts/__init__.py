@@ -1,1 +1,2 @@
-"""Monitoring alerts: parsers that turn webhook bodies and alerts-channel messages into `Alert`s."""
+"""Monitoring alerts: parsers for webhook bodies and alerts-channel messages, the webhook
+endpoint, and ingestion into one ticket per problem (storms folded into one summary)."""

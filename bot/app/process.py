@@ -25,8 +25,8 @@ from bot.home.refresh import HomeViewers
 from bot.outbox.dispatcher import Dispatcher
 from bot.people.directory import Directory
 from bot.people.membership import Membership
-from bot.service import TicketService
 from bot.service.timers.runner import TimerRunner
+from bot.service.use_cases import TicketService
 from bot.slack.gateway import SlackGateway
 from bot.telemetry.metrics import Metrics
 

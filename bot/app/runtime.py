@@ -33,13 +33,13 @@ from bot.outbox.shared import Outbox
 from bot.outbox.writer import OutboxWriter, Written
 from bot.people.directory import Directory
 from bot.people.membership import Membership
-from bot.service import TicketService
 from bot.service.lifecycle_metrics import LifecycleMetrics
 from bot.service.notify.matrix import Notifier
 from bot.service.notify.settings import NotifySettings
 from bot.service.sla import SlaPolicy
 from bot.service.timers import digest, monthly_report
 from bot.service.timers.runner import TICK, TimerRunner, build_timers
+from bot.service.use_cases import TicketService
 from bot.slack.bolt_app import build_bolt_app
 from bot.slack.gateway import SlackGateway
 from bot.telemetry.db_gauges import DatabaseCollector

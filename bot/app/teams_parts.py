@@ -19,7 +19,7 @@ from bot.people.directory import Directory
 from bot.people.identity import TeamsUser
 from bot.people.membership import TeamsMembership
 from bot.people.teams_member import TeamsMember
-from bot.service import TicketService
+from bot.service.use_cases import TicketService
 from bot.teams.app import TeamsBot, TeamsOptions, build_teams_bot
 from bot.teams.auth import MsalTokenProvider
 from bot.teams.chat import TeamsChat

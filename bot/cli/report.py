@@ -10,7 +10,8 @@ from bot.cli.settings import db_settings
 
 def report(args: argparse.Namespace) -> int:
     from bot.domain.clock import SystemClock
-    from bot.reports import Month, ReportError, build_report
+    from bot.reports.build import ReportError, build_report
+    from bot.reports.month import Month
     from bot.reports.render import render
     from bot.service.sla import SlaPolicy
     from storage.engine import make_engine, make_session_factory

@@ -1,1 +1,1 @@
-"""Email: sending threaded mail over SMTP."""
+"""Email: threaded mail sent over SMTP, and the outbox route that sends it."""

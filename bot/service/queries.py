@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from bot.domain import tickets
 from bot.messages.view import DeliveryView, PersonRef, TicketView, TimelineEntry
-from bot.reports import Month, Report, ReportError, build_report
+from bot.reports.build import ReportError, build_report
+from bot.reports.figures import Report
+from bot.reports.month import Month
 from bot.service.actor import Actor
 from bot.service.errors import ForbiddenError, NotFoundError
 from bot.service.unit_of_work import UnitOfWork

@@ -12,8 +12,9 @@ from slack_sdk import WebClient
 
 from bot.domain.tickets import Event
 from bot.messages import ids
-from bot.service import NotFoundError, TicketService
 from bot.service.actor import Actor
+from bot.service.errors import NotFoundError
+from bot.service.use_cases import TicketService
 from bot.slack import modals
 from bot.slack.detail import detail_modal
 from bot.telemetry.logs import about_ticket

@@ -11,10 +11,11 @@ from slack_sdk import WebClient
 
 from bot.messages import chat as messages
 from bot.messages import ids
-from bot.reports import Month
+from bot.reports.month import Month
 from bot.reports.summary import report_summary
-from bot.service import ForbiddenError, NotFoundError, TicketService
 from bot.service.actor import Actor
+from bot.service.errors import ForbiddenError, NotFoundError
+from bot.service.use_cases import TicketService
 from bot.slack import modals
 from handlers.errors import internal_error_message, user_message
 from handlers.grammar import Help, ListMine, NewForm, Quick, Report, Status, Usage, slack_command

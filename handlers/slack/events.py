@@ -20,8 +20,9 @@ from bot.domain.tickets import TransitionError
 from bot.messages import chat as messages
 from bot.people.identity import SlackUser
 from bot.people.membership import Membership
-from bot.service import ServiceError, TicketService
 from bot.service.actor import Actor
+from bot.service.errors import ServiceError
+from bot.service.use_cases import TicketService
 
 log = logging.getLogger(__name__)
 

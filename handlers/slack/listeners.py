@@ -6,7 +6,7 @@ from slack_bolt import App
 
 from bot.home.refresh import HomeViewers
 from bot.people.membership import Membership
-from bot.service import TicketService
+from bot.service.use_cases import TicketService
 from handlers import errors
 from handlers.slack import actions, commands, events, home, views
 from handlers.slack.events import AlertsChannel

@@ -10,8 +10,9 @@ from slack_bolt import Ack, App
 
 from bot.domain.tickets import MissingInputError
 from bot.messages import ids
-from bot.service import ConflictError, TicketService, UserInputError
 from bot.service.actor import Actor
+from bot.service.errors import ConflictError, UserInputError
+from bot.service.use_cases import TicketService
 from bot.telemetry.logs import about_ticket
 from handlers.errors import internal_error_message, user_message
 

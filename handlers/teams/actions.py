@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.messages import ids
-from bot.service import TicketService
+from bot.service.use_cases import TicketService
 from bot.teams import cards as adaptive
 from handlers.errors import internal_error_message, user_message
 from handlers.teams.activity import Incoming, dump, parse, ticket_id

@@ -8,7 +8,7 @@ from typing import Any
 from bot.domain.tickets import Event
 from bot.messages import ids
 from bot.messages.view import AFFECTED_CHOICES, PRIORITIES
-from bot.service import TicketService
+from bot.service.use_cases import TicketService
 from bot.teams import dialogs as teams_dialogs
 from handlers.errors import internal_error_message, user_message
 from handlers.teams.activity import Incoming, dump, invoke_data, parse, ticket_id

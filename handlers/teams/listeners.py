@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.service import TicketService
+from bot.service.use_cases import TicketService
 from handlers.teams import actions, dialogs, membership, messages
 from handlers.teams.wiring import TeamsWiring
 

@@ -11,8 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from bot.messages import chat as messages
 from bot.messages.escape import mrkdwn
 from bot.messages.view import SlackMessage
-from bot.service import NotFoundError, TicketService
 from bot.service.actor import Actor
+from bot.service.errors import NotFoundError
+from bot.service.use_cases import TicketService
 from bot.teams import cards as adaptive
 from bot.teams.home_card import home_card
 from handlers.errors import internal_error_message, user_message

@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.home.reader import HomeReader
 from bot.people.identity import TeamsUser
-from bot.service import TicketService
 from bot.service.actor import Actor
+from bot.service.use_cases import TicketService
 from bot.teams.conversations import ConversationRef, TeamsConversations
 from bot.telemetry.logs import about_ticket
 from handlers.teams.activity import Incoming

@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.messages import ids
 from bot.sandbox.stack import CAST, Stack
-from bot.service import NotFoundError
 from bot.service.actor import Actor
+from bot.service.errors import NotFoundError
 from tests.acceptance.helpers import GUEST, assign, block_text, card, home_of, ok, showing
 
 # Escaping makes this several sections long: & and < become &amp; and &lt;.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.reports import Month
+from bot.reports.month import Month
 from handlers.grammar import (
     REPORT_USAGE,
     SLACK_STATUS_USAGE,

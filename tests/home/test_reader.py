@@ -14,8 +14,8 @@ from bot.home.reader import HomeReader
 from bot.home.refresh import HomeViewers
 from bot.outbox.writer import OutboxWriter
 from bot.people.directory import Directory
-from bot.service import TicketService
 from bot.service.actor import Actor
+from bot.service.use_cases import TicketService
 from storage.models import OutboxRow, tickets_table
 from tests.fakes import EMPLOYEE, MANAGER, TECHNICIAN, Statements
 from tests.service.test_use_cases import _build_service

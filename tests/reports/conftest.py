@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.config.settings import Settings
-from bot.reports import Month, Report, build_report
+from bot.reports.build import build_report
+from bot.reports.figures import Report
+from bot.reports.month import Month
 from bot.service.sla import SlaPolicy
 from storage.engine import make_engine, make_session_factory
 from storage.migrate import upgrade

@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config.settings import Settings
-from bot.reports import Month, Report, ReportError, Section, build_report
+from bot.reports.build import ReportError, build_report
+from bot.reports.figures import Report, Section
+from bot.reports.month import Month
 from bot.service.sla import SlaPolicy
 from tests.reports.month_fixture import (
     ACME,

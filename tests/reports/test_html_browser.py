@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.reports import Report
+from bot.reports.figures import Report
 from bot.reports.render import render
 from tests.reports.month_fixture import ACME
 

@@ -8,8 +8,7 @@ import io
 from dataclasses import replace
 
 from bot.messages import limits
-from bot.reports import Report
-from bot.reports.figures import Section
+from bot.reports.figures import Report, Section
 from bot.reports.render import render
 from bot.reports.summary import report_summary
 from bot.reports.table import columns

@@ -16,7 +16,6 @@ from bot.domain.business_hours import calendar, parse_span
 from bot.domain.clock import ManualClock
 from bot.outbox.writer import OutboxWriter
 from bot.people.directory import Directory
-from bot.service import TicketService
 from bot.service.actor import Actor
 from bot.service.notify.matrix import Notifier
 from bot.service.notify.settings import NotifySettings
@@ -25,6 +24,7 @@ from bot.service.timers import sla as sla_timers
 from bot.service.timers.escalation import EscalationPolicy, kinds
 from bot.service.timers.runner import TimerRunner
 from bot.service.timers.schedule import Timers
+from bot.service.use_cases import TicketService
 from storage.models import (
     AlertStorm,
     AlertStormTicket,

@@ -20,10 +20,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.domain.clock import ManualClock
 from bot.outbox.writer import OutboxWriter
 from bot.people.directory import Directory
-from bot.service import TicketService
 from bot.service.actor import Actor
 from bot.service.notify.matrix import Notifier
 from bot.service.notify.settings import NotifySettings
+from bot.service.use_cases import TicketService
 from bot.service.views import timeline
 from storage.engine import make_engine
 from storage.models import OutboxRow, Person, Ticket, TicketEvent, tickets_table

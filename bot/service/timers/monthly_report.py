@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config.settings import Settings
 from bot.messages.escape import one_line
-from bot.reports import Month, build_report
+from bot.reports.build import build_report
+from bot.reports.month import Month
 from bot.reports.page import render_html
 from bot.reports.text import render_text
 from bot.service.notify.matrix import Notifier

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.domain.clock import ManualClock
 from bot.outbox.writer import OutboxWriter
 from bot.people.directory import Directory
-from bot.service import TicketService
 from bot.service.actor import Actor
 from bot.service.notify.matrix import Notifier
 from bot.service.notify.settings import NotifySettings
 from bot.service.notify.streams import stream
+from bot.service.use_cases import TicketService
 from storage.models import ChatMessage, OutboxRow
 from tests.fakes import EMPLOYEE, MANAGER, TECHNICIAN
 

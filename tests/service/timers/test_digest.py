@@ -14,7 +14,6 @@ from bot.config.settings import Settings
 from bot.domain.clock import ManualClock
 from bot.outbox.writer import OutboxWriter
 from bot.people.directory import Directory
-from bot.service import TicketService
 from bot.service.actor import Actor
 from bot.service.notify.matrix import Notifier
 from bot.service.notify.settings import NotifySettings
@@ -23,6 +22,7 @@ from bot.service.timers.digest import DIGEST, DailyDigest
 from bot.service.timers.escalation import EscalationPolicy, kinds
 from bot.service.timers.runner import TimerRunner
 from bot.service.timers.schedule import Timers
+from bot.service.use_cases import TicketService
 from storage.models import OutboxRow, Timer
 from tests.fakes import EMPLOYEE, MANAGER, TECHNICIAN
 

@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.domain.clock import ManualClock
 from bot.outbox.writer import OutboxWriter
 from bot.people.directory import Directory
-from bot.service import TicketService
 from bot.service.actor import Actor
 from bot.service.notify.matrix import Notifier
 from bot.service.notify.settings import NotifySettings
 from bot.service.timers.escalation import REPING, EscalationPolicy, kinds
 from bot.service.timers.runner import TimerRunner
 from bot.service.timers.schedule import Firing, TimerKind, Timers
+from bot.service.use_cases import TicketService
 from storage.models import OutboxRow, TicketEvent, Timer
 from tests.fakes import EMPLOYEE, MANAGER, TECHNICIAN, Statements
 
