@@ -3,6 +3,7 @@ needing one that is not posted yet waits for the row that will post it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.clock import Clock
 from bot.outbox.claims import Claimed, Deferred, Orphaned
-from storage.models import ChatMessage, outbox_table
+from storage.models import ChatMessage, Ticket, outbox_table
 
 # How long after a message's row is due (or now) a row needing that message looks again.
 RECORDER_POLL = timedelta(seconds=0.5)
@@ -161,3 +162,24 @@ def card_message(s: Session, ticket_id: int, surface: str) -> ChatMessage | None
             ChatMessage.surface == surface,
         )
     )
+
+
+@dataclass(frozen=True)
+class CardToDraw:
+    """A ticket whose card on a surface is behind it: post it (`target` None) or update the card
+    at `target` (its channel or conversation, and its ts or activity id) in place."""
+
+    ticket: Ticket
+    target: tuple[str, str] | None
+
+
+def card_to_draw(s: Session, ticket_id: int, surface: str) -> CardToDraw | str:
+    """The card `surface` should draw now for the ticket, or why none: the ticket is gone, or its
+    card already shows the ticket's version."""
+    ticket = s.get(Ticket, ticket_id)
+    if ticket is None:
+        return "ticket gone"
+    existing = card_message(s, ticket_id, surface)
+    if existing is not None and existing.rendered_version == ticket.version:
+        return "card already current"
+    return CardToDraw(ticket, (existing.channel, existing.ts) if existing is not None else None)

@@ -9,13 +9,12 @@ from typing import Any
 from bot.outbox.claims import Claimed, Deferred
 from bot.outbox.errors import DeliveryError
 from bot.outbox.pacing import PaceRule, paced
-from bot.outbox.recorded import card_message
+from bot.outbox.recorded import card_to_draw
 from bot.outbox.shared import Outbox
 from bot.service.views import ticket_view
 from bot.slack import card
 from bot.slack import storm_rows as storm
 from bot.slack.gateway import SlackGateway
-from storage.models import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +107,10 @@ class SlackRoute:
         self, row: Claimed, ticket_id: int, mention: str | None, storm_card: bool = False
     ) -> dict[str, Any]:
         with self._reads() as s:
-            ticket = s.get(Ticket, ticket_id)
-            if ticket is None:
-                return {"skipped": "ticket gone"}
-            existing = card_message(s, ticket_id, "slack")
-            view = ticket_view(ticket, self._clock.now())
-            if existing is not None and existing.rendered_version == ticket.version:
-                return {"skipped": "card already current"}
-            target = (existing.channel, existing.ts) if existing else None
+            drawn = card_to_draw(s, ticket_id, "slack")
+            if isinstance(drawn, str):
+                return {"skipped": drawn}
+            view, target = ticket_view(drawn.ticket, self._clock.now()), drawn.target
             in_storm = storm.storm_of(s, ticket_id) if target is None else None
             if in_storm is not None and not storm_card:
                 return {"skipped": "its card follows in the storm's thread"}

@@ -15,7 +15,7 @@ from bot.messages.view import SlackMessage, TeamsMention, TeamsMessage
 from bot.outbox.claims import Claimed
 from bot.outbox.errors import DeliveryError
 from bot.outbox.pacing import PaceRule, paced
-from bot.outbox.recorded import card_message
+from bot.outbox.recorded import card_to_draw
 from bot.outbox.route import Lane
 from bot.outbox.shared import Outbox
 from bot.service.views import ticket_view
@@ -23,7 +23,7 @@ from bot.teams import cards as adaptive
 from bot.teams.chat import TeamsChat
 from bot.teams.conversations import split_thread
 from bot.teams.from_blocks import from_slack
-from storage.models import Person, Ticket
+from storage.models import Person
 
 log = logging.getLogger(__name__)
 
@@ -125,14 +125,10 @@ class TeamsRoute:
         if channel is None:
             return {"skipped": "no Teams technician channel"}
         with self._reads() as s:
-            ticket = s.get(Ticket, ticket_id)
-            if ticket is None:
-                return {"skipped": "ticket gone"}
-            existing = card_message(s, ticket_id, "teams")
-            view = ticket_view(ticket, self._clock.now())
-            if existing is not None and existing.rendered_version == ticket.version:
-                return {"skipped": "card already current"}
-            target = (existing.channel, existing.ts) if existing else None
+            drawn = card_to_draw(s, ticket_id, "teams")
+            if isinstance(drawn, str):
+                return {"skipped": drawn}
+            view, target = ticket_view(drawn.ticket, self._clock.now()), drawn.target
         ping = bool(row.payload.get("mention")) and target is None
         mention = self._rendering.mention() if ping else None
         msg = adaptive.ticket_card(view, mention=mention)

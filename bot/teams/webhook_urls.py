@@ -1,10 +1,11 @@
 """Teams webhook URLs: which are Power Automate Workflows, which are retired Office 365
-connectors, and how to show one without its secret. Imports nothing from the rest of the bot."""
+connectors, and how to show one without its secret."""
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
+
+from bot.config.parsers import is_loopback
 
 # Hosts that serve Workflows trigger URLs: the classic Logic Apps hosts
 # (prod-NN.<region>.logic.azure.com) and the Power Platform ones that replaced them
@@ -76,16 +77,6 @@ def is_legacy_connector(url: str) -> bool:
     if host.endswith(_CONNECTOR_SUFFIX) or host == _CONNECTOR_SUFFIX[1:]:
         return True
     return host in _CONNECTOR_HOSTS and parts.path.lower().startswith("/webhook")
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 or localhost: the local Workflows listener used by tests and the demo."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def workflows_url_problem(url: str) -> str | None:

@@ -7,11 +7,11 @@ Slack shows: `showing`); stdlib + websockets, nothing of the bot.
 from __future__ import annotations
 
 import functools
-import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Literal
 
+from bot.sandbox.serving import Serving
 from bot.sandbox.slack import response_url
 from bot.sandbox.slack.delivery import Courier
 from bot.sandbox.slack.driving import Driving
@@ -72,8 +72,7 @@ class SlackEmulator(Driving, Showing):
             now=now,
             wall=wall_clock,
         )
-        self._server: LoopbackServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http: Serving[LoopbackServer] = Serving("slack-emulator-http")
         self._socket = SocketModeServer(app_id=app_id, on_change=self._ws.notify)
         self._api = WebApi(self._ws, self._socket, self)
         self._courier = Courier(self._ws, self._socket, self)
@@ -108,33 +107,22 @@ class SlackEmulator(Driving, Showing):
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> SlackEmulator:
-        if self._server is not None:
+        if self._http.server is not None:
             return self
-        self._server = LoopbackServer(
-            self._api.handle, functools.partial(response_url.handle, self._ws)
+        server = self._http.start(
+            lambda: LoopbackServer(
+                self._api.handle, functools.partial(response_url.handle, self._ws)
+            )
         )
-        self._ws.http_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # keeps stop() fast
-            name="slack-emulator-http",
-            daemon=True,
-        )
-        self._thread.start()
+        self._ws.http_url = f"http://127.0.0.1:{server.server_address[1]}"
         if self.app_token:
             self._socket.start()
         return self
 
     def stop(self) -> None:
         self._socket.stop()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-            self._ws.http_url = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        self._http.stop()
+        self._ws.http_url = None
 
     def __enter__(self) -> SlackEmulator:
         return self.start()

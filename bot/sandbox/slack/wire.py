@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import parse_qs
 
+from bot.sandbox.serving import read_request
 from bot.sandbox.slack.records import JSON
 
 
@@ -139,9 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         server = cast(LoopbackServer, self.server)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
+        headers, raw = read_request(self)
         path, _, query = self.path.partition("?")
         if path.startswith("/api/"):
             reply = server.api(path[len("/api/") :], headers, raw, query)

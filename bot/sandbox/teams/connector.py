@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, unquote
 
 import httpx
 
+from bot.sandbox.serving import Serving
 from bot.sandbox.teams.activities import ActivityFactory, new_thread_id, new_user_id
 from bot.sandbox.teams.conversations import PATH, Conversations, Limits
 from bot.sandbox.teams.faults import Faults
@@ -79,8 +80,7 @@ class BotConnector:
         self._dir = Path(tempfile.mkdtemp(prefix="teams-connector-"))
         self._ca = LocalCA(self._dir)
         self._login = Login(app_id, tenant_id, self.login_key)
-        self._server: HttpsServer | None = None
-        self._thread: threading.Thread | None = None
+        self._https: Serving[HttpsServer] = Serving("teams-connector")
         self._cond = threading.Condition()  # guards everything below
         self._generation = 0
         self._ids = itertools.count(int(time.time() * 1000))
@@ -94,25 +94,11 @@ class BotConnector:
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> BotConnector:
-        if self._server is None:
-            self._server = HttpsServer(self._handle, self._ca.server_context())
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="teams-connector",
-                daemon=True,
-            )
-            self._thread.start()
+        self._https.start(lambda: HttpsServer(self._handle, self._ca.server_context()))
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        self._https.stop()
 
     def close(self) -> None:
         """Stop, close the connections to the bot, and remove the key material from disk."""
@@ -130,9 +116,9 @@ class BotConnector:
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if self._https.server is None:
             raise RuntimeError("BotConnector is not started")
-        return int(self._server.server_address[1])
+        return int(self._https.server.server_address[1])
 
     @property
     def base_url(self) -> str:

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
+from bot.sandbox.serving import read_request
+
 
 class Reply:
     def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None):
@@ -59,9 +61,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         server = cast(HttpsServer, self.server)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
+        headers, raw = read_request(self)
         reply = server.answer(self.command, self.path, headers, raw)
         payload = b"" if reply.body is None else json.dumps(reply.body).encode()
         self.send_response(reply.status)

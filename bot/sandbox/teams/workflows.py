@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs
 
+from bot.sandbox.serving import Serving, read_request
 from bot.sandbox.waiting import wait_for_change
 
 T = TypeVar("T")
@@ -73,29 +74,14 @@ class WorkflowsListener:
 
     def __init__(self) -> None:
         self._state = _State()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._http: Serving[_Server] = Serving("workflows-listener")
 
     def start(self) -> WorkflowsListener:
-        if self._server is None:
-            self._server = _Server(self._state)
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},  # keeps stop() fast
-                name="workflows-listener",
-                daemon=True,
-            )
-            self._thread.start()
+        self._http.start(lambda: _Server(self._state))
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        self._http.stop()
 
     def __enter__(self) -> WorkflowsListener:
         return self.start()
@@ -105,9 +91,9 @@ class WorkflowsListener:
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
+        if self._http.server is None:
             raise RuntimeError("the Workflows listener is not running; call start()")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self._http.server.server_address[1]}"
 
     def add_flow(self, flow_id: str | None = None) -> str:
         """Create a flow and return its trigger URL, shaped like Power Automate's (with sig=)."""
@@ -233,8 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "WorkflowsListener/1.0"
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        _, raw = read_request(self)
         path, _, query = self.path.partition("?")
         status, body, headers = _answer(cast(_Server, self.server).state, path, query, raw)
         if status == DROP:
