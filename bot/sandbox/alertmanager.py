@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,6 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from bot.domain.clock import SystemClock
+from bot.sandbox.process import free_port
 
 POLL = 0.05
 # Alertmanager stops treating an alert as firing at endsAt, or at startsAt + resolve_timeout (5m)
@@ -89,12 +89,6 @@ def render_config(
     return "\n".join(lines) + "\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _timestamp(at: datetime) -> str:
     return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -137,7 +131,7 @@ class AlertmanagerProcess:
         )
         self.binary = binary or alertmanager_binary()
         self.ready_timeout = ready_timeout
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         self._clock = SystemClock()  # Alertmanager judges startsAt/endsAt by the wall clock

@@ -5,7 +5,6 @@ Can be paused (down, same port) and told to fail DATA with a 4xx; imports nothin
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
 
+from bot.sandbox.process import free_port
 from bot.sandbox.waiting import wait_for_change
 
 T = TypeVar("T")
@@ -44,13 +44,6 @@ class ReceivedMail:
         return str(body.get_content()) if body is not None else ""
 
 
-def _free_port() -> int:
-    # aiosmtpd 1.4.6 cannot bind port 0 (its readiness probe connects to the configured port).
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class _Collector:
     def __init__(self, sink: MailSink) -> None:
         self._sink = sink
@@ -71,7 +64,8 @@ class MailSink:
 
     def __init__(self, port: int | None = None) -> None:
         self.host = "127.0.0.1"
-        self.port = port or _free_port()
+        # aiosmtpd 1.4.6 cannot bind port 0 (its readiness probe connects to the configured port).
+        self.port = port or free_port()
         self._cond = threading.Condition()
         self._generation = 0  # bumped per accepted message; wait_for watches it
         self._messages: list[ReceivedMail] = []

@@ -17,9 +17,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port for a server that is yet to start (a child process, say), which no other
+    bind to port 0 on this machine gets meanwhile, as a probe closed at once would not ensure:
+    the probe's accepted connection is left in TIME_WAIT on it for a minute, which keeps it from
+    port-0 binds but not from a server binding it with SO_REUSEADDR (uvicorn, asyncio, Go)."""
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = int(listener.getsockname()[1])
+        with socket.create_connection(("127.0.0.1", port)):
+            accepted, _ = listener.accept()
+            accepted.close()  # closed first: the TIME_WAIT is on this side, the port's
+    return port
 
 
 def child_env(settings: Mapping[str, str]) -> dict[str, str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.client
 import json
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -20,17 +19,13 @@ from typing import Any
 
 import pytest
 
+from bot.sandbox.process import free_port
+
 CADDYFILE = Path(__file__).resolve().parents[2] / "deploy" / "Caddyfile"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("caddy") is None, reason="caddy is not installed (.ci/run installs it)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class WebProcess:
