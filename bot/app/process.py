@@ -112,8 +112,12 @@ class Runtime:
 
     def stop(self) -> None:
         if self._socket_handler is not None:
-            self._socket_handler.close()
-            self._socket_handler = None
+            handler, self._socket_handler = self._socket_handler, None
+            # slack_sdk's close() can wait forever: its session thread may mark the session it
+            # was told to end as live again. Stopping never waits more than the others do.
+            closing = threading.Thread(target=handler.close, name="socket-mode-close", daemon=True)
+            closing.start()
+            closing.join(10)
         if self._server is not None:
             self._server.should_exit = True
             if self._server_thread is not None:
