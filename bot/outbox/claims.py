@@ -44,19 +44,6 @@ class Claimed:
     interrupted: bool = False
 
 
-class Deferred(Exception):
-    """Not now (channel pacing, or a message it needs is on its way): put the row back without
-    counting an attempt."""
-
-    def __init__(self, until: datetime) -> None:
-        super().__init__(until.isoformat())
-        self.until = until
-
-
-class Orphaned(Exception):
-    """The message a row needs belongs to a parked row: park this one too, without an attempt."""
-
-
 @dataclass(frozen=True)
 class LaneQueries:
     """A lane's claim (due rows, each the oldest undelivered of its stream, outside paced

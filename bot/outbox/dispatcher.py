@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.outbox.claims import Claimed, Claims, Deferred, LaneQueries, Orphaned
-from bot.outbox.errors import DeliveryError
+from bot.outbox.claims import Claimed, Claims, LaneQueries
+from bot.outbox.errors import Deferred, DeliveryError, Orphaned
 from bot.outbox.listen import OutboxListener
 from bot.outbox.policy import DispatchPolicy
 from bot.outbox.route import Lane, Route
@@ -53,7 +53,7 @@ class Dispatcher:
         self._paces = outbox.paces
         self._pace_names = frozenset(name for route in mine for name in route.paces)
         for route in mine:
-            self._paces.add(route.paces)
+            self._paces.add({n: self._policy.paces.get(n, rule) for n, rule in route.paces.items()})
         self._claims = Claims(
             sessions=outbox.sessions,
             clock=self._clock,

@@ -1,8 +1,10 @@
-"""The one error adapters raise: transient (retry later) or permanent (park the row)."""
+"""What delivering a row may raise: a DeliveryError, transient (retry later) or permanent (park
+the row); Deferred (not now); Orphaned (the message it needs is parked)."""
 
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 
@@ -12,6 +14,19 @@ class DeliveryError(Exception):
         self.message = message
         self.transient = transient
         self.retry_after = retry_after
+
+
+class Deferred(Exception):
+    """Not now (channel pacing, or a message it needs is on its way): put the row back without
+    counting an attempt."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until.isoformat())
+        self.until = until
+
+
+class Orphaned(Exception):
+    """The message a row needs belongs to a parked row: park this one too, without an attempt."""
 
 
 def retry_after_seconds(value: str | None, date: str | None = None) -> float | None:

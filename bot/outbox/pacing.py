@@ -20,8 +20,7 @@ from sqlalchemy import case, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.outbox.claims import Deferred
-from bot.outbox.errors import DeliveryError
+from bot.outbox.errors import Deferred, DeliveryError
 from storage.models import paces_table
 
 _T = TypeVar("_T")

@@ -3,8 +3,11 @@ conversations)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
+
+from bot.outbox.pacing import PaceRule
 
 
 @dataclass(frozen=True)
@@ -19,3 +22,6 @@ class DispatchPolicy:
     # Every commit wakes the dispatcher; under load one pass per `pass_gap` seconds serves them all
     # (each pass scans the outbox, so a pass per commit would cost more than the commits).
     pass_gap: float = 0.05
+    # A route's pace replaced, by its name (its channel's, or "slack_update"): for tests and
+    # benchmarks whose subject is not the pace.
+    paces: Mapping[str, PaceRule] = field(default_factory=dict)

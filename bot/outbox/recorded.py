@@ -10,7 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.clock import Clock
-from bot.outbox.claims import Claimed, Deferred, Orphaned
+from bot.outbox.claims import Claimed
+from bot.outbox.errors import Deferred, Orphaned
 from storage.models import ChatMessage, Ticket, outbox_table
 
 # How long after a message's row is due (or now) a row needing that message looks again.

@@ -6,8 +6,8 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from bot.outbox.claims import Claimed, Deferred
-from bot.outbox.errors import DeliveryError
+from bot.outbox.claims import Claimed
+from bot.outbox.errors import Deferred, DeliveryError
 from bot.outbox.pacing import PaceRule, paced
 from bot.outbox.recorded import card_to_draw
 from bot.outbox.shared import Outbox

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.messages import alerts
-from bot.outbox.claims import Claimed, Claims, Deferred
+from bot.outbox.claims import Claimed, Claims
+from bot.outbox.errors import Deferred
 from bot.outbox.pacing import PaceRule
 from bot.outbox.shared import Outbox
 from bot.slack import storm_rows as storm

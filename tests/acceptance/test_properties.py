@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from bot.outbox.pacing import PaceRule
 from bot.outbox.policy import DispatchPolicy
 from bot.sandbox.stack import CAST, Stack
 from storage.models import Ticket
@@ -35,9 +36,9 @@ tricky = st.sampled_from(
         "null\x00byte and \x07bell",
     ]
 )
-# Slack's pace per channel (bot/outbox/policy.py) is not what this property is about, and would
+# Slack's pace per channel (bot/slack/route.py) is not what this property is about, and would
 # hold each example about a second for its posts: lifted, an example costs its round trips.
-UNPACED = DispatchPolicy(poll_interval=0.2, channel_rate=1000.0, channel_burst=1000)
+UNPACED = DispatchPolicy(poll_interval=0.2, paces={"slack": PaceRule(1000.0, 1000)})
 texts = st.one_of(tricky, st.text(min_size=1, max_size=300), st.text(min_size=3000, max_size=6000))
 
 

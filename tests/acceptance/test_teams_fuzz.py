@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.messages import ids
+from bot.outbox.pacing import PaceRule
 from bot.outbox.policy import DispatchPolicy
 from bot.sandbox.stack import Stack
 from bot.sandbox.teams.records import PostedActivity
@@ -63,9 +64,9 @@ CARD_ANSWERS = {
     "application/vnd.microsoft.error": dict,
 }
 AT_TAG = re.compile(r"<\s*/?\s*at\b", re.IGNORECASE)
-# Teams' pace per conversation (bot/outbox/policy.py) is not what these properties are about, and
+# Teams' pace per conversation (bot/teams/route.py) is not what these properties are about, and
 # would hold each example half a second for its posts: lifted, an example costs its round trips.
-UNPACED = DispatchPolicy(poll_interval=0.2, teams_rate=1000.0, teams_burst=1000)
+UNPACED = DispatchPolicy(poll_interval=0.2, paces={"teams": PaceRule(1000.0, 1000)})
 
 
 @pytest.fixture(scope="module")
